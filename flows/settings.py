@@ -1,0 +1,69 @@
+"""The one typed settings object.
+
+Precedence, lowest to highest: the defaults below < `nutgraf.toml` in the working directory
+(or the file named by NUTGRAF_CONFIG) < environment variables `NUTGRAF_<FIELD>` < CLI flags.
+Functions receive the values they need as parameters; only this module reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE = "nutgraf.toml"
+
+
+class Settings(BaseSettings):
+    """Where nutgraf reads, writes and how strict it is."""
+
+    model_config = SettingsConfigDict(env_prefix="NUTGRAF_", extra="forbid")
+
+    landing: Path = Field(Path("landing"), description="Folder watched for article files.")
+    warehouse: Path = Field(Path("nutgraf.duckdb"), description="The DuckDB warehouse file.")
+    reports: Path = Field(Path("reports"), description="Folder for data-quality reports.")
+    prefect_home: Path = Field(
+        Path(".nutgraf/prefect"),
+        description="PREFECT_HOME used when none is set: Prefect's ephemeral database lives here.",
+    )
+    patterns: tuple[str, ...] = Field(
+        ("*.txt", "*.md"), description="Glob patterns of article files, matched recursively."
+    )
+    max_file_bytes: int = Field(
+        5_000_000, gt=0, description="Files larger than this are quarantined as oversized."
+    )
+    tags_file: Path | None = Field(
+        None, description="TOML file of extra people, organisations and topic keywords."
+    )
+    min_paragraph_chars: int = Field(1, ge=1, description="Gate: shortest paragraph allowed.")
+    max_paragraph_chars: int = Field(20_000, gt=1, description="Gate: longest paragraph allowed.")
+    max_quarantined_share: float = Field(
+        0.5, ge=0, le=1, description="Gate: fail the batch above this share of quarantined files."
+    )
+    max_duplicate_file_share: float = Field(
+        0.9, ge=0, le=1, description="Gate (warn): duplicate files above this share are flagged."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config = Path(os.environ.get("NUTGRAF_CONFIG", CONFIG_FILE))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from all sources; `overrides` (CLI flags) win, None values are ignored."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

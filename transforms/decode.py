@@ -1,0 +1,127 @@
+"""Read and decode: file bytes -> article text, or a reason the file is set aside.
+
+Decoding is strict UTF-8 first, then the declared fallback cp1252 (the usual encoding of
+pre-Unicode newsroom exports); the encoding used is recorded. Bytes that are binary, or that
+decode only to mis-decoded text (mojibake), are rejected with a reason code rather than loaded.
+The decoded text drops a byte-order mark and turns CRLF/CR into LF; paragraph offsets are
+character offsets into this text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import polars as pl
+
+from transforms import schema as S
+
+CONTENT = "content"  # raw bytes column, only between reading and decoding
+FALLBACK_ENCODING = "cp1252"
+
+# C0 controls other than tab, LF, VT, FF and CR never occur in text articles.
+_BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+# UTF-8 lead/continuation pairs read as cp1252/latin-1: the signature of double-decoded text.
+_MOJIBAKE = re.compile("[\u00c2\u00c3][\u0080-\u00bf]|\u00e2\u20ac|\u00c3\u00a9|\ufffd")
+_MOJIBAKE_SHARE = 0.002  # flagged when such pairs exceed this share of characters (and >= 3)
+
+
+def read_files(files: pl.DataFrame, *, landing: Path, max_file_bytes: int) -> pl.DataFrame:
+    """Read each listed file once: FILES (path, size, mtime) -> FILES + CONTENT + REASON/DETAIL.
+
+    The sha256 is computed from the bytes actually read, so a file that changed after listing
+    is identified by what was loaded. Unreadable and oversized files get a reason and no content.
+    """
+    contents: list[bytes | None] = []
+    digests: list[str | None] = []
+    reasons: list[str | None] = []
+    details: list[str | None] = []
+    sizes: list[int] = []
+    # One read per file is the unit of I/O; nothing here loops over paragraphs.
+    for rel, size in zip(files[S.PATH].to_list(), files[S.SIZE].to_list(), strict=True):
+        data: bytes | None = None
+        reason = detail = None
+        digest = None
+        try:
+            if size > max_file_bytes:
+                # Hashed as a stream, never loaded: the ledger still knows this exact version.
+                with open(landing / rel, "rb") as handle:
+                    digest = hashlib.file_digest(handle, "sha256").hexdigest()
+                reason = "oversized"
+                detail = f"{size} bytes is over max_file_bytes={max_file_bytes}; raise it or split the file"
+            else:
+                data = (landing / rel).read_bytes()
+                digest = hashlib.sha256(data).hexdigest()
+        except OSError as exc:
+            reason, detail = "unreadable", f"{type(exc).__name__}: {exc.strerror or exc}"
+        contents.append(data)
+        digests.append(digest)
+        sizes.append(len(data) if data is not None else size)
+        reasons.append(reason)
+        details.append(detail)
+    return files.with_columns(
+        pl.Series(S.SIZE, sizes, dtype=pl.Int64),
+        pl.Series(S.SHA256, digests, dtype=pl.String),
+        pl.Series(CONTENT, contents, dtype=pl.Binary),
+        pl.Series(S.REASON, reasons, dtype=pl.String),
+        pl.Series(S.DETAIL, details, dtype=pl.String),
+    )
+
+
+def decode_text(data: bytes) -> tuple[str | None, str | None, str | None, str | None]:
+    """Bytes -> (text, encoding, reason, detail); exactly one of text / reason is set."""
+    if _BINARY_BYTES.search(data):
+        return None, None, "binary", "holds NUL or control bytes; not a text article"
+    encoding = "utf-8"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        try:
+            text = data.decode(FALLBACK_ENCODING)
+            encoding = FALLBACK_ENCODING
+        except UnicodeDecodeError:
+            return (
+                None,
+                None,
+                "undecodable",
+                f"invalid UTF-8 at byte {exc.start} and not {FALLBACK_ENCODING} either",
+            )
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    bad = len(_MOJIBAKE.findall(text))
+    if bad >= 3 and bad > _MOJIBAKE_SHARE * len(text):
+        return (
+            None,
+            None,
+            "mojibake",
+            f"{bad} mis-decoded character pairs (e.g. 'Ã©', 'â€'); re-export the file as UTF-8",
+        )
+    return text, encoding, None, None
+
+
+def decode_articles(raw: pl.DataFrame) -> pl.DataFrame:
+    """FILES + CONTENT (+ REASON) -> adds TEXT, ENCODING; REASON/DETAIL set where decoding fails.
+
+    Rows that already carry a reason are passed through untouched.
+    """
+    texts: list[str | None] = []
+    encodings: list[str | None] = []
+    reasons = raw[S.REASON].to_list()
+    details = raw[S.DETAIL].to_list()
+    # The codec call per file is unavoidable; this is the one place it happens.
+    for i, data in enumerate(raw[CONTENT].to_list()):
+        if reasons[i] is not None or data is None:
+            texts.append(None)
+            encodings.append(None)
+            continue
+        text, encoding, reason, detail = decode_text(data)
+        texts.append(text)
+        encodings.append(encoding)
+        if reason is not None:
+            reasons[i], details[i] = reason, detail
+    return raw.drop(CONTENT).with_columns(
+        pl.Series(S.TEXT, texts, dtype=pl.String),
+        pl.Series(S.ENCODING, encodings, dtype=pl.String),
+        pl.Series(S.REASON, reasons, dtype=pl.String),
+        pl.Series(S.DETAIL, details, dtype=pl.String),
+    )

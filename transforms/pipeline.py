@@ -1,0 +1,127 @@
+"""The transform stage read top to bottom: each step a plain function, composed with `.pipe()`.
+
+Nothing here touches the warehouse; what a step needs from it (hashes already stored, the
+latest version of each article) comes in as an argument.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from transforms import schema as S
+from transforms.dedupe import collect_new_paragraphs, mark_occurrences
+from transforms.gazetteer import Gazetteer
+from transforms.normalise import normalise_paragraphs, sha256_hex
+from transforms.split import BODY_START, find_titles, split_paragraphs
+from transforms.tag import detect_language, tag_paragraphs
+
+N_PARAGRAPHS = "n_paragraphs"
+_LANG_WEIGHT = "lang_weight"
+
+
+def identify_articles(decoded: pl.DataFrame, *, latest_versions: pl.DataFrame) -> pl.DataFrame:
+    """PATH, SHA256, TEXT, ENCODING (+ latest_versions: ARTICLE_KEY, VERSION) -> ARTICLES.
+
+    In v1 an article is identified by its path: a new file version under a known path is the
+    next version of that article. ARTICLE_ID is derived from the key and the bytes' sha256, so a
+    rerun over the same files yields the same ids.
+    """
+    keyed = decoded.with_columns(pl.col(S.PATH).alias(S.ARTICLE_KEY))
+    # Several new versions of one key in one batch cannot happen: one path has one current file.
+    versioned = keyed.join(
+        latest_versions.rename({S.VERSION: "previous"}), on=S.ARTICLE_KEY, how="left"
+    ).with_columns(
+        (pl.col("previous").fill_null(0) + 1).cast(pl.Int32).alias(S.VERSION),
+        pl.concat_str(S.ARTICLE_KEY, S.SHA256, separator="\x00")
+        .map_batches(_article_ids, return_dtype=pl.String)
+        .alias(S.ARTICLE_ID),
+        pl.lit(None, dtype=pl.String).alias(S.TITLE),
+    )
+    return S.conform(versioned, S.ARTICLES)
+
+
+def _article_ids(keys: pl.Series) -> pl.Series:
+    return sha256_hex(keys).str.slice(0, 32)
+
+
+def split_articles(articles: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """ARTICLES -> (ARTICLES with TITLE filled, NORMALISED paragraphs of every article)."""
+    titled = articles.drop(S.TITLE).pipe(find_titles).drop(BODY_START)
+    normalised = articles.pipe(split_paragraphs).pipe(normalise_paragraphs)
+    return S.conform(titled, S.ARTICLES), normalised
+
+
+def find_empty_articles(articles: pl.DataFrame, normalised: pl.DataFrame) -> pl.DataFrame:
+    """ARTICLES without a single paragraph after splitting: ARTICLE_ID, PATH, SHA256."""
+    return articles.join(normalised.select(S.ARTICLE_ID).unique(), on=S.ARTICLE_ID, how="anti")
+
+
+def assign_languages(normalised: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """NORMALISED -> (ARTICLE_ID, LANGUAGE per article; PARAGRAPH_HASH, LANGUAGE per paragraph).
+
+    An article's language is the one most of its characters are in; a paragraph too short to
+    judge inherits the language of the first article it appears in.
+    """
+    distinct = normalised.unique(S.PARAGRAPH_HASH, keep="first").select(S.PARAGRAPH_HASH, S.TEXT)
+    detected = detect_language(distinct).select(S.PARAGRAPH_HASH, S.LANGUAGE)
+    weighted = normalised.join(detected, on=S.PARAGRAPH_HASH).with_columns(
+        pl.col(S.TEXT).str.len_chars().alias(_LANG_WEIGHT)
+    )
+    article_languages = (
+        weighted.drop_nulls(S.LANGUAGE)
+        .group_by(S.ARTICLE_ID, S.LANGUAGE)
+        .agg(pl.col(_LANG_WEIGHT).sum())
+        .sort(S.ARTICLE_ID, _LANG_WEIGHT, S.LANGUAGE, descending=[False, True, False])
+        .unique(S.ARTICLE_ID, keep="first")
+        .select(S.ARTICLE_ID, S.LANGUAGE)
+    )
+    inherited = (
+        weighted.join(article_languages.rename({S.LANGUAGE: "article_language"}), on=S.ARTICLE_ID, how="left")
+        .with_columns(pl.col(S.LANGUAGE).fill_null(pl.col("article_language")))
+        .sort(S.ARTICLE_ID, S.POSITION)
+        .unique(S.PARAGRAPH_HASH, keep="first")
+        .select(S.PARAGRAPH_HASH, S.LANGUAGE)
+    )
+    return article_languages, inherited
+
+
+@dataclass(frozen=True)
+class TransformedBatch:
+    """The frames a batch publishes, each in its declared schema."""
+
+    articles: pl.DataFrame  # ARTICLES minus TEXT, plus LANGUAGE, N_PARAGRAPHS, N_CHARS
+    occurrences: pl.DataFrame  # OCCURRENCES
+    paragraphs: pl.DataFrame  # PARAGRAPHS, new to the warehouse
+    tags: pl.DataFrame  # TAGS of the new paragraphs
+
+
+def build_batch(
+    articles: pl.DataFrame,
+    normalised: pl.DataFrame,
+    *,
+    known_hashes: pl.Series,
+    gazetteer: Gazetteer,
+) -> TransformedBatch:
+    """ARTICLES + NORMALISED (+ hashes already stored) -> occurrences, new paragraphs, tags."""
+    occurrences = mark_occurrences(normalised, articles=articles, known_hashes=known_hashes)
+    article_languages, paragraph_languages = assign_languages(normalised)
+    paragraphs = (
+        collect_new_paragraphs(normalised, occurrences)
+        .drop(S.LANGUAGE)
+        .join(paragraph_languages, on=S.PARAGRAPH_HASH, how="left")
+        .pipe(S.conform, S.PARAGRAPHS)
+    )
+    tags = tag_paragraphs(paragraphs.select(S.PARAGRAPH_HASH, S.TEXT, S.LANGUAGE), gazetteer=gazetteer)
+    stats = occurrences.group_by(S.ARTICLE_ID).agg(
+        pl.len().cast(pl.Int32).alias(N_PARAGRAPHS)
+    )
+    article_rows = (
+        articles.with_columns(pl.col(S.TEXT).str.len_chars().alias(S.N_CHARS))
+        .drop(S.TEXT)
+        .join(article_languages, on=S.ARTICLE_ID, how="left")
+        .join(stats, on=S.ARTICLE_ID, how="left")
+        .sort(S.PATH)
+    )
+    return TransformedBatch(article_rows, occurrences, paragraphs, tags)

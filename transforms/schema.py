@@ -1,0 +1,173 @@
+"""The data contract: every frame passed between pipeline steps, declared once.
+
+Column names are constants here and nowhere else; a step that adds a column adds it to the
+schema of the frame it returns. Frames are checked with :func:`conform` at stage boundaries.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+# --- column names -------------------------------------------------------------------------
+
+PATH = "path"  # posix path relative to the landing folder
+SIZE = "size"
+MTIME = "mtime"  # seconds since the epoch, float
+SHA256 = "sha256"  # sha256 hex of the file's bytes: the identity of a file version
+STATUS = "status"
+REASON = "reason"  # reason code (see REASONS) for a file or article set aside
+DETAIL = "detail"  # human sentence that goes with a reason code
+
+ARTICLE_ID = "article_id"  # identity of one article version
+ARTICLE_KEY = "article_key"  # identity of an article across its versions
+VERSION = "version"
+TITLE = "title"
+ENCODING = "encoding"
+LANGUAGE = "language"
+TEXT = "text"  # decoded text (articles) or normalised paragraph text (paragraphs)
+N_CHARS = "n_chars"
+N_WORDS = "n_words"
+
+POSITION = "position"  # 0-based paragraph position in the article body
+PARAGRAPH_HASH = "paragraph_hash"
+CHAR_START = "char_start"  # offsets into the article's decoded text (BOM dropped, CRLF -> LF)
+CHAR_END = "char_end"
+RAW_TEXT = "raw_text"  # the paragraph as it stands in the article, before normalisation
+KIND = "kind"
+REPEAT_OF = "repeat_of_position"  # for kind 'repeat': position of the first appearance
+
+TAG_TYPE = "tag_type"
+TAG_VALUE = "tag_value"
+TAG_DETAIL = "tag_detail"  # sub-kind: country/city/demonym for places, alias for persons, ...
+COUNTRY = "country_code"  # ISO 3166 alpha-2 where a place resolves to a country
+SPAN_START = "span_start"  # offsets into the paragraph's normalised text
+SPAN_END = "span_end"
+SURFACE = "surface"  # the matched text
+SCORE = "score"
+TAGGER = "tagger"
+TAGGER_VERSION = "tagger_version"
+
+# --- vocabularies ---------------------------------------------------------------------------
+
+KIND_FIRST = "first"  # first appearance anywhere
+KIND_REPEAT = "repeat"  # repeat inside the same article
+KIND_CORPUS = "corpus"  # already seen in an earlier article (this batch or the warehouse)
+OCCURRENCE_KINDS = (KIND_FIRST, KIND_REPEAT, KIND_CORPUS)
+
+TAG_TYPES = ("person", "place", "organisation", "topic", "language", "quality")
+
+FILE_NEW = "new"
+FILE_DUPLICATE = "duplicate"  # same bytes as a file version already seen
+FILE_QUARANTINED = "quarantined"
+FILE_LOADED = "loaded"
+
+REASONS = {
+    "unreadable": "the file could not be read from disk",
+    "empty": "the file holds no text after decoding and splitting",
+    "binary": "the file holds NUL bytes or other control bytes: not a text article",
+    "undecodable": "the bytes are neither UTF-8 nor clean cp1252 text",
+    "mojibake": "the text decodes but looks like mis-decoded bytes",
+    "oversized": "the file is larger than the max_file_bytes setting",
+}
+
+# --- frame schemas --------------------------------------------------------------------------
+
+FILES = pl.Schema(
+    {PATH: pl.String, SIZE: pl.Int64, MTIME: pl.Float64, SHA256: pl.String}
+)
+"""discover -> read: one row per file version found in the landing folder."""
+
+ARTICLES = pl.Schema(
+    {
+        ARTICLE_ID: pl.String,
+        ARTICLE_KEY: pl.String,
+        VERSION: pl.Int32,
+        PATH: pl.String,
+        SHA256: pl.String,
+        TITLE: pl.String,
+        ENCODING: pl.String,
+        TEXT: pl.String,
+    }
+)
+"""read -> split: one row per article version with its decoded text (BOM dropped, LF newlines)."""
+
+REJECTS = pl.Schema({PATH: pl.String, SHA256: pl.String, REASON: pl.String, DETAIL: pl.String})
+"""Any step that sets a file aside returns its rows in this shape."""
+
+SPLIT = pl.Schema(
+    {
+        ARTICLE_ID: pl.String,
+        POSITION: pl.Int32,
+        CHAR_START: pl.Int64,
+        CHAR_END: pl.Int64,
+        RAW_TEXT: pl.String,
+    }
+)
+"""split -> normalise: one row per paragraph position."""
+
+NORMALISED = pl.Schema(
+    {
+        ARTICLE_ID: pl.String,
+        POSITION: pl.Int32,
+        CHAR_START: pl.Int64,
+        CHAR_END: pl.Int64,
+        TEXT: pl.String,
+        PARAGRAPH_HASH: pl.String,
+    }
+)
+"""normalise -> dedupe: paragraphs with normalised text and its sha256 hex."""
+
+OCCURRENCES = pl.Schema(
+    {
+        ARTICLE_ID: pl.String,
+        POSITION: pl.Int32,
+        PARAGRAPH_HASH: pl.String,
+        CHAR_START: pl.Int64,
+        CHAR_END: pl.Int64,
+        KIND: pl.String,
+        REPEAT_OF: pl.Int32,
+    }
+)
+"""dedupe -> publish: every place a paragraph appears."""
+
+PARAGRAPHS = pl.Schema(
+    {
+        PARAGRAPH_HASH: pl.String,
+        TEXT: pl.String,
+        N_CHARS: pl.Int32,
+        N_WORDS: pl.Int32,
+        ARTICLE_ID: pl.String,  # the article it was first seen in (first_article_id in SQL)
+        LANGUAGE: pl.String,
+    }
+)
+"""dedupe/tag -> publish: paragraphs new to the warehouse, one row per distinct hash."""
+
+TAGS = pl.Schema(
+    {
+        PARAGRAPH_HASH: pl.String,
+        TAG_TYPE: pl.String,
+        TAG_VALUE: pl.String,
+        TAG_DETAIL: pl.String,
+        COUNTRY: pl.String,
+        SPAN_START: pl.Int32,
+        SPAN_END: pl.Int32,
+        SURFACE: pl.String,
+        SCORE: pl.Float64,
+        TAGGER: pl.String,
+        TAGGER_VERSION: pl.String,
+    }
+)
+"""tag -> publish: one row per tag on a paragraph; spans are null for whole-paragraph tags."""
+
+
+def empty(schema: pl.Schema) -> pl.DataFrame:
+    """An empty frame of the given schema."""
+    return pl.DataFrame(schema=schema)
+
+
+def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """Select and cast `frame` to exactly `schema`'s columns, in order; a missing column raises."""
+    missing = [name for name in schema.names() if name not in frame.columns]
+    if missing:
+        raise ValueError(f"frame lacks columns {missing} of its declared schema")
+    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())

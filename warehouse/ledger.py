@@ -1,0 +1,32 @@
+"""The file ledger and the other facts a batch needs from the warehouse before it is built."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from transforms import schema as S
+from warehouse.sql import fetch, staged
+
+
+def read_ledger(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """PATH, SIZE, MTIME, SHA256, STATUS of every file version seen."""
+    return fetch(con, "ledger_files")
+
+
+def find_known_files(con: duckdb.DuckDBPyConnection, hashes: pl.Series) -> pl.DataFrame:
+    """SHA256, first_path for the batch's file hashes already in the ledger."""
+    with staged(con, hashes=hashes.unique().to_frame(S.SHA256)):
+        return fetch(con, "known_file_hashes")
+
+
+def find_known_paragraphs(con: duckdb.DuckDBPyConnection, hashes: pl.Series) -> pl.Series:
+    """The batch's paragraph hashes that the warehouse already holds."""
+    with staged(con, hashes=hashes.unique().to_frame(S.PARAGRAPH_HASH)):
+        return fetch(con, "known_paragraph_hashes")[S.PARAGRAPH_HASH]
+
+
+def find_latest_versions(con: duckdb.DuckDBPyConnection, keys: pl.Series) -> pl.DataFrame:
+    """ARTICLE_KEY, VERSION: the highest version loaded so far for each key of the batch."""
+    with staged(con, keys=keys.unique().to_frame(S.ARTICLE_KEY)):
+        return fetch(con, "latest_versions")

@@ -1,0 +1,45 @@
+"""Read-side access: ad-hoc read-only SQL and the named queries behind `nutgraf report`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from warehouse.connection import open_reader
+from warehouse.errors import ReadOnlyViolation, WarehouseError
+from warehouse.sql import fetch
+
+
+def run_readonly_query(path: Path, sql: str) -> pl.DataFrame:
+    """Run user SQL on a read-only connection; any write is refused by DuckDB itself."""
+    with open_reader(path) as con:
+        try:
+            result = con.sql(sql)
+        except duckdb.Error as exc:
+            if "read-only" in str(exc):
+                raise ReadOnlyViolation(
+                    f"refused: `nutgraf query` is read-only and changes nothing ({exc})"
+                ) from exc
+            raise WarehouseError(f"query failed: {exc}") from exc
+        if result is None:  # a statement with no result set (SET, PRAGMA ...)
+            return pl.DataFrame()
+        return result.pl()
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row count of every warehouse table."""
+    frame = fetch(con, "table_counts")
+    return dict(zip(frame["table_name"].to_list(), frame["n"].to_list(), strict=True))
+
+
+def read_run(path: Path, run_id: str | None) -> tuple[dict | None, pl.DataFrame, pl.DataFrame]:
+    """The run row (latest when run_id is None), its dq_results rows and its quarantine rows."""
+    with open_reader(path) as con:
+        runs = fetch(con, "run_by_id", {"run_id": run_id}) if run_id else fetch(con, "latest_run")
+        if runs.is_empty():
+            return None, pl.DataFrame(), pl.DataFrame()
+        run = runs.row(0, named=True)
+        params = {"run_id": run["run_id"]}
+        return run, fetch(con, "dq_results_of_run", params), fetch(con, "quarantine_of_run", params)

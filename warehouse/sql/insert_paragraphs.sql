@@ -1,0 +1,3 @@
+INSERT INTO paragraphs (paragraph_hash, text, n_chars, n_words, language, first_article_id, run_id)
+SELECT paragraph_hash, text, n_chars, n_words, language, article_id, $run_id
+FROM staged_paragraphs

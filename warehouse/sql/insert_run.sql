@@ -1,0 +1,6 @@
+INSERT INTO runs (run_id, flow_run_id, started_at, finished_at, status, landing, files_seen,
+                  files_new, files_duplicate, files_quarantined, articles, paragraphs_new,
+                  occurrences, tags, counts, gate_success, failed_checks, report_path)
+VALUES ($run_id, $flow_run_id, $started_at, now(), $status, $landing, $files_seen, $files_new,
+        $files_duplicate, $files_quarantined, $articles, $paragraphs_new, $occurrences, $tags,
+        $counts, $gate_success, $failed_checks, $report_path)
