@@ -58,8 +58,8 @@ def sha256_hex(texts: pl.Series) -> pl.Series:
 def normalise_text(text: pl.Expr) -> pl.Expr:
     """The normal form as an expression over a String column."""
     return (
-        text.map_batches(_nfkc_batch, return_dtype=pl.String)
-        .str.replace_many(_ZERO_WIDTH, "")
+        text.map_batches(_nfkc_batch, return_dtype=pl.String, is_elementwise=True)
+        .str.replace_many(_ZERO_WIDTH, [""] * len(_ZERO_WIDTH))
         .str.replace_many(list(_FOLDS), list(_FOLDS.values()))
         .str.replace_all(_WHITESPACE, " ")
         .str.strip_chars(" ")
@@ -68,7 +68,7 @@ def normalise_text(text: pl.Expr) -> pl.Expr:
 
 def hash_text(text: pl.Expr) -> pl.Expr:
     """sha256 hex of a String column (already normalised)."""
-    return text.map_batches(sha256_hex, return_dtype=pl.String)
+    return text.map_batches(sha256_hex, return_dtype=pl.String, is_elementwise=True)
 
 
 def normalise_paragraphs(split: pl.DataFrame) -> pl.DataFrame:

@@ -16,6 +16,8 @@ import duckdb
 from warehouse.errors import WarehouseBusy, WarehouseMissing
 
 _CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+# Readers may not reach the file system either: no COPY TO, no ATTACH, no read_csv('/etc/...').
+_READER_CONFIG = {**_CONFIG, "enable_external_access": False}
 
 
 def _classify(exc: duckdb.Error, path: Path) -> Exception:
@@ -49,7 +51,7 @@ def open_reader(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             f"no warehouse at {path}; run `nutgraf run` first or pass --warehouse"
         )
     try:
-        con = duckdb.connect(str(path), read_only=True, config=dict(_CONFIG))
+        con = duckdb.connect(str(path), read_only=True, config=dict(_READER_CONFIG))
     except duckdb.Error as exc:
         raise _classify(exc, path) from exc
     try:

@@ -18,7 +18,7 @@ def run_readonly_query(path: Path, sql: str) -> pl.DataFrame:
         try:
             result = con.sql(sql)
         except duckdb.Error as exc:
-            if "read-only" in str(exc):
+            if "read-only" in str(exc) or isinstance(exc, duckdb.PermissionException):
                 raise ReadOnlyViolation(
                     f"refused: `nutgraf query` is read-only and changes nothing ({exc})"
                 ) from exc
