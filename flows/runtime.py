@@ -7,6 +7,7 @@ offline defaults and leaves anything the user set alone.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from flows.settings import Settings
 
@@ -24,3 +25,5 @@ def configure_prefect(settings: Settings, *, verbose: bool = False) -> None:
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
+    # Prefect's ephemeral server cannot create its SQLite file in a missing folder.
+    Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)

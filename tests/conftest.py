@@ -1,4 +1,4 @@
-"""Shared fixtures: the corpora setting, a real Prefect test harness, table-count helpers."""
+"""Shared fixtures: a real Prefect test harness and landing folders on disk."""
 
 from __future__ import annotations
 
@@ -9,12 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "samples" / "articles"
-# The shared corpora are never copied into the repository; point NUTGRAF_CORPORA elsewhere
-# when they are not beside the checkout.
-CORPORA = Path(os.environ.get("NUTGRAF_CORPORA", ROOT.parent / "shared" / "corpora"))
-SEED = "000_8ab4b52764c9943c.txt"
+from tests.helpers import SAMPLES
 
 # Before anything imports Prefect: offline, quiet, no telemetry.
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -22,14 +17,6 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-
-
-def corpus(*parts: str) -> Path:
-    """A path inside the shared corpora, or skip the test saying why."""
-    path = CORPORA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"corpus {path} not found: set NUTGRAF_CORPORA to the shared corpora folder")
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -55,25 +42,3 @@ def sample_landing(tmp_path: Path) -> Path:
     folder = tmp_path / "landing"
     shutil.copytree(SAMPLES, folder)
     return folder
-
-
-def read_counts(warehouse: Path) -> dict[str, int]:
-    """Row count of every warehouse table, read through a read-only connection."""
-    from warehouse.connection import open_reader
-    from warehouse.queries import table_counts
-
-    with open_reader(warehouse) as con:
-        return table_counts(con)
-
-
-def assert_table_counts(warehouse: Path, expected: dict[str, int]) -> None:
-    """The named tables hold exactly these row counts."""
-    counts = read_counts(warehouse)
-    assert {name: counts[name] for name in expected} == expected
-
-
-def query(warehouse: Path, sql: str) -> list[tuple]:
-    """Rows of a read-only query."""
-    from warehouse.queries import run_readonly_query
-
-    return run_readonly_query(warehouse, sql).rows()

@@ -1,0 +1,105 @@
+"""The command line as a user types it: real processes, real ephemeral Prefect, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import SAMPLES, read_counts
+from warehouse.connection import open_writer
+from warehouse.migrations import apply_migrations
+
+
+def nutgraf(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NUTGRAF_"))}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args],
+        cwd=cwd,
+        env={**full_env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture
+def empty_warehouse(tmp_path: Path) -> Path:
+    path = tmp_path / "nutgraf.duckdb"
+    with open_writer(path) as con:
+        apply_migrations(con)
+    return path
+
+
+def test_query_refuses_writes_and_changes_nothing(tmp_path: Path, empty_warehouse: Path):
+    before = read_counts(empty_warehouse)
+    for sql in (
+        "INSERT INTO runs (run_id) VALUES ('x')",
+        "DELETE FROM articles",
+        "CREATE TABLE evil AS SELECT 1",
+    ):
+        done = nutgraf("query", "--warehouse", str(empty_warehouse), sql, cwd=tmp_path)
+        assert done.returncode == 2, done.stderr
+        assert "read-only" in done.stderr and "Traceback" not in done.stderr
+    assert read_counts(empty_warehouse) == before
+
+
+def test_query_formats(tmp_path: Path, empty_warehouse: Path):
+    sql = "SELECT 1 AS n, 'a,b' AS s UNION ALL SELECT 2, 'c'"
+    as_json = nutgraf("query", "--warehouse", str(empty_warehouse), "--format", "json", sql, cwd=tmp_path)
+    assert json.loads(as_json.stdout) == [{"n": 1, "s": "a,b"}, {"n": 2, "s": "c"}]
+    as_csv = nutgraf("query", "--warehouse", str(empty_warehouse), "--format", "csv", sql, cwd=tmp_path)
+    assert as_csv.stdout.splitlines() == ["n,s", '1,"a,b"', "2,c"]
+    table = nutgraf("query", "--warehouse", str(empty_warehouse), sql, cwd=tmp_path)
+    assert "a,b" in table.stdout and table.returncode == 0
+
+
+def test_missing_warehouse_is_a_clear_error(tmp_path: Path):
+    done = nutgraf("query", "--warehouse", str(tmp_path / "none.duckdb"), "SELECT 1", cwd=tmp_path)
+    assert done.returncode == 1 and "nutgraf run" in done.stderr and "Traceback" not in done.stderr
+    missing = nutgraf("run", "--landing", str(tmp_path / "nope"), cwd=tmp_path)
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+@pytest.mark.slow
+def test_run_report_and_query_on_the_samples(tmp_path: Path):
+    landing = tmp_path / "articles"
+    shutil.copytree(SAMPLES, landing)
+    done = nutgraf("run", "--landing", str(landing), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for expected in ("published", "files       seen 8, new 6, duplicate 1, quarantined 1",
+                     "first", "repeat", "corpus", "person", "gate        passed", "report"):
+        assert expected in out, out
+    assert done.stderr.strip() == "", done.stderr  # no warnings or progress bars
+    assert (tmp_path / "nutgraf.duckdb").is_file()  # the default warehouse in the working dir
+    assert list((tmp_path / "reports").glob("*.html"))
+
+    report = nutgraf("report", cwd=tmp_path)
+    assert report.returncode == 0 and "published" in report.stdout and ".html" in report.stdout
+
+    rows = nutgraf("query", "--format", "json", "SELECT count(*) AS n FROM articles", cwd=tmp_path)
+    assert json.loads(rows.stdout) == [{"n": 6}]
+
+    again = nutgraf("run", "--landing", str(landing), cwd=tmp_path)
+    assert again.returncode == 0 and "nothing new" in again.stdout
+
+
+@pytest.mark.slow
+def test_gate_failure_exits_non_zero_and_names_the_check(tmp_path: Path):
+    landing = tmp_path / "articles"
+    shutil.copytree(SAMPLES, landing)
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[topic]]\nkeyword = "strike"\ntopic = "not-a-topic"\nweight = 5\n')
+    (tmp_path / "nutgraf.toml").write_text(f'landing = "{landing}"\ntags_file = "{rules}"\n')
+    done = nutgraf("run", cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "FAILED" in done.stdout and "tag_value_in_vocabulary[topic]" in done.stdout
+    assert "nothing was published" in done.stdout
+    assert read_counts(tmp_path / "nutgraf.duckdb")["articles"] == 0

