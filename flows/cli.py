@@ -57,9 +57,13 @@ def _print_summary(summary: dict[str, object], settings: Settings) -> None:
         f"  articles    {summary['articles']}",
         f"  paragraphs  {summary['paragraphs_new']} new",
         f"  occurrences {summary['occurrences']} "
-        + "(" + ", ".join(f"{k} {v}" for k, v in kinds.items()) + ")",
+        + "("
+        + ", ".join(f"{k} {v}" for k, v in kinds.items())
+        + ")",
         f"  tags        {summary['tags']} "
-        + "(" + ", ".join(f"{k} {v}" for k, v in tags.items()) + ")",
+        + "("
+        + ", ".join(f"{k} {v}" for k, v in tags.items())
+        + ")",
     ]
     for item in summary.get("quarantined") or []:
         lines.append(f"  quarantined {item['path']}: {item['reason']} - {item['detail']}")

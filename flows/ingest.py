@@ -85,7 +85,9 @@ def discover_files(settings: Settings) -> tuple[int, pl.DataFrame, pl.DataFrame]
 
 
 @task(name="read-files", cache_policy=NO_CACHE)
-def read_batch(settings: Settings, unseen: pl.DataFrame, ledger: pl.DataFrame, n_seen: int) -> Files:
+def read_batch(
+    settings: Settings, unseen: pl.DataFrame, ledger: pl.DataFrame, n_seen: int
+) -> Files:
     """Read, hash and decode the unseen files; mark duplicates and unreadable ones."""
     raw = read_files(unseen, landing=settings.landing, max_file_bytes=settings.max_file_bytes)
     with open_writer(settings.warehouse) as con:
@@ -99,8 +101,13 @@ def read_batch(settings: Settings, unseen: pl.DataFrame, ledger: pl.DataFrame, n
         .otherwise(pl.col(S.STATUS))
         .alias(S.STATUS)
     )
-    rest = classified.filter(pl.col(S.STATUS) != S.FILE_NEW).drop("content").with_columns(
-        pl.lit(None, dtype=pl.String).alias(S.TEXT), pl.lit(None, dtype=pl.String).alias(S.ENCODING)
+    rest = (
+        classified.filter(pl.col(S.STATUS) != S.FILE_NEW)
+        .drop("content")
+        .with_columns(
+            pl.lit(None, dtype=pl.String).alias(S.TEXT),
+            pl.lit(None, dtype=pl.String).alias(S.ENCODING),
+        )
     )
     return Files(n_seen, pl.concat([decoded, rest.select(decoded.columns)]).sort(S.PATH))
 
@@ -178,7 +185,9 @@ def _quarantined(staged: Staged) -> pl.DataFrame:
         .otherwise(pl.col(S.DETAIL))
         .alias(S.DETAIL),
     )
-    return marked.filter(pl.col(S.REASON).is_not_null()).select(S.PATH, S.SHA256, S.REASON, S.DETAIL)
+    return marked.filter(pl.col(S.REASON).is_not_null()).select(
+        S.PATH, S.SHA256, S.REASON, S.DETAIL
+    )
 
 
 def _file_counts(staged: Staged) -> dict[str, int]:
@@ -254,8 +263,13 @@ def _summary(staged: Staged, run_id: str) -> dict[str, object]:
 
 
 def _run_record(
-    summary: dict[str, object], *, status: str, started_at: datetime, landing: Path,
-    gate: GateResult | None, report_path: Path | None,
+    summary: dict[str, object],
+    *,
+    status: str,
+    started_at: datetime,
+    landing: Path,
+    gate: GateResult | None,
+    report_path: Path | None,
 ) -> RunRecord:
     return RunRecord(
         run_id=str(summary["run_id"]),
@@ -272,7 +286,10 @@ def _run_record(
         occurrences=int(summary["occurrences"]),
         tags=int(summary["tags"]),
         counts=json.dumps(
-            {"occurrences_by_kind": summary["occurrences_by_kind"], "tags_by_type": summary["tags_by_type"]}
+            {
+                "occurrences_by_kind": summary["occurrences_by_kind"],
+                "tags_by_type": summary["tags_by_type"],
+            }
         ),
         gate_success=None if gate is None else gate.success,
         failed_checks=[] if gate is None else list(gate.failed),
@@ -282,9 +299,11 @@ def _run_record(
 
 def new_run_id(started_at: datetime) -> str:
     """Sortable and unique: UTC time of the start plus the flow run's short id."""
-    suffix = str(flow_run.id)[:8] if flow_run.id else sha256_hex(
-        pl.Series([started_at.isoformat()])
-    )[0][:8]
+    suffix = (
+        str(flow_run.id)[:8]
+        if flow_run.id
+        else sha256_hex(pl.Series([started_at.isoformat()]))[0][:8]
+    )
     return f"{started_at:%Y%m%dT%H%M%S}-{suffix}"
 
 
@@ -311,12 +330,23 @@ def ingest(settings: Settings) -> dict[str, object]:
 
     if files.classified.filter(pl.col(S.STATUS) != FILE_TOUCHED).is_empty():
         status = STATUS_NOTHING_NEW
-        run = _run_record(summary, status=status, started_at=started_at,
-                          landing=settings.landing, gate=None, report_path=None)
+        run = _run_record(
+            summary,
+            status=status,
+            started_at=started_at,
+            landing=settings.landing,
+            gate=None,
+            report_path=None,
+        )
         record(settings, run, pl.DataFrame(schema=DQ_RESULTS))
         logger.info("nothing new in %s", settings.landing)
-        return {**summary, "status": status, "gate": "skipped", "report_path": None,
-                "timings": timings}
+        return {
+            **summary,
+            "status": status,
+            "gate": "skipped",
+            "report_path": None,
+            "timings": timings,
+        }
 
     t = time.perf_counter()
     gate = gate_batch(settings, staged, run_id)
@@ -324,16 +354,27 @@ def ingest(settings: Settings) -> dict[str, object]:
     status = STATUS_PUBLISHED if gate.success else STATUS_GATE_FAILED
     summary = {**summary, "status": status}
     report_path = write_report(gate, run_id=run_id, report_dir=settings.reports, summary=summary)
-    run = _run_record(summary, status=status, started_at=started_at, landing=settings.landing,
-                      gate=gate, report_path=report_path)
+    run = _run_record(
+        summary,
+        status=status,
+        started_at=started_at,
+        landing=settings.landing,
+        gate=gate,
+        report_path=report_path,
+    )
     t = time.perf_counter()
     if gate.success:
         publish(settings, staged, run, gate)
     else:
         record(settings, run, gate.results)
-        logger.error("gate failed (%s); nothing published; report %s",
-                     ", ".join(gate.failed), report_path)
+        logger.error(
+            "gate failed (%s); nothing published; report %s", ", ".join(gate.failed), report_path
+        )
     _timed(timings, "publish", t)
-    return {**summary, "gate": "passed" if gate.success else "failed",
-            "failed_checks": list(gate.failed), "report_path": str(report_path),
-            "timings": timings}
+    return {
+        **summary,
+        "gate": "passed" if gate.success else "failed",
+        "failed_checks": list(gate.failed),
+        "report_path": str(report_path),
+        "timings": timings,
+    }

@@ -49,7 +49,10 @@ def read_files(files: pl.DataFrame, *, landing: Path, max_file_bytes: int) -> pl
                 with open(landing / rel, "rb") as handle:
                     digest = hashlib.file_digest(handle, "sha256").hexdigest()
                 reason = "oversized"
-                detail = f"{size} bytes is over max_file_bytes={max_file_bytes}; raise it or split the file"
+                detail = (
+                    f"{size} bytes is over max_file_bytes={max_file_bytes}; "
+                    "raise the setting or split the file"
+                )
             else:
                 data = (landing / rel).read_bytes()
                 digest = hashlib.sha256(data).hexdigest()

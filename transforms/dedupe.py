@@ -38,9 +38,13 @@ def mark_occurrences(
     """
     marked = (
         normalised.join(order_articles(articles), on=S.ARTICLE_ID, how="left")
-        .with_columns(pl.col(S.POSITION).min().over(S.ARTICLE_ID, S.PARAGRAPH_HASH).alias(_FIRST_IN_ARTICLE))
         .with_columns(
-            (pl.col(_ORDER) == pl.col(_ORDER).min().over(S.PARAGRAPH_HASH)).alias("in_first_article"),
+            pl.col(S.POSITION).min().over(S.ARTICLE_ID, S.PARAGRAPH_HASH).alias(_FIRST_IN_ARTICLE)
+        )
+        .with_columns(
+            (pl.col(_ORDER) == pl.col(_ORDER).min().over(S.PARAGRAPH_HASH)).alias(
+                "in_first_article"
+            ),
             pl.col(S.PARAGRAPH_HASH).is_in(known_hashes.implode()).alias("known"),
         )
         .with_columns(

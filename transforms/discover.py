@@ -69,20 +69,24 @@ def classify_files(read: pl.DataFrame, known: pl.DataFrame, ledger: pl.DataFrame
             pl.col(S.PATH).first().over(S.SHA256, order_by=S.PATH).alias("_first_in_batch")
         )
     )
-    return ranked.with_columns(
-        pl.when(pl.col("_same").fill_null(False))
-        .then(pl.lit(FILE_TOUCHED))
-        .when(pl.col(S.REASON).is_not_null())
-        .then(pl.lit(S.FILE_QUARANTINED))
-        .when(pl.col("first_path").is_not_null())
-        .then(pl.lit(S.FILE_DUPLICATE))
-        .when(pl.col("_first_in_batch") != pl.col(S.PATH))
-        .then(pl.lit(S.FILE_DUPLICATE))
-        .otherwise(pl.lit(S.FILE_NEW))
-        .alias(S.STATUS),
-    ).with_columns(
-        pl.when(pl.col(S.STATUS) == S.FILE_DUPLICATE)
-        .then(pl.coalesce("first_path", "_first_in_batch"))
-        .otherwise(None)
-        .alias(DUPLICATE_OF),
-    ).drop("_same", "first_path", "_first_in_batch")
+    return (
+        ranked.with_columns(
+            pl.when(pl.col("_same").fill_null(False))
+            .then(pl.lit(FILE_TOUCHED))
+            .when(pl.col(S.REASON).is_not_null())
+            .then(pl.lit(S.FILE_QUARANTINED))
+            .when(pl.col("first_path").is_not_null())
+            .then(pl.lit(S.FILE_DUPLICATE))
+            .when(pl.col("_first_in_batch") != pl.col(S.PATH))
+            .then(pl.lit(S.FILE_DUPLICATE))
+            .otherwise(pl.lit(S.FILE_NEW))
+            .alias(S.STATUS),
+        )
+        .with_columns(
+            pl.when(pl.col(S.STATUS) == S.FILE_DUPLICATE)
+            .then(pl.coalesce("first_path", "_first_in_batch"))
+            .otherwise(None)
+            .alias(DUPLICATE_OF),
+        )
+        .drop("_same", "first_path", "_first_in_batch")
+    )

@@ -78,7 +78,9 @@ def assign_languages(normalised: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
         .select(S.ARTICLE_ID, S.LANGUAGE)
     )
     inherited = (
-        weighted.join(article_languages.rename({S.LANGUAGE: "article_language"}), on=S.ARTICLE_ID, how="left")
+        weighted.join(
+            article_languages.rename({S.LANGUAGE: "article_language"}), on=S.ARTICLE_ID, how="left"
+        )
         .with_columns(pl.col(S.LANGUAGE).fill_null(pl.col("article_language")))
         .sort(S.ARTICLE_ID, S.POSITION)
         .unique(S.PARAGRAPH_HASH, keep="first")
@@ -113,10 +115,10 @@ def build_batch(
         .join(paragraph_languages, on=S.PARAGRAPH_HASH, how="left")
         .pipe(S.conform, S.PARAGRAPHS)
     )
-    tags = tag_paragraphs(paragraphs.select(S.PARAGRAPH_HASH, S.TEXT, S.LANGUAGE), gazetteer=gazetteer)
-    stats = occurrences.group_by(S.ARTICLE_ID).agg(
-        pl.len().cast(pl.Int32).alias(N_PARAGRAPHS)
+    tags = tag_paragraphs(
+        paragraphs.select(S.PARAGRAPH_HASH, S.TEXT, S.LANGUAGE), gazetteer=gazetteer
     )
+    stats = occurrences.group_by(S.ARTICLE_ID).agg(pl.len().cast(pl.Int32).alias(N_PARAGRAPHS))
     article_rows = (
         articles.with_columns(pl.col(S.TEXT).str.len_chars().alias(S.N_CHARS))
         .drop(S.TEXT)

@@ -48,13 +48,15 @@ def find_titles(articles: pl.DataFrame) -> pl.DataFrame:
     """
     title_match = pl.col(S.TEXT).str.extract(_TITLE, 1)
     whole = pl.col(S.TEXT).str.extract(_TITLE, 0)
-    rest_has_text = (
-        pl.col(S.TEXT).str.slice(whole.str.len_chars()).str.contains(_VISIBLE)
-    )
+    rest_has_text = pl.col(S.TEXT).str.slice(whole.str.len_chars()).str.contains(_VISIBLE)
     has_title = title_match.is_not_null() & rest_has_text
     return articles.with_columns(
         pl.when(has_title).then(title_match).otherwise(None).alias(S.TITLE),
-        pl.when(has_title).then(whole.str.len_chars()).otherwise(0).cast(pl.Int64).alias(BODY_START),
+        pl.when(has_title)
+        .then(whole.str.len_chars())
+        .otherwise(0)
+        .cast(pl.Int64)
+        .alias(BODY_START),
     )
 
 

@@ -272,8 +272,9 @@ def test_examples_point_at_offending_rows():
 
 def test_quarantined_share_above_max_fails_the_batch():
     batch = dataclasses.replace(clean_batch(), n_files=10, n_quarantined=6)
+    thresholds = Thresholds(max_quarantined_share=0.5)
 
-    result = run_gate(batch, vocabulary=VOCABULARY, thresholds=Thresholds(max_quarantined_share=0.5))
+    result = run_gate(batch, vocabulary=VOCABULARY, thresholds=thresholds)
 
     assert result.failed == ["batch_suite_v1.quarantined_share_at_most_max"]
     assert json.loads(row_of(result, "quarantined_share_at_most_max")["observed"])["value"] == 0.6
@@ -341,6 +342,19 @@ def test_quarantine_check_names_offending_articles_and_publishes_the_rest():
 
     assert result.success
     assert result.quarantine_article_ids == ["a2"]
+
+
+def test_check_that_cannot_run_fails_with_the_error():
+    suite = Suite("custom_suite_v1", (
+        Check("published_at_present", "articles", "ExpectColumnValuesToNotBeNull", "fail",
+              {"column": "published_at"}),
+    ))
+
+    result = run_gate(clean_batch(), vocabulary=VOCABULARY, suites=[suite])
+
+    assert result.failed == ["custom_suite_v1.published_at_present"]
+    observed = json.loads(row_of(result, "published_at_present")["observed"])
+    assert "published_at" in observed["error"]
 
 
 def test_report_lists_checks_and_escapes_data(tmp_path: Path):

@@ -16,7 +16,9 @@ from warehouse.connection import open_writer
 from warehouse.migrations import apply_migrations
 
 
-def nutgraf(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def nutgraf(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NUTGRAF_"))}
     full_env.update(env or {})
     return subprocess.run(
@@ -52,9 +54,13 @@ def test_query_refuses_writes_and_changes_nothing(tmp_path: Path, empty_warehous
 
 def test_query_formats(tmp_path: Path, empty_warehouse: Path):
     sql = "SELECT 1 AS n, 'a,b' AS s UNION ALL SELECT 2, 'c'"
-    as_json = nutgraf("query", "--warehouse", str(empty_warehouse), "--format", "json", sql, cwd=tmp_path)
+    as_json = nutgraf(
+        "query", "--warehouse", str(empty_warehouse), "--format", "json", sql, cwd=tmp_path
+    )
     assert json.loads(as_json.stdout) == [{"n": 1, "s": "a,b"}, {"n": 2, "s": "c"}]
-    as_csv = nutgraf("query", "--warehouse", str(empty_warehouse), "--format", "csv", sql, cwd=tmp_path)
+    as_csv = nutgraf(
+        "query", "--warehouse", str(empty_warehouse), "--format", "csv", sql, cwd=tmp_path
+    )
     assert as_csv.stdout.splitlines() == ["n,s", '1,"a,b"', "2,c"]
     table = nutgraf("query", "--warehouse", str(empty_warehouse), sql, cwd=tmp_path)
     assert "a,b" in table.stdout and table.returncode == 0
@@ -74,8 +80,16 @@ def test_run_report_and_query_on_the_samples(tmp_path: Path):
     done = nutgraf("run", "--landing", str(landing), cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
-    for expected in ("published", "files       seen 8, new 6, duplicate 1, quarantined 1",
-                     "first", "repeat", "corpus", "person", "gate        passed", "report"):
+    for expected in (
+        "published",
+        "files       seen 8, new 6, duplicate 1, quarantined 1",
+        "first",
+        "repeat",
+        "corpus",
+        "person",
+        "gate        passed",
+        "report",
+    ):
         assert expected in out, out
     assert done.stderr.strip() == "", done.stderr  # no warnings or progress bars
     assert (tmp_path / "nutgraf.duckdb").is_file()  # the default warehouse in the working dir

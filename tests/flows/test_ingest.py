@@ -57,9 +57,7 @@ def test_seed_article_repeats_and_tags(tmp_path: Path, landing: Path):
         return {r[0] for r in rows}
 
     assert {"Xi Jinping", "Donald Trump", "Vladimir Putin", "Mikhail Mishustin"} <= values("person")
-    bare = query(
-        w, "SELECT DISTINCT tag_value FROM paragraph_tags WHERE surface = 'Xi'"
-    )
+    bare = query(w, "SELECT DISTINCT tag_value FROM paragraph_tags WHERE surface = 'Xi'")
     assert bare == [("Xi Jinping",)]  # the seed never says a bare "Putin": see the samples test
     assert {"CN", "RU", "US", "UA", "Beijing", "Moscow", "Washington"} <= values("place")
     cities = dict(
@@ -99,9 +97,7 @@ def test_samples_then_rerun_publishes_nothing(tmp_path: Path, sample_landing: Pa
     # A paragraph syndicated from the port story into the markets story.
     assert query(w, "SELECT count(*) FROM syndication") == [(1,)]
     # Wrapped wire copy is re-joined into three paragraphs.
-    wire = query(
-        w, "SELECT n_paragraphs FROM articles WHERE path LIKE '%boj-wire.txt'"
-    )
+    wire = query(w, "SELECT n_paragraphs FROM articles WHERE path LIKE '%boj-wire.txt'")
     assert wire == [(3,)]
     # Offsets index the decoded text (CRLF read as LF).
     crlf = query(
@@ -137,8 +133,14 @@ def test_gate_failure_publishes_nothing(tmp_path: Path, sample_landing: Path):
     assert summary["status"] == "gate_failed"
     assert any("tag_value_in_vocabulary[topic]" in name for name in summary["failed_checks"])
     after = read_counts(settings.warehouse)
-    data_tables = ("source_files", "articles", "paragraphs", "occurrences", "paragraph_tags",
-                   "quarantine")
+    data_tables = (
+        "source_files",
+        "articles",
+        "paragraphs",
+        "occurrences",
+        "paragraph_tags",
+        "quarantine",
+    )
     assert {t: after[t] for t in data_tables} == {t: before[t] for t in data_tables}
     assert after["runs"] == before["runs"] + 1
     assert after["dq_results"] > before["dq_results"]
@@ -150,7 +152,9 @@ def test_gate_failure_publishes_nothing(tmp_path: Path, sample_landing: Path):
     report = Path(status[0][2])
     assert report.is_file() and "labour-disputes-typo" in report.read_text()
     # The files stay pending: with the rule fixed, the next run loads them.
-    rules.write_text('[[topic]]\nkeyword = "strike"\ntopic = "economy-business-finance"\nweight = 1\n')
+    rules.write_text(
+        '[[topic]]\nkeyword = "strike"\ntopic = "economy-business-finance"\nweight = 1\n'
+    )
     assert _run(settings)["status"] == "published"
 
 
@@ -165,7 +169,9 @@ def test_bbc_corpus_loads_once(tmp_path: Path):
     w = settings.warehouse
     assert_table_counts(w, {"source_files": 2225, "articles": 2225 - 98, "quarantine": 0})
     assert query(w, "SELECT count(*) FROM source_files WHERE status = 'duplicate'") == [(98,)]
-    assert query(w, "SELECT count(*) FROM source_files WHERE duplicate_of IS NULL AND status = 'duplicate'") == [(0,)]
+    assert query(
+        w, "SELECT count(*) FROM source_files WHERE duplicate_of IS NULL AND status = 'duplicate'"
+    ) == [(0,)]
     assert query(w, "SELECT encoding FROM articles WHERE path = 'sport/199.txt'") == [("cp1252",)]
     pound = query(
         w,

@@ -40,7 +40,9 @@ def test_kinds_first_repeat_and_corpus():
 
 def test_first_sight_follows_path_order_not_input_order():
     normalised = _normalised([("b", 0, "x"), ("a", 0, "x")])
-    out = mark_occurrences(normalised, articles=ARTICLES, known_hashes=pl.Series([], dtype=pl.String))
+    out = mark_occurrences(
+        normalised, articles=ARTICLES, known_hashes=pl.Series([], dtype=pl.String)
+    )
     assert dict(out.select(S.ARTICLE_ID, S.KIND).rows()) == {"a": "first", "b": "corpus"}
 
 

@@ -12,7 +12,7 @@ def _norm(*texts: str) -> list[str]:
 
 def test_quotes_dashes_ellipsis_and_whitespace_are_folded():
     assert _norm("\u201cHi\u201d \u2014 it\u2019s\u2026  \n there\u00a0now ") == [
-        "\"Hi\" - it's... there now"
+        '"Hi" - it\'s... there now'
     ]
 
 

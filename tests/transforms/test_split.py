@@ -42,7 +42,10 @@ def test_title_then_single_newline_body():
 def test_hard_wrapped_wire_copy_is_rejoined():
     text = "   First starts\nand wraps.\n   Second starts\nand wraps too.\n"
     out = _split(text)
-    assert out[S.RAW_TEXT].to_list() == ["First starts\nand wraps.", "Second starts\nand wraps too."]
+    assert out[S.RAW_TEXT].to_list() == [
+        "First starts\nand wraps.",
+        "Second starts\nand wraps too.",
+    ]
     _check_offsets((text,), out)
 
 

@@ -14,46 +14,104 @@ from warehouse.queries import run_readonly_query, table_counts
 
 def _run(run_id: str = "r1") -> RunRecord:
     return RunRecord(
-        run_id=run_id, flow_run_id=None, started_at="2026-11-28 00:00:00+00", status="published",
-        landing="/l", files_seen=1, files_new=1, files_duplicate=0, files_quarantined=0,
-        articles=1, paragraphs_new=1, occurrences=1, tags=0, counts="{}", gate_success=True,
+        run_id=run_id,
+        flow_run_id=None,
+        started_at="2026-11-28 00:00:00+00",
+        status="published",
+        landing="/l",
+        files_seen=1,
+        files_new=1,
+        files_duplicate=0,
+        files_quarantined=0,
+        articles=1,
+        paragraphs_new=1,
+        occurrences=1,
+        tags=0,
+        counts="{}",
+        gate_success=True,
     )
 
 
 def _batch(paragraph_hash: str = "h1") -> PublishBatch:
     return PublishBatch(
         source_files=pl.DataFrame(
-            {"path": ["a.txt"], "sha256": ["s1"], "size": [3], "mtime": [1.0], "status": ["loaded"],
-             "reason": [None], "duplicate_of": [None], "encoding": ["utf-8"]},
+            {
+                "path": ["a.txt"],
+                "sha256": ["s1"],
+                "size": [3],
+                "mtime": [1.0],
+                "status": ["loaded"],
+                "reason": [None],
+                "duplicate_of": [None],
+                "encoding": ["utf-8"],
+            },
             schema_overrides={"reason": pl.String, "duplicate_of": pl.String},
         ),
-        touched=pl.DataFrame(schema={"path": pl.String, "sha256": pl.String, "size": pl.Int64,
-                                     "mtime": pl.Float64}),
+        touched=pl.DataFrame(
+            schema={"path": pl.String, "sha256": pl.String, "size": pl.Int64, "mtime": pl.Float64}
+        ),
         articles=pl.DataFrame(
-            {"article_id": ["a1"], "article_key": ["a.txt"], "version": [1], "path": ["a.txt"],
-             "sha256": ["s1"], "title": [None], "encoding": ["utf-8"], "language": ["en"],
-             "n_paragraphs": [1], "n_chars": [3]},
+            {
+                "article_id": ["a1"],
+                "article_key": ["a.txt"],
+                "version": [1],
+                "path": ["a.txt"],
+                "sha256": ["s1"],
+                "title": [None],
+                "encoding": ["utf-8"],
+                "language": ["en"],
+                "n_paragraphs": [1],
+                "n_chars": [3],
+            },
             schema_overrides={"title": pl.String},
         ),
         paragraphs=pl.DataFrame(
-            {S.PARAGRAPH_HASH: [paragraph_hash], S.TEXT: ["abc"], S.N_CHARS: [3], S.N_WORDS: [1],
-             S.ARTICLE_ID: ["a1"], S.LANGUAGE: ["en"]}
+            {
+                S.PARAGRAPH_HASH: [paragraph_hash],
+                S.TEXT: ["abc"],
+                S.N_CHARS: [3],
+                S.N_WORDS: [1],
+                S.ARTICLE_ID: ["a1"],
+                S.LANGUAGE: ["en"],
+            }
         ),
         occurrences=pl.DataFrame(
-            {S.ARTICLE_ID: ["a1"], S.POSITION: [0], S.PARAGRAPH_HASH: [paragraph_hash],
-             S.CHAR_START: [0], S.CHAR_END: [3], S.KIND: ["first"], S.REPEAT_OF: [None]},
+            {
+                S.ARTICLE_ID: ["a1"],
+                S.POSITION: [0],
+                S.PARAGRAPH_HASH: [paragraph_hash],
+                S.CHAR_START: [0],
+                S.CHAR_END: [3],
+                S.KIND: ["first"],
+                S.REPEAT_OF: [None],
+            },
             schema=S.OCCURRENCES,
         ),
         tags=S.empty(S.TAGS),
-        quarantine=pl.DataFrame(schema={"quarantine_id": pl.String, S.PATH: pl.String,
-                                        S.SHA256: pl.String, S.REASON: pl.String,
-                                        S.DETAIL: pl.String}),
+        quarantine=pl.DataFrame(
+            schema={
+                "quarantine_id": pl.String,
+                S.PATH: pl.String,
+                S.SHA256: pl.String,
+                S.REASON: pl.String,
+                S.DETAIL: pl.String,
+            }
+        ),
     )
 
 
-DQ = pl.DataFrame(schema={"suite": pl.String, "expectation": pl.String, "column_name": pl.String,
-                          "severity": pl.String, "success": pl.Boolean, "observed": pl.String,
-                          "unexpected_count": pl.Int64, "examples": pl.String})
+DQ = pl.DataFrame(
+    schema={
+        "suite": pl.String,
+        "expectation": pl.String,
+        "column_name": pl.String,
+        "severity": pl.String,
+        "success": pl.Boolean,
+        "observed": pl.String,
+        "unexpected_count": pl.Int64,
+        "examples": pl.String,
+    }
+)
 
 
 def _fresh(tmp_path: Path) -> Path:
