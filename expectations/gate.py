@@ -1,0 +1,351 @@
+"""The quality gate: run the versioned suites on one batch and say whether it may publish.
+
+Frames arrive as Polars; the gate adds the derived boolean columns some checks need, hands each
+frame once to Great Expectations as an arrow-backed pandas frame, and folds the validation
+results into one ``dq_results`` row per check. ``great_expectations`` is imported lazily on the
+first run (it costs seconds) and one ephemeral context is kept per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import threading
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from expectations import suites as q
+from expectations.suites import Check, Suite
+from transforms import schema as s
+
+log = logging.getLogger(__name__)
+
+DQ_RESULTS = pl.Schema(
+    {
+        "suite": pl.String,
+        "expectation": pl.String,
+        "column_name": pl.String,
+        "severity": pl.String,
+        "success": pl.Boolean,
+        "observed": pl.String,  # JSON object
+        "unexpected_count": pl.Int64,
+        "examples": pl.String,  # JSON list of up to MAX_EXAMPLES examples
+    }
+)
+"""One row per expectation evaluated in a run."""
+
+MAX_EXAMPLES = 5
+MAX_EXAMPLE_CHARS = 200  # article text can be long; an example only has to be recognisable
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Limits the suites check against (settings in the app)."""
+
+    min_paragraph_chars: int = 1
+    max_paragraph_chars: int = 20_000
+    max_quarantined_share: float = 0.5  # share of the batch's files quarantined; fail above
+    max_duplicate_file_share: float = 0.9  # share of the batch's files already seen; warn above
+
+
+@dataclass(frozen=True)
+class GateBatch:
+    """Everything one batch would publish, plus the counts that describe its shape."""
+
+    run_id: str
+    articles: pl.DataFrame  # schema.ARTICLES without TEXT, plus LANGUAGE (nullable)
+    occurrences: pl.DataFrame  # schema.OCCURRENCES of the batch's articles
+    paragraphs: pl.DataFrame  # schema.PARAGRAPHS new to the warehouse
+    tags: pl.DataFrame  # schema.TAGS of the new paragraphs
+    n_files: int  # files considered: new + duplicate + quarantined
+    n_quarantined: int
+    n_duplicate_files: int
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """What the gate decided and why."""
+
+    success: bool  # False iff any fail-severity check failed
+    results: pl.DataFrame  # DQ_RESULTS
+    failed: list[str]  # "suite.expectation" of failed fail-severity checks
+    quarantine_article_ids: list[str]  # articles offending a quarantine-severity check
+
+
+def build_suites(
+    vocabulary: Mapping[str, frozenset[str] | None], thresholds: Thresholds
+) -> tuple[Suite, ...]:
+    """The current suite versions, configured with the run's vocabulary and thresholds."""
+    return (
+        q.articles_suite_v1(),
+        q.paragraphs_suite_v1(
+            vocabulary=vocabulary,
+            min_paragraph_chars=thresholds.min_paragraph_chars,
+            max_paragraph_chars=thresholds.max_paragraph_chars,
+        ),
+        q.batch_suite_v1(
+            max_quarantined_share=thresholds.max_quarantined_share,
+            max_duplicate_file_share=thresholds.max_duplicate_file_share,
+        ),
+    )
+
+
+def prepare_frames(batch: GateBatch) -> dict[str, pl.DataFrame]:
+    """The batch's frames, the tags with their paragraph's length (and first article) joined
+    on, and the one-row frame of batch metrics. Checks' own derived columns come later."""
+    # Spans are offsets into the paragraph's text, so they are checked against its length;
+    # a tag whose hash is not a paragraph of this batch has nothing to be inside of. The first
+    # article lets a quarantine-severity tag check name the article to set aside.
+    lengths = batch.paragraphs.select(
+        s.PARAGRAPH_HASH,
+        pl.col(s.N_CHARS).alias(q.PARAGRAPH_N_CHARS),
+        pl.lit(True).alias(q.DERIVED_PARAGRAPH_IN_BATCH),
+        s.ARTICLE_ID,
+    ).unique(s.PARAGRAPH_HASH, keep="first")
+    tags = (
+        batch.tags.drop(q.PARAGRAPH_N_CHARS, q.DERIVED_PARAGRAPH_IN_BATCH, s.ARTICLE_ID,
+                        strict=False)
+        .join(lengths, on=s.PARAGRAPH_HASH, how="left", maintain_order="left")
+        .with_columns(pl.col(q.DERIVED_PARAGRAPH_IN_BATCH).fill_null(False))
+    )
+    n_files = max(batch.n_files, 0)
+    shape = pl.DataFrame(
+        {
+            q.N_FILES: [n_files],
+            q.QUARANTINED_SHARE: [batch.n_quarantined / n_files if n_files else 0.0],
+            q.DUPLICATE_SHARE: [batch.n_duplicate_files / n_files if n_files else 0.0],
+        },
+        schema={q.N_FILES: pl.Int64, q.QUARANTINED_SHARE: pl.Float64,
+                q.DUPLICATE_SHARE: pl.Float64},
+    )
+    return {
+        q.FRAME_ARTICLES: batch.articles,
+        q.FRAME_OCCURRENCES: batch.occurrences,
+        q.FRAME_PARAGRAPHS: batch.paragraphs,
+        q.FRAME_TAGS: tags,
+        q.FRAME_BATCH: shape,
+    }
+
+
+def run_gate(
+    batch: GateBatch,
+    *,
+    vocabulary: Mapping[str, frozenset[str] | None],
+    thresholds: Thresholds = Thresholds(),  # noqa: B008 - frozen, so a shared default is safe
+    suites: Sequence[Suite] | None = None,
+) -> GateResult:
+    """Validate the batch against the suites (default: :func:`build_suites`); never raises on
+    bad data, only reports it."""
+    suites = tuple(suites) if suites is not None else build_suites(vocabulary, thresholds)
+    frames = prepare_frames(batch)
+    planned = [(suite, check) for suite in suites for check in suite.checks]
+    outcomes: dict[int, dict[str, Any]] = {}
+    for frame_name in dict.fromkeys(check.frame for _, check in planned):
+        numbered = [(i, check) for i, (_, check) in enumerate(planned) if check.frame == frame_name]
+        outcomes.update(_validate_frame(frames.get(frame_name), numbered))
+
+    rows: list[dict[str, Any]] = []
+    failed: list[str] = []
+    quarantined: dict[str, None] = {}  # ordered set
+    for i, (suite, check) in enumerate(planned):
+        outcome = outcomes[i]
+        rows.append(
+            {
+                "suite": suite.name,
+                "expectation": check.name,
+                "column_name": check.column_name,
+                "severity": check.severity,
+                "success": outcome["success"],
+                "observed": _to_json(outcome["observed"]),
+                "unexpected_count": outcome["unexpected_count"],
+                "examples": _to_json(outcome["examples"]),
+            }
+        )
+        if not outcome["success"]:
+            if check.severity == "fail":
+                failed.append(f"{suite.name}.{check.name}")
+            elif check.severity == "quarantine":
+                quarantined.update(dict.fromkeys(outcome["article_ids"]))
+    results = pl.DataFrame(rows, schema=DQ_RESULTS) if rows else pl.DataFrame(schema=DQ_RESULTS)
+    return GateResult(
+        success=not failed,
+        results=results,
+        failed=failed,
+        quarantine_article_ids=list(quarantined),
+    )
+
+
+# --- Great Expectations plumbing ----------------------------------------------------------------
+
+_GX_LOCK = threading.Lock()  # the GX context is not thread-safe; one validation at a time
+
+
+@functools.cache
+def _gx() -> tuple[Any, Any]:
+    """(gx module, pandas batch definition) of the process's one ephemeral context."""
+    # `import great_expectations` turns on logging.captureWarnings(True) (every later warning
+    # would vanish into the log) and trips over -W error::DeprecationWarning: shield both.
+    was_capturing = getattr(logging, "_warnings_showwarning", None) is not None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import (
+            DataContextConfig,
+            InMemoryStoreBackendDefaults,
+            ProgressBarsConfig,
+        )
+    if not was_capturing:
+        logging.captureWarnings(False)
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        # tqdm "Calculating Metrics" bars would go to stderr on every validation.
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+        analytics_enabled=False,
+    )
+    context = gx.get_context(mode="ephemeral", project_config=config)
+    definition = (
+        context.data_sources.add_pandas("nutgraf")
+        .add_dataframe_asset("frame")
+        .add_batch_definition_whole_dataframe("whole")
+    )
+    return gx, definition
+
+
+def _validate_frame(
+    frame: pl.DataFrame | None, numbered: list[tuple[int, Check]]
+) -> dict[int, dict[str, Any]]:
+    """Run the checks of one frame in one GX validation; an outcome per check index."""
+    if frame is None:
+        frame = pl.DataFrame()
+    keys = q.FRAME_KEYS.get(numbered[0][1].frame, ())
+    derived = [check.derive.alias(check.column_name) for _, check in numbered
+               if check.derive is not None]
+    if derived:
+        frame = frame.with_columns(derived)
+    wanted = [*keys, *(c for _, check in numbered for c in check.columns)]
+    if any(check.severity == "quarantine" for _, check in numbered):
+        wanted.append(s.ARTICLE_ID)
+    # Hand GX only the columns it reads: conversion and GX's fingerprint of the frame cost
+    # time per byte, and paragraph text is most of the bytes.
+    frame = frame.select([c for c in dict.fromkeys(wanted) if c in frame.columns])
+    # SUMMARY gives the first 20 offending row indices; quarantine needs every offending row.
+    complete = any(check.severity == "quarantine" for _, check in numbered)
+    result_format = {"result_format": "COMPLETE" if complete else "SUMMARY"}
+
+    with _GX_LOCK:
+        gx, definition = _gx()
+        suite = gx.ExpectationSuite(name=f"nutgraf_{numbered[0][1].frame}")
+        for index, check in numbered:
+            # GX returns results in its own order, not the suite's: the meta tag maps back.
+            cls = getattr(gx.expectations, check.expectation)
+            suite.add_expectation(cls(**check.kwargs, meta={"nutgraf_check": index}))
+        raw = _validate(definition, suite, frame.to_pandas(use_pyarrow_extension_array=True),
+                        result_format)
+        if any(_exception_message(r) for r in raw.values()):
+            # Some expectation may not handle arrow-backed dtypes: retry the frame with numpy
+            # dtypes and keep that answer (a genuine error raises again and is reported).
+            log.debug("GX raised on arrow-backed %s frame; retrying with numpy dtypes",
+                      numbered[0][1].frame)
+            raw = _validate(definition, suite, frame.to_pandas(), result_format)
+
+    return {
+        index: _outcome(check, raw.get(index), frame, keys) for index, check in numbered
+    }
+
+
+def _validate(definition: Any, suite: Any, df: Any, result_format: dict) -> dict[int, Any]:
+    batch = definition.get_batch(batch_parameters={"dataframe": df})
+    validation = batch.validate(suite, result_format=result_format)
+    return {r.expectation_config.meta["nutgraf_check"]: r for r in validation.results}
+
+
+def _outcome(
+    check: Check, result: Any | None, frame: pl.DataFrame, keys: Sequence[str]
+) -> dict[str, Any]:
+    """success, observed, unexpected_count, examples and offending article ids of one check."""
+    if result is None:  # GX gave no result for it: a check that was not evaluated did not pass
+        return {"success": False, "observed": {"error": "no result from Great Expectations"},
+                "unexpected_count": None, "examples": [], "article_ids": []}
+    info = result.result or {}
+    observed = {
+        k: info[k]
+        for k in ("element_count", "unexpected_count", "unexpected_percent", "missing_count",
+                  "observed_value")
+        if k in info
+    }
+    if check.frame == q.FRAME_BATCH and check.column_name in frame.columns and frame.height:
+        # A batch metric is one number: show it and its allowed range, not row counts.
+        observed = {"value": frame[check.column_name][0]} | {
+            k: check.kwargs[k] for k in ("min_value", "max_value") if k in check.kwargs
+        }
+    error = _exception_message(result)
+    if error:
+        observed["error"] = error
+    unexpected = info.get("unexpected_count")
+
+    indices = info.get("unexpected_index_list") or info.get("partial_unexpected_index_list")
+    shown = [c for c in dict.fromkeys([*keys, *check.columns]) if c in frame.columns]
+    if indices and not isinstance(indices[0], int):
+        indices = None  # GX gives dicts here when index columns are named; not used by us
+    if indices:
+        examples = frame[indices[:MAX_EXAMPLES]].select(shown).to_dicts()
+    else:
+        examples = list(info.get("partial_unexpected_list") or [])[:MAX_EXAMPLES]
+    article_ids: list[str] = []
+    if check.severity == "quarantine" and indices and s.ARTICLE_ID in frame.columns:
+        offending = frame[indices][s.ARTICLE_ID].drop_nulls()
+        article_ids = offending.unique(maintain_order=True).to_list()
+    return {
+        "success": bool(result.success),
+        "observed": observed,
+        "unexpected_count": int(unexpected) if unexpected is not None else None,
+        "examples": [_shorten(e) for e in examples],
+        "article_ids": article_ids,
+    }
+
+
+def _exception_message(result: Any) -> str | None:
+    """The error an expectation raised, if any. GX reports it either flat or, when a metric
+    failed to resolve, as one entry per metric."""
+    info = result.exception_info or {}
+    entries = [info] if "raised_exception" in info else list(info.values())
+    messages = [
+        str(e.get("exception_message") or "exception without message")
+        for e in entries
+        if isinstance(e, dict) and e.get("raised_exception")
+    ]
+    return "; ".join(dict.fromkeys(messages)) or None
+
+
+def _shorten(value: Any) -> Any:
+    """Cut long strings inside an example so a row of dq_results stays small."""
+    if isinstance(value, str) and len(value) > MAX_EXAMPLE_CHARS:
+        return value[:MAX_EXAMPLE_CHARS] + "…"
+    if isinstance(value, dict):
+        return {k: _shorten(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_shorten(v) for v in value]
+    return value
+
+
+def _to_json(value: Any) -> str:
+    """JSON text of observed values and examples; numpy/pandas scalars and NA become text."""
+    return json.dumps(value, default=_json_default, ensure_ascii=False)
+
+
+def _json_default(value: Any) -> Any:
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        try:
+            return item()
+        except (TypeError, ValueError):
+            pass
+    if str(value) in ("<NA>", "nan", "NaT"):
+        return None
+    return str(value)

@@ -1,0 +1,245 @@
+"""The data-quality suites, versioned and kept in code.
+
+A suite is a named list of :class:`Check`: which frame of the batch it runs on, which Great
+Expectations expectation (by class name, with its keyword arguments) and what a failure means
+(``fail`` stops the publish, ``quarantine`` sets the offending articles aside, ``warn`` is only
+recorded). This module stays free of ``great_expectations`` so importing it is cheap; the gate
+turns checks into GX expectations when it runs.
+
+Some checks need facts that span rows (positions contiguous per article) or other frames (a tag
+span inside its paragraph). Such a check carries a Polars expression (``derive``) that the gate
+evaluates into a boolean column before validation; GX then expects that column to be true. The
+one cross-frame fact, the tagged paragraph's length, is joined on by the gate
+(``PARAGRAPH_N_CHARS``, ``DERIVED_PARAGRAPH_IN_BATCH``). Closed vocabularies are checked the same
+way: GX re-serialises an expectation's ``value_set`` thousands of times per validation, which
+made a 34,000-name place list cost ~20 s; Polars ``is_in`` costs milliseconds.
+
+Changing a check's behaviour means a new suite version (``_v2``), so stored ``dq_results`` rows
+stay interpretable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import polars as pl
+
+from transforms import schema as s
+
+Severity = Literal["fail", "quarantine", "warn"]
+SEVERITIES: tuple[Severity, ...] = ("fail", "quarantine", "warn")
+
+# --- frames a check can run on (the gate prepares one pandas batch per frame) ----------------
+
+FRAME_ARTICLES = "articles"
+FRAME_OCCURRENCES = "occurrences"
+FRAME_PARAGRAPHS = "paragraphs"
+FRAME_TAGS = "tags"
+FRAME_BATCH = "batch"  # one row of batch-level metrics
+
+# Columns that identify a row of each frame: shown as the examples of a failed check.
+FRAME_KEYS: dict[str, tuple[str, ...]] = {
+    FRAME_ARTICLES: (s.ARTICLE_ID, s.PATH),
+    FRAME_OCCURRENCES: (s.ARTICLE_ID, s.POSITION),
+    FRAME_PARAGRAPHS: (s.PARAGRAPH_HASH, s.ARTICLE_ID),
+    FRAME_TAGS: (s.PARAGRAPH_HASH, s.TAG_TYPE, s.TAG_VALUE, s.SPAN_START),
+    FRAME_BATCH: (),
+}
+
+# --- derived columns, computed with Polars before validation ---------------------------------
+
+# occurrences: the article's positions are exactly 0..n-1
+DERIVED_POSITIONS_CONTIGUOUS = "positions_contiguous"
+# occurrences: a repeat names an earlier position of its article
+DERIVED_REPEAT_POINTS_BACK = "repeat_points_back"
+# tags: the tagged hash is one of the batch's new paragraphs (joined on by the gate)
+DERIVED_PARAGRAPH_IN_BATCH = "paragraph_in_batch"
+# tags: n_chars of the tagged paragraph, null when it is not in the batch (joined on by the gate)
+PARAGRAPH_N_CHARS = "paragraph_n_chars"
+# tags: 0 <= span_start < span_end <= n_chars, or no span at all (a whole-paragraph tag)
+DERIVED_SPAN_INSIDE = "span_inside_paragraph"
+
+# batch frame columns
+QUARANTINED_SHARE = "quarantined_file_share"
+DUPLICATE_SHARE = "duplicate_file_share"
+N_FILES = "n_files"
+
+HEX64 = r"^[0-9a-f]{64}$"  # sha256 hex, the identity of files and paragraphs
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation of a suite: what is checked, on which frame, and what a failure means."""
+
+    name: str  # stable, unique within the suite; stored in dq_results.expectation
+    frame: str  # one of the FRAME_* names
+    expectation: str  # GX expectation class name, e.g. "ExpectColumnValuesToBeUnique"
+    severity: Severity
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    # Polars expression producing the checked column (named as kwargs["column"]) when it is
+    # not a column of the frame itself.
+    derive: pl.Expr | None = field(default=None, compare=False)
+
+    @property
+    def column_name(self) -> str:
+        """The checked column(s), comma-separated, for dq_results.column_name."""
+        if "column" in self.kwargs:
+            return str(self.kwargs["column"])
+        if "column_list" in self.kwargs:
+            return ",".join(self.kwargs["column_list"])
+        if "column_A" in self.kwargs:
+            return f"{self.kwargs['column_A']},{self.kwargs['column_B']}"
+        return ""
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column the check reads (for selecting what to hand to GX)."""
+        return tuple(c for c in self.column_name.split(",") if c)
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A versioned, named list of checks."""
+
+    name: str
+    checks: tuple[Check, ...]
+
+
+def _not_null(name: str, frame: str, column: str, severity: Severity = "fail") -> Check:
+    return Check(name, frame, "ExpectColumnValuesToNotBeNull", severity, {"column": column})
+
+
+def _is_true(
+    name: str, frame: str, column: str, derive: pl.Expr | None, severity: Severity = "fail"
+) -> Check:
+    # Derived booleans are filled with False where undefined, so "in {True}" is exact.
+    return Check(name, frame, "ExpectColumnValuesToBeInSet", severity,
+                 {"column": column, "value_set": [True]}, derive=derive)
+
+
+def _positions_contiguous() -> pl.Expr:
+    # Every row of an article is flagged, so the examples show the whole article's problem.
+    position, n = pl.col(s.POSITION), pl.len().over(s.ARTICLE_ID)
+    return (
+        (position.min().over(s.ARTICLE_ID) == 0)
+        & (position.max().over(s.ARTICLE_ID) == n - 1)
+        & (position.n_unique().over(s.ARTICLE_ID) == n)
+    ).fill_null(False)
+
+
+def _repeat_points_back() -> pl.Expr:
+    repeat_of = pl.col(s.REPEAT_OF)
+    return (
+        (pl.col(s.KIND) != s.KIND_REPEAT)
+        | ((repeat_of >= 0) & (repeat_of < pl.col(s.POSITION)))
+    ).fill_null(False)
+
+
+def _span_inside_paragraph() -> pl.Expr:
+    start, end = pl.col(s.SPAN_START), pl.col(s.SPAN_END)
+    whole_paragraph = start.is_null() & end.is_null()
+    inside = ((start >= 0) & (start < end) & (end <= pl.col(PARAGRAPH_N_CHARS))).fill_null(False)
+    return pl.col(DERIVED_PARAGRAPH_IN_BATCH) & (whole_paragraph | inside)
+
+
+def _in_vocabulary(tag_type: str, values: frozenset[str]) -> pl.Expr:
+    allowed = pl.Series(sorted(values), dtype=pl.String).implode()  # one list: membership
+    return (
+        pl.col(s.TAG_TYPE).ne_missing(tag_type) | pl.col(s.TAG_VALUE).is_in(allowed)
+    ).fill_null(False)
+
+
+def articles_suite_v1() -> Suite:
+    """Structure of the batch's articles: keys, hashes, language (warn)."""
+    a = FRAME_ARTICLES
+    return Suite("articles_suite_v1", (
+        _not_null("article_id_not_null", a, s.ARTICLE_ID),
+        Check("article_id_unique", a, "ExpectColumnValuesToBeUnique", "fail",
+              {"column": s.ARTICLE_ID}),
+        _not_null("article_key_not_null", a, s.ARTICLE_KEY),
+        _not_null("path_not_null", a, s.PATH),
+        Check("sha256_is_hex", a, "ExpectColumnValuesToMatchRegex", "fail",
+              {"column": s.SHA256, "regex": HEX64}),
+        _not_null("sha256_not_null", a, s.SHA256),
+        # A missing language is worth seeing on the report but not worth stopping a load.
+        _not_null("language_present", a, s.LANGUAGE, "warn"),
+    ))
+
+
+def paragraphs_suite_v1(
+    *,
+    vocabulary: Mapping[str, frozenset[str] | None],
+    min_paragraph_chars: int,
+    max_paragraph_chars: int,
+) -> Suite:
+    """Occurrences, new paragraphs and their tags: keys, offsets, spans, vocabularies."""
+    o, p, t = FRAME_OCCURRENCES, FRAME_PARAGRAPHS, FRAME_TAGS
+    checks = [
+        # occurrences
+        _not_null("occurrence_article_id_not_null", o, s.ARTICLE_ID),
+        _not_null("occurrence_position_not_null", o, s.POSITION),
+        Check("occurrence_key_unique", o, "ExpectCompoundColumnsToBeUnique", "fail",
+              {"column_list": [s.ARTICLE_ID, s.POSITION]}),
+        _is_true("positions_contiguous", o, DERIVED_POSITIONS_CONTIGUOUS,
+                 _positions_contiguous()),
+        _not_null("occurrence_hash_not_null", o, s.PARAGRAPH_HASH),
+        _not_null("char_start_not_null", o, s.CHAR_START),
+        _not_null("char_end_not_null", o, s.CHAR_END),
+        Check("char_start_not_negative", o, "ExpectColumnValuesToBeBetween", "fail",
+              {"column": s.CHAR_START, "min_value": 0}),
+        Check("char_start_before_char_end", o, "ExpectColumnPairValuesAToBeGreaterThanB", "fail",
+              {"column_A": s.CHAR_END, "column_B": s.CHAR_START, "or_equal": False,
+               "ignore_row_if": "either_value_is_missing"}),
+        Check("kind_in_set", o, "ExpectColumnValuesToBeInSet", "fail",
+              {"column": s.KIND, "value_set": list(s.OCCURRENCE_KINDS)}),
+        _not_null("kind_not_null", o, s.KIND),
+        _is_true("repeat_points_back", o, DERIVED_REPEAT_POINTS_BACK, _repeat_points_back()),
+        # paragraphs (new to the warehouse)
+        _not_null("paragraph_hash_not_null", p, s.PARAGRAPH_HASH),
+        Check("paragraph_hash_unique", p, "ExpectColumnValuesToBeUnique", "fail",
+              {"column": s.PARAGRAPH_HASH}),
+        Check("paragraph_hash_is_hex", p, "ExpectColumnValuesToMatchRegex", "fail",
+              {"column": s.PARAGRAPH_HASH, "regex": HEX64}),
+        _not_null("paragraph_n_chars_not_null", p, s.N_CHARS),
+        Check("paragraph_length_in_range", p, "ExpectColumnValuesToBeBetween", "fail",
+              {"column": s.N_CHARS, "min_value": min_paragraph_chars,
+               "max_value": max_paragraph_chars}),
+        _not_null("paragraph_first_article_not_null", p, s.ARTICLE_ID),
+        # tags (of the new paragraphs)
+        _not_null("tag_hash_not_null", t, s.PARAGRAPH_HASH),
+        _not_null("tag_value_not_null", t, s.TAG_VALUE),
+        _not_null("tagger_version_not_null", t, s.TAGGER_VERSION),
+        Check("tag_key_unique", t, "ExpectCompoundColumnsToBeUnique", "fail",
+              {"column_list": [s.PARAGRAPH_HASH, s.TAG_TYPE, s.TAG_VALUE, s.SPAN_START,
+                               s.TAGGER_VERSION]}),
+        Check("tag_type_in_set", t, "ExpectColumnValuesToBeInSet", "fail",
+              {"column": s.TAG_TYPE, "value_set": list(s.TAG_TYPES)}),
+        _not_null("tag_type_not_null", t, s.TAG_TYPE),
+        _is_true("tag_paragraph_in_batch", t, DERIVED_PARAGRAPH_IN_BATCH, None),
+        _is_true("span_inside_paragraph", t, DERIVED_SPAN_INSIDE, _span_inside_paragraph()),
+    ]
+    # One check per tag type, so a failure's name says which vocabulary was left.
+    known = [tt for tt in s.TAG_TYPES if tt in vocabulary]
+    extra = sorted(tt for tt in vocabulary if tt not in s.TAG_TYPES)
+    for tag_type in known + extra:
+        values = vocabulary[tag_type]
+        if values is None:  # open vocabulary (persons, say): nothing to check against
+            continue
+        checks.append(_is_true(f"tag_value_in_vocabulary[{tag_type}]", t,
+                               f"in_vocabulary[{tag_type}]", _in_vocabulary(tag_type, values)))
+    return Suite("paragraphs_suite_v1", tuple(checks))
+
+
+def batch_suite_v1(*, max_quarantined_share: float, max_duplicate_file_share: float) -> Suite:
+    """Shape of the batch: a feed that turns to garbage or to repeats must show."""
+    b = FRAME_BATCH
+    return Suite("batch_suite_v1", (
+        Check("quarantined_share_at_most_max", b, "ExpectColumnValuesToBeBetween", "fail",
+              {"column": QUARANTINED_SHARE, "min_value": 0.0,
+               "max_value": max_quarantined_share}),
+        Check("duplicate_file_share_at_most_max", b, "ExpectColumnValuesToBeBetween", "warn",
+              {"column": DUPLICATE_SHARE, "min_value": 0.0,
+               "max_value": max_duplicate_file_share}),
+    ))
