@@ -108,8 +108,9 @@ def prepare_frames(batch: GateBatch) -> dict[str, pl.DataFrame]:
         s.ARTICLE_ID,
     ).unique(s.PARAGRAPH_HASH, keep="first")
     tags = (
-        batch.tags.drop(q.PARAGRAPH_N_CHARS, q.DERIVED_PARAGRAPH_IN_BATCH, s.ARTICLE_ID,
-                        strict=False)
+        batch.tags.drop(
+            q.PARAGRAPH_N_CHARS, q.DERIVED_PARAGRAPH_IN_BATCH, s.ARTICLE_ID, strict=False
+        )
         .join(lengths, on=s.PARAGRAPH_HASH, how="left", maintain_order="left")
         .with_columns(pl.col(q.DERIVED_PARAGRAPH_IN_BATCH).fill_null(False))
     )
@@ -120,8 +121,11 @@ def prepare_frames(batch: GateBatch) -> dict[str, pl.DataFrame]:
             q.QUARANTINED_SHARE: [batch.n_quarantined / n_files if n_files else 0.0],
             q.DUPLICATE_SHARE: [batch.n_duplicate_files / n_files if n_files else 0.0],
         },
-        schema={q.N_FILES: pl.Int64, q.QUARANTINED_SHARE: pl.Float64,
-                q.DUPLICATE_SHARE: pl.Float64},
+        schema={
+            q.N_FILES: pl.Int64,
+            q.QUARANTINED_SHARE: pl.Float64,
+            q.DUPLICATE_SHARE: pl.Float64,
+        },
     )
     return {
         q.FRAME_ARTICLES: batch.articles,
@@ -185,6 +189,13 @@ def run_gate(
 _GX_LOCK = threading.Lock()  # the GX context is not thread-safe; one validation at a time
 
 
+def warm_up() -> None:
+    """Import Great Expectations and build its context now (seconds of work), e.g. in a thread
+    while Prefect's server starts, so the gate does not pay for it later."""
+    with _GX_LOCK:
+        _gx()
+
+
 @functools.cache
 def _gx() -> tuple[Any, Any]:
     """(gx module, pandas batch definition) of the process's one ephemeral context."""
@@ -224,8 +235,9 @@ def _validate_frame(
     if frame is None:
         frame = pl.DataFrame()
     keys = q.FRAME_KEYS.get(numbered[0][1].frame, ())
-    derived = [check.derive.alias(check.column_name) for _, check in numbered
-               if check.derive is not None]
+    derived = [
+        check.derive.alias(check.column_name) for _, check in numbered if check.derive is not None
+    ]
     if derived:
         frame = frame.with_columns(derived)
     wanted = [*keys, *(c for _, check in numbered for c in check.columns)]
@@ -245,18 +257,19 @@ def _validate_frame(
             # GX returns results in its own order, not the suite's: the meta tag maps back.
             cls = getattr(gx.expectations, check.expectation)
             suite.add_expectation(cls(**check.kwargs, meta={"nutgraf_check": index}))
-        raw = _validate(definition, suite, frame.to_pandas(use_pyarrow_extension_array=True),
-                        result_format)
+        raw = _validate(
+            definition, suite, frame.to_pandas(use_pyarrow_extension_array=True), result_format
+        )
         if any(_exception_message(r) for r in raw.values()):
             # Some expectation may not handle arrow-backed dtypes: retry the frame with numpy
             # dtypes and keep that answer (a genuine error raises again and is reported).
-            log.debug("GX raised on arrow-backed %s frame; retrying with numpy dtypes",
-                      numbered[0][1].frame)
+            log.debug(
+                "GX raised on arrow-backed %s frame; retrying with numpy dtypes",
+                numbered[0][1].frame,
+            )
             raw = _validate(definition, suite, frame.to_pandas(), result_format)
 
-    return {
-        index: _outcome(check, raw.get(index), frame, keys) for index, check in numbered
-    }
+    return {index: _outcome(check, raw.get(index), frame, keys) for index, check in numbered}
 
 
 def _validate(definition: Any, suite: Any, df: Any, result_format: dict) -> dict[int, Any]:
@@ -270,13 +283,23 @@ def _outcome(
 ) -> dict[str, Any]:
     """success, observed, unexpected_count, examples and offending article ids of one check."""
     if result is None:  # GX gave no result for it: a check that was not evaluated did not pass
-        return {"success": False, "observed": {"error": "no result from Great Expectations"},
-                "unexpected_count": None, "examples": [], "article_ids": []}
+        return {
+            "success": False,
+            "observed": {"error": "no result from Great Expectations"},
+            "unexpected_count": None,
+            "examples": [],
+            "article_ids": [],
+        }
     info = result.result or {}
     observed = {
         k: info[k]
-        for k in ("element_count", "unexpected_count", "unexpected_percent", "missing_count",
-                  "observed_value")
+        for k in (
+            "element_count",
+            "unexpected_count",
+            "unexpected_percent",
+            "missing_count",
+            "observed_value",
+        )
         if k in info
     }
     if check.frame == q.FRAME_BATCH and check.column_name in frame.columns and frame.height:

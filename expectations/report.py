@@ -65,7 +65,7 @@ def render_html(result: GateResult, *, run_id: str, summary: Mapping[str, object
         "<!doctype html>",
         '<html lang="en"><head><meta charset="utf-8">',
         # Belt and braces: even if some value slipped through unescaped, nothing may run.
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'\">",
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
         f"<title>{_e(status)} — nutgraf run {_e(run_id)}</title>",
@@ -90,8 +90,10 @@ def render_html(result: GateResult, *, run_id: str, summary: Mapping[str, object
         by_suite.setdefault(r["suite"], []).append(r)
     for suite, suite_rows in by_suite.items():
         n_bad = sum(1 for r in suite_rows if not r["success"])
-        parts.append(f"<h3>{_e(suite)} <span class=\"muted\">({len(suite_rows)} checks, "
-                     f"{n_bad} not met)</span></h3>")
+        parts.append(
+            f'<h3>{_e(suite)} <span class="muted">({len(suite_rows)} checks, '
+            f"{n_bad} not met)</span></h3>"
+        )
         parts.append(_checks_table(suite_rows, with_suite=False))
 
     parts.append("<h2>Run counts</h2>")
@@ -101,12 +103,22 @@ def render_html(result: GateResult, *, run_id: str, summary: Mapping[str, object
 
 
 def _checks_table(rows: list[dict[str, Any]], *, with_suite: bool) -> str:
-    head = ["status", *(["suite"] if with_suite else []), "check", "severity", "column",
-            "observed", "examples"]
+    head = [
+        "status",
+        *(["suite"] if with_suite else []),
+        "check",
+        "severity",
+        "column",
+        "observed",
+        "examples",
+    ]
     out = ["<table><tr>", *(f"<th>{h}</th>" for h in head), "</tr>"]
     for r in rows:
-        pill = ('<span class="pill ok">ok</span>' if r["success"]
-                else f'<span class="pill bad-{_e(r["severity"])}">not met</span>')
+        pill = (
+            '<span class="pill ok">ok</span>'
+            if r["success"]
+            else f'<span class="pill bad-{_e(r["severity"])}">not met</span>'
+        )
         cells = [pill]
         if with_suite:
             cells.append(_e(r["suite"]))

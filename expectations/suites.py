@@ -115,8 +115,14 @@ def _is_true(
     name: str, frame: str, column: str, derive: pl.Expr | None, severity: Severity = "fail"
 ) -> Check:
     # Derived booleans are filled with False where undefined, so "in {True}" is exact.
-    return Check(name, frame, "ExpectColumnValuesToBeInSet", severity,
-                 {"column": column, "value_set": [True]}, derive=derive)
+    return Check(
+        name,
+        frame,
+        "ExpectColumnValuesToBeInSet",
+        severity,
+        {"column": column, "value_set": [True]},
+        derive=derive,
+    )
 
 
 def _positions_contiguous() -> pl.Expr:
@@ -132,8 +138,7 @@ def _positions_contiguous() -> pl.Expr:
 def _repeat_points_back() -> pl.Expr:
     repeat_of = pl.col(s.REPEAT_OF)
     return (
-        (pl.col(s.KIND) != s.KIND_REPEAT)
-        | ((repeat_of >= 0) & (repeat_of < pl.col(s.POSITION)))
+        (pl.col(s.KIND) != s.KIND_REPEAT) | ((repeat_of >= 0) & (repeat_of < pl.col(s.POSITION)))
     ).fill_null(False)
 
 
@@ -146,26 +151,39 @@ def _span_inside_paragraph() -> pl.Expr:
 
 def _in_vocabulary(tag_type: str, values: frozenset[str]) -> pl.Expr:
     allowed = pl.Series(sorted(values), dtype=pl.String).implode()  # one list: membership
-    return (
-        pl.col(s.TAG_TYPE).ne_missing(tag_type) | pl.col(s.TAG_VALUE).is_in(allowed)
-    ).fill_null(False)
+    return (pl.col(s.TAG_TYPE).ne_missing(tag_type) | pl.col(s.TAG_VALUE).is_in(allowed)).fill_null(
+        False
+    )
 
 
 def articles_suite_v1() -> Suite:
     """Structure of the batch's articles: keys, hashes, language (warn)."""
     a = FRAME_ARTICLES
-    return Suite("articles_suite_v1", (
-        _not_null("article_id_not_null", a, s.ARTICLE_ID),
-        Check("article_id_unique", a, "ExpectColumnValuesToBeUnique", "fail",
-              {"column": s.ARTICLE_ID}),
-        _not_null("article_key_not_null", a, s.ARTICLE_KEY),
-        _not_null("path_not_null", a, s.PATH),
-        Check("sha256_is_hex", a, "ExpectColumnValuesToMatchRegex", "fail",
-              {"column": s.SHA256, "regex": HEX64}),
-        _not_null("sha256_not_null", a, s.SHA256),
-        # A missing language is worth seeing on the report but not worth stopping a load.
-        _not_null("language_present", a, s.LANGUAGE, "warn"),
-    ))
+    return Suite(
+        "articles_suite_v1",
+        (
+            _not_null("article_id_not_null", a, s.ARTICLE_ID),
+            Check(
+                "article_id_unique",
+                a,
+                "ExpectColumnValuesToBeUnique",
+                "fail",
+                {"column": s.ARTICLE_ID},
+            ),
+            _not_null("article_key_not_null", a, s.ARTICLE_KEY),
+            _not_null("path_not_null", a, s.PATH),
+            Check(
+                "sha256_is_hex",
+                a,
+                "ExpectColumnValuesToMatchRegex",
+                "fail",
+                {"column": s.SHA256, "regex": HEX64},
+            ),
+            _not_null("sha256_not_null", a, s.SHA256),
+            # A missing language is worth seeing on the report but not worth stopping a load.
+            _not_null("language_present", a, s.LANGUAGE, "warn"),
+        ),
+    )
 
 
 def paragraphs_suite_v1(
@@ -180,42 +198,100 @@ def paragraphs_suite_v1(
         # occurrences
         _not_null("occurrence_article_id_not_null", o, s.ARTICLE_ID),
         _not_null("occurrence_position_not_null", o, s.POSITION),
-        Check("occurrence_key_unique", o, "ExpectCompoundColumnsToBeUnique", "fail",
-              {"column_list": [s.ARTICLE_ID, s.POSITION]}),
-        _is_true("positions_contiguous", o, DERIVED_POSITIONS_CONTIGUOUS,
-                 _positions_contiguous()),
+        Check(
+            "occurrence_key_unique",
+            o,
+            "ExpectCompoundColumnsToBeUnique",
+            "fail",
+            {"column_list": [s.ARTICLE_ID, s.POSITION]},
+        ),
+        _is_true("positions_contiguous", o, DERIVED_POSITIONS_CONTIGUOUS, _positions_contiguous()),
         _not_null("occurrence_hash_not_null", o, s.PARAGRAPH_HASH),
         _not_null("char_start_not_null", o, s.CHAR_START),
         _not_null("char_end_not_null", o, s.CHAR_END),
-        Check("char_start_not_negative", o, "ExpectColumnValuesToBeBetween", "fail",
-              {"column": s.CHAR_START, "min_value": 0}),
-        Check("char_start_before_char_end", o, "ExpectColumnPairValuesAToBeGreaterThanB", "fail",
-              {"column_A": s.CHAR_END, "column_B": s.CHAR_START, "or_equal": False,
-               "ignore_row_if": "either_value_is_missing"}),
-        Check("kind_in_set", o, "ExpectColumnValuesToBeInSet", "fail",
-              {"column": s.KIND, "value_set": list(s.OCCURRENCE_KINDS)}),
+        Check(
+            "char_start_not_negative",
+            o,
+            "ExpectColumnValuesToBeBetween",
+            "fail",
+            {"column": s.CHAR_START, "min_value": 0},
+        ),
+        Check(
+            "char_start_before_char_end",
+            o,
+            "ExpectColumnPairValuesAToBeGreaterThanB",
+            "fail",
+            {
+                "column_A": s.CHAR_END,
+                "column_B": s.CHAR_START,
+                "or_equal": False,
+                "ignore_row_if": "either_value_is_missing",
+            },
+        ),
+        Check(
+            "kind_in_set",
+            o,
+            "ExpectColumnValuesToBeInSet",
+            "fail",
+            {"column": s.KIND, "value_set": list(s.OCCURRENCE_KINDS)},
+        ),
         _not_null("kind_not_null", o, s.KIND),
         _is_true("repeat_points_back", o, DERIVED_REPEAT_POINTS_BACK, _repeat_points_back()),
         # paragraphs (new to the warehouse)
         _not_null("paragraph_hash_not_null", p, s.PARAGRAPH_HASH),
-        Check("paragraph_hash_unique", p, "ExpectColumnValuesToBeUnique", "fail",
-              {"column": s.PARAGRAPH_HASH}),
-        Check("paragraph_hash_is_hex", p, "ExpectColumnValuesToMatchRegex", "fail",
-              {"column": s.PARAGRAPH_HASH, "regex": HEX64}),
+        Check(
+            "paragraph_hash_unique",
+            p,
+            "ExpectColumnValuesToBeUnique",
+            "fail",
+            {"column": s.PARAGRAPH_HASH},
+        ),
+        Check(
+            "paragraph_hash_is_hex",
+            p,
+            "ExpectColumnValuesToMatchRegex",
+            "fail",
+            {"column": s.PARAGRAPH_HASH, "regex": HEX64},
+        ),
         _not_null("paragraph_n_chars_not_null", p, s.N_CHARS),
-        Check("paragraph_length_in_range", p, "ExpectColumnValuesToBeBetween", "fail",
-              {"column": s.N_CHARS, "min_value": min_paragraph_chars,
-               "max_value": max_paragraph_chars}),
+        Check(
+            "paragraph_length_in_range",
+            p,
+            "ExpectColumnValuesToBeBetween",
+            "fail",
+            {
+                "column": s.N_CHARS,
+                "min_value": min_paragraph_chars,
+                "max_value": max_paragraph_chars,
+            },
+        ),
         _not_null("paragraph_first_article_not_null", p, s.ARTICLE_ID),
         # tags (of the new paragraphs)
         _not_null("tag_hash_not_null", t, s.PARAGRAPH_HASH),
         _not_null("tag_value_not_null", t, s.TAG_VALUE),
         _not_null("tagger_version_not_null", t, s.TAGGER_VERSION),
-        Check("tag_key_unique", t, "ExpectCompoundColumnsToBeUnique", "fail",
-              {"column_list": [s.PARAGRAPH_HASH, s.TAG_TYPE, s.TAG_VALUE, s.SPAN_START,
-                               s.TAGGER_VERSION]}),
-        Check("tag_type_in_set", t, "ExpectColumnValuesToBeInSet", "fail",
-              {"column": s.TAG_TYPE, "value_set": list(s.TAG_TYPES)}),
+        Check(
+            "tag_key_unique",
+            t,
+            "ExpectCompoundColumnsToBeUnique",
+            "fail",
+            {
+                "column_list": [
+                    s.PARAGRAPH_HASH,
+                    s.TAG_TYPE,
+                    s.TAG_VALUE,
+                    s.SPAN_START,
+                    s.TAGGER_VERSION,
+                ]
+            },
+        ),
+        Check(
+            "tag_type_in_set",
+            t,
+            "ExpectColumnValuesToBeInSet",
+            "fail",
+            {"column": s.TAG_TYPE, "value_set": list(s.TAG_TYPES)},
+        ),
         _not_null("tag_type_not_null", t, s.TAG_TYPE),
         _is_true("tag_paragraph_in_batch", t, DERIVED_PARAGRAPH_IN_BATCH, None),
         _is_true("span_inside_paragraph", t, DERIVED_SPAN_INSIDE, _span_inside_paragraph()),
@@ -227,19 +303,40 @@ def paragraphs_suite_v1(
         values = vocabulary[tag_type]
         if values is None:  # open vocabulary (persons, say): nothing to check against
             continue
-        checks.append(_is_true(f"tag_value_in_vocabulary[{tag_type}]", t,
-                               f"in_vocabulary[{tag_type}]", _in_vocabulary(tag_type, values)))
+        checks.append(
+            _is_true(
+                f"tag_value_in_vocabulary[{tag_type}]",
+                t,
+                f"in_vocabulary[{tag_type}]",
+                _in_vocabulary(tag_type, values),
+            )
+        )
     return Suite("paragraphs_suite_v1", tuple(checks))
 
 
 def batch_suite_v1(*, max_quarantined_share: float, max_duplicate_file_share: float) -> Suite:
     """Shape of the batch: a feed that turns to garbage or to repeats must show."""
     b = FRAME_BATCH
-    return Suite("batch_suite_v1", (
-        Check("quarantined_share_at_most_max", b, "ExpectColumnValuesToBeBetween", "fail",
-              {"column": QUARANTINED_SHARE, "min_value": 0.0,
-               "max_value": max_quarantined_share}),
-        Check("duplicate_file_share_at_most_max", b, "ExpectColumnValuesToBeBetween", "warn",
-              {"column": DUPLICATE_SHARE, "min_value": 0.0,
-               "max_value": max_duplicate_file_share}),
-    ))
+    return Suite(
+        "batch_suite_v1",
+        (
+            Check(
+                "quarantined_share_at_most_max",
+                b,
+                "ExpectColumnValuesToBeBetween",
+                "fail",
+                {"column": QUARANTINED_SHARE, "min_value": 0.0, "max_value": max_quarantined_share},
+            ),
+            Check(
+                "duplicate_file_share_at_most_max",
+                b,
+                "ExpectColumnValuesToBeBetween",
+                "warn",
+                {
+                    "column": DUPLICATE_SHARE,
+                    "min_value": 0.0,
+                    "max_value": max_duplicate_file_share,
+                },
+            ),
+        ),
+    )

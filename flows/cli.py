@@ -90,8 +90,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.runtime import configure_prefect
 
     configure_prefect(settings, verbose=args.verbose)
+    import threading
+
+    from expectations.gate import warm_up
     from flows.ingest import STATUS_GATE_FAILED, ingest
 
+    # Importing GX costs seconds of CPU; overlap it with the Prefect server's start-up.
+    threading.Thread(target=warm_up, name="gx-warm-up", daemon=True).start()
     summary = ingest(settings)
     if args.json:
         print(json.dumps(summary, indent=2, default=str))

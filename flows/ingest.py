@@ -128,7 +128,8 @@ def transform_batch(settings: Settings, files: Files) -> Staged:
     t = time.perf_counter()
     with open_writer(settings.warehouse) as con:
         known = find_known_paragraphs(con, normalised[S.PARAGRAPH_HASH])
-    gazetteer = load_gazetteer(settings.tags_file)
+    # Loading the gazetteer costs about a second: not on a tick with nothing new.
+    gazetteer = load_gazetteer(settings.tags_file) if not new.is_empty() else None
     batch = build_batch(articles, normalised, known_hashes=known, gazetteer=gazetteer)
     _timed(timings, "dedupe_tag", t)
     return Staged(files, batch, empty, timings)
@@ -159,10 +160,10 @@ def gate_batch(settings: Settings, staged: Staged, run_id: str) -> GateResult:
 
 
 @task(name="publish-batch", cache_policy=NO_CACHE)
-def publish(settings: Settings, staged: Staged, run: RunRecord, gate: GateResult) -> None:
+def publish(settings: Settings, staged: Staged, run: RunRecord, results: pl.DataFrame) -> None:
     """One transaction: data, ledger rows, quarantine rows, the run row and its dq rows."""
     with open_writer(settings.warehouse) as con:
-        publish_batch(con, _publish_frames(staged, run.run_id), run, gate.results)
+        publish_batch(con, _publish_frames(staged, run.run_id), run, results)
 
 
 @task(name="record-run", cache_policy=NO_CACHE)
@@ -338,7 +339,8 @@ def ingest(settings: Settings) -> dict[str, object]:
             gate=None,
             report_path=None,
         )
-        record(settings, run, pl.DataFrame(schema=DQ_RESULTS))
+        # Still one transaction: files rewritten with the same bytes get their new mtime.
+        publish(settings, staged, run, pl.DataFrame(schema=DQ_RESULTS))
         logger.info("nothing new in %s", settings.landing)
         return {
             **summary,
@@ -364,7 +366,7 @@ def ingest(settings: Settings) -> dict[str, object]:
     )
     t = time.perf_counter()
     if gate.success:
-        publish(settings, staged, run, gate)
+        publish(settings, staged, run, gate.results)
     else:
         record(settings, run, gate.results)
         logger.error(

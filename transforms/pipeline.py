@@ -65,7 +65,10 @@ def assign_languages(normalised: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     judge inherits the language of the first article it appears in.
     """
     distinct = normalised.unique(S.PARAGRAPH_HASH, keep="first").select(S.PARAGRAPH_HASH, S.TEXT)
-    detected = detect_language(distinct).select(S.PARAGRAPH_HASH, S.LANGUAGE)
+    if distinct.is_empty():  # nothing to judge: skip loading the language model
+        detected = distinct.select(S.PARAGRAPH_HASH, pl.lit(None, pl.String).alias(S.LANGUAGE))
+    else:
+        detected = detect_language(distinct).select(S.PARAGRAPH_HASH, S.LANGUAGE)
     weighted = normalised.join(detected, on=S.PARAGRAPH_HASH).with_columns(
         pl.col(S.TEXT).str.len_chars().alias(_LANG_WEIGHT)
     )
@@ -104,9 +107,12 @@ def build_batch(
     normalised: pl.DataFrame,
     *,
     known_hashes: pl.Series,
-    gazetteer: Gazetteer,
+    gazetteer: Gazetteer | None,
 ) -> TransformedBatch:
-    """ARTICLES + NORMALISED (+ hashes already stored) -> occurrences, new paragraphs, tags."""
+    """ARTICLES + NORMALISED (+ hashes already stored) -> occurrences, new paragraphs, tags.
+
+    `gazetteer` may be None only when there is nothing to tag.
+    """
     occurrences = mark_occurrences(normalised, articles=articles, known_hashes=known_hashes)
     article_languages, paragraph_languages = assign_languages(normalised)
     paragraphs = (
@@ -115,9 +121,14 @@ def build_batch(
         .join(paragraph_languages, on=S.PARAGRAPH_HASH, how="left")
         .pipe(S.conform, S.PARAGRAPHS)
     )
-    tags = tag_paragraphs(
-        paragraphs.select(S.PARAGRAPH_HASH, S.TEXT, S.LANGUAGE), gazetteer=gazetteer
-    )
+    if paragraphs.is_empty() or gazetteer is None:
+        if not paragraphs.is_empty():
+            raise ValueError("build_batch needs a gazetteer to tag new paragraphs")
+        tags = S.empty(S.TAGS)
+    else:
+        tags = tag_paragraphs(
+            paragraphs.select(S.PARAGRAPH_HASH, S.TEXT, S.LANGUAGE), gazetteer=gazetteer
+        )
     stats = occurrences.group_by(S.ARTICLE_ID).agg(pl.len().cast(pl.Int32).alias(N_PARAGRAPHS))
     article_rows = (
         articles.with_columns(pl.col(S.TEXT).str.len_chars().alias(S.N_CHARS))

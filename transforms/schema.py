@@ -72,9 +72,7 @@ REASONS = {
 
 # --- frame schemas --------------------------------------------------------------------------
 
-FILES = pl.Schema(
-    {PATH: pl.String, SIZE: pl.Int64, MTIME: pl.Float64, SHA256: pl.String}
-)
+FILES = pl.Schema({PATH: pl.String, SIZE: pl.Int64, MTIME: pl.Float64, SHA256: pl.String})
 """discover -> read: one row per file version found in the landing folder."""
 
 ARTICLES = pl.Schema(

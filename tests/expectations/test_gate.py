@@ -126,15 +126,21 @@ def test_clean_batch_passes():
     assert {"tag_value_in_vocabulary[topic]", "tag_value_in_vocabulary[language]"} <= names
     assert not any("[person]" in n for n in names)
     assert set(result.results["suite"]) == {
-        "articles_suite_v1", "paragraphs_suite_v1", "batch_suite_v1"
+        "articles_suite_v1",
+        "paragraphs_suite_v1",
+        "batch_suite_v1",
     }
 
 
 VIOLATIONS = {
     "null article_id": (
         "articles",
-        lambda f: f.with_columns(pl.when(pl.col(s.PATH) == "two.txt")
-                                 .then(None).otherwise(pl.col(s.ARTICLE_ID)).alias(s.ARTICLE_ID)),
+        lambda f: f.with_columns(
+            pl.when(pl.col(s.PATH) == "two.txt")
+            .then(None)
+            .otherwise(pl.col(s.ARTICLE_ID))
+            .alias(s.ARTICLE_ID)
+        ),
         {"articles_suite_v1.article_id_not_null"},
     ),
     "duplicate article_id": (
@@ -145,20 +151,23 @@ VIOLATIONS = {
     "duplicate occurrence key": (
         "occurrences",
         lambda f: pl.concat([f, f.head(1)]),
-        {"paragraphs_suite_v1.occurrence_key_unique",
-         "paragraphs_suite_v1.positions_contiguous"},
+        {"paragraphs_suite_v1.occurrence_key_unique", "paragraphs_suite_v1.positions_contiguous"},
     ),
     "non-contiguous positions": (
         "occurrences",
-        lambda f: f.with_columns(pl.when(pl.col(s.POSITION) == 2).then(3)
-                                 .otherwise(pl.col(s.POSITION)).alias(s.POSITION)),
+        lambda f: f.with_columns(
+            pl.when(pl.col(s.POSITION) == 2).then(3).otherwise(pl.col(s.POSITION)).alias(s.POSITION)
+        ),
         {"paragraphs_suite_v1.positions_contiguous"},
     ),
     "positions not from zero": (
         "occurrences",
         lambda f: f.with_columns(
-            pl.when(pl.col(s.ARTICLE_ID) == "a2").then(1).otherwise(pl.col(s.POSITION))
-            .alias(s.POSITION)),
+            pl.when(pl.col(s.ARTICLE_ID) == "a2")
+            .then(1)
+            .otherwise(pl.col(s.POSITION))
+            .alias(s.POSITION)
+        ),
         {"paragraphs_suite_v1.positions_contiguous"},
     ),
     "char_start not before char_end": (
@@ -173,16 +182,22 @@ VIOLATIONS = {
     ),
     "repeat pointing at a later position": (
         "occurrences",
-        lambda f: f.with_columns(pl.when(pl.col(s.KIND) == s.KIND_REPEAT).then(2)
-                                 .otherwise(pl.col(s.REPEAT_OF)).alias(s.REPEAT_OF)),
+        lambda f: f.with_columns(
+            pl.when(pl.col(s.KIND) == s.KIND_REPEAT)
+            .then(2)
+            .otherwise(pl.col(s.REPEAT_OF))
+            .alias(s.REPEAT_OF)
+        ),
         {"paragraphs_suite_v1.repeat_points_back"},
     ),
     "null paragraph_hash": (
         "paragraphs",
         lambda f: f.with_columns(pl.lit(None, pl.String).alias(s.PARAGRAPH_HASH)),
-        {"paragraphs_suite_v1.paragraph_hash_not_null",
-         "paragraphs_suite_v1.tag_paragraph_in_batch",
-         "paragraphs_suite_v1.span_inside_paragraph"},
+        {
+            "paragraphs_suite_v1.paragraph_hash_not_null",
+            "paragraphs_suite_v1.tag_paragraph_in_batch",
+            "paragraphs_suite_v1.span_inside_paragraph",
+        },
     ),
     "duplicate paragraph_hash": (
         "paragraphs",
@@ -192,9 +207,11 @@ VIOLATIONS = {
     "paragraph hash not sha256 hex": (
         "paragraphs",
         lambda f: f.with_columns(pl.col(s.PARAGRAPH_HASH).str.to_uppercase()),
-        {"paragraphs_suite_v1.paragraph_hash_is_hex",
-         "paragraphs_suite_v1.tag_paragraph_in_batch",
-         "paragraphs_suite_v1.span_inside_paragraph"},
+        {
+            "paragraphs_suite_v1.paragraph_hash_is_hex",
+            "paragraphs_suite_v1.tag_paragraph_in_batch",
+            "paragraphs_suite_v1.span_inside_paragraph",
+        },
     ),
     "paragraph too long": (
         "paragraphs",
@@ -204,8 +221,10 @@ VIOLATIONS = {
     "paragraph empty": (
         "paragraphs",
         lambda f: f.with_columns(pl.lit(0, pl.Int32).alias(s.N_CHARS), pl.lit("").alias(s.TEXT)),
-        {"paragraphs_suite_v1.paragraph_length_in_range",
-         "paragraphs_suite_v1.span_inside_paragraph"},
+        {
+            "paragraphs_suite_v1.paragraph_length_in_range",
+            "paragraphs_suite_v1.span_inside_paragraph",
+        },
     ),
     "duplicate tag key (whole-paragraph tag)": (
         "tags",
@@ -214,8 +233,12 @@ VIOLATIONS = {
     ),
     "span past the paragraph end": (
         "tags",
-        lambda f: f.with_columns(pl.when(pl.col(s.TAG_TYPE) == "place").then(23)
-                                 .otherwise(pl.col(s.SPAN_END)).alias(s.SPAN_END)),
+        lambda f: f.with_columns(
+            pl.when(pl.col(s.TAG_TYPE) == "place")
+            .then(23)
+            .otherwise(pl.col(s.SPAN_END))
+            .alias(s.SPAN_END)
+        ),
         {"paragraphs_suite_v1.span_inside_paragraph"},
     ),
     "span with only a start": (
@@ -226,8 +249,7 @@ VIOLATIONS = {
     "tag on a hash outside the batch": (
         "tags",
         lambda f: f.with_columns(pl.lit(H3).alias(s.PARAGRAPH_HASH)).head(1),
-        {"paragraphs_suite_v1.tag_paragraph_in_batch",
-         "paragraphs_suite_v1.span_inside_paragraph"},
+        {"paragraphs_suite_v1.tag_paragraph_in_batch", "paragraphs_suite_v1.span_inside_paragraph"},
     ),
     "unknown tag type": (
         "tags",
@@ -236,8 +258,12 @@ VIOLATIONS = {
     ),
     "tag value outside its vocabulary": (
         "tags",
-        lambda f: f.with_columns(pl.when(pl.col(s.TAG_VALUE) == "economy").then(pl.lit(SCRIPT))
-                                 .otherwise(pl.col(s.TAG_VALUE)).alias(s.TAG_VALUE)),
+        lambda f: f.with_columns(
+            pl.when(pl.col(s.TAG_VALUE) == "economy")
+            .then(pl.lit(SCRIPT))
+            .otherwise(pl.col(s.TAG_VALUE))
+            .alias(s.TAG_VALUE)
+        ),
         {"paragraphs_suite_v1.tag_value_in_vocabulary[topic]"},
     ),
 }
@@ -283,11 +309,18 @@ def test_quarantined_share_above_max_fails_the_batch():
 @pytest.mark.parametrize(
     ("batch", "expectation"),
     [
-        (with_frame(clean_batch(), "articles",
-                    lambda f: f.with_columns(pl.lit(None, pl.String).alias(s.LANGUAGE))),
-         "language_present"),
-        (dataclasses.replace(clean_batch(), n_files=20, n_duplicate_files=19, n_quarantined=0),
-         "duplicate_file_share_at_most_max"),
+        (
+            with_frame(
+                clean_batch(),
+                "articles",
+                lambda f: f.with_columns(pl.lit(None, pl.String).alias(s.LANGUAGE)),
+            ),
+            "language_present",
+        ),
+        (
+            dataclasses.replace(clean_batch(), n_files=20, n_duplicate_files=19, n_quarantined=0),
+            "duplicate_file_share_at_most_max",
+        ),
     ],
     ids=["language missing", "mostly duplicate files"],
 )
@@ -322,21 +355,34 @@ def test_empty_batch_passes():
 def test_only_new_paragraphs_in_batch_passes():
     """Occurrences of corpus paragraphs, but no new paragraphs or tags: nothing to fail."""
     batch = clean_batch()
-    batch = dataclasses.replace(
-        batch, paragraphs=batch.paragraphs.clear(), tags=batch.tags.clear()
-    )
+    batch = dataclasses.replace(batch, paragraphs=batch.paragraphs.clear(), tags=batch.tags.clear())
 
     assert run_gate(batch, vocabulary=VOCABULARY).success
 
 
 def test_quarantine_check_names_offending_articles_and_publishes_the_rest():
-    suite = Suite("custom_suite_v1", (
-        Check("title_present", "articles", "ExpectColumnValuesToNotBeNull", "quarantine",
-              {"column": s.TITLE}),
-    ))
-    batch = with_frame(clean_batch(), "articles", lambda f: f.with_columns(
-        pl.when(pl.col(s.ARTICLE_ID) == "a2").then(None).otherwise(pl.col(s.TITLE)).alias(s.TITLE)
-    ))
+    suite = Suite(
+        "custom_suite_v1",
+        (
+            Check(
+                "title_present",
+                "articles",
+                "ExpectColumnValuesToNotBeNull",
+                "quarantine",
+                {"column": s.TITLE},
+            ),
+        ),
+    )
+    batch = with_frame(
+        clean_batch(),
+        "articles",
+        lambda f: f.with_columns(
+            pl.when(pl.col(s.ARTICLE_ID) == "a2")
+            .then(None)
+            .otherwise(pl.col(s.TITLE))
+            .alias(s.TITLE)
+        ),
+    )
 
     result = run_gate(batch, vocabulary=VOCABULARY, suites=[suite])
 
@@ -345,10 +391,18 @@ def test_quarantine_check_names_offending_articles_and_publishes_the_rest():
 
 
 def test_check_that_cannot_run_fails_with_the_error():
-    suite = Suite("custom_suite_v1", (
-        Check("published_at_present", "articles", "ExpectColumnValuesToNotBeNull", "fail",
-              {"column": "published_at"}),
-    ))
+    suite = Suite(
+        "custom_suite_v1",
+        (
+            Check(
+                "published_at_present",
+                "articles",
+                "ExpectColumnValuesToNotBeNull",
+                "fail",
+                {"column": "published_at"},
+            ),
+        ),
+    )
 
     result = run_gate(clean_batch(), vocabulary=VOCABULARY, suites=[suite])
 
@@ -360,8 +414,12 @@ def test_check_that_cannot_run_fails_with_the_error():
 def test_report_lists_checks_and_escapes_data(tmp_path: Path):
     batch = with_frame(clean_batch(), "tags", VIOLATIONS["tag value outside its vocabulary"][1])
     result = run_gate(batch, vocabulary=VOCABULARY)
-    summary = {"status": "gate_failed", "files_seen": 4, "articles": 2,
-               "occurrences_by_kind": {"first": 2, "repeat": 1, "corpus": 1}}
+    summary = {
+        "status": "gate_failed",
+        "files_seen": 4,
+        "articles": 2,
+        "occurrences_by_kind": {"first": 2, "repeat": 1, "corpus": 1},
+    }
 
     path = write_report(result, run_id="run-1", report_dir=tmp_path / "reports", summary=summary)
 
@@ -407,6 +465,11 @@ def test_importing_the_package_does_not_import_great_expectations():
         "import sys, expectations, expectations.gate, expectations.report, expectations.suites;"
         "print('great_expectations' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).resolve().parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert out.stdout.strip() == "False"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -110,10 +111,17 @@ def test_samples_then_rerun_publishes_nothing(tmp_path: Path, sample_landing: Pa
     assert text[start:end].startswith("Shares in London fell sharply")
 
     before = read_counts(w)
+    # Rewriting a file with the same bytes is not a new version: only its mtime is noted.
+    touched = sample_landing / "seed" / SEED
+    os.utime(touched, (touched.stat().st_atime, touched.stat().st_mtime + 60))
     second = _run(settings)
     assert second["status"] == "nothing_new"
+    assert second["files_touched"] == 1
     after = read_counts(w)
     assert after == {**before, "runs": before["runs"] + 1}
+    ledger_mtime = query(w, f"SELECT mtime FROM source_files WHERE path = 'seed/{SEED}'")
+    assert ledger_mtime == [(touched.stat().st_mtime,)]
+    assert _run(settings)["files_touched"] == 0  # not even re-read now
 
 
 def test_gate_failure_publishes_nothing(tmp_path: Path, sample_landing: Path):
