@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
+from pydantic import ValidationError
 
 from flows.settings import Settings, load_settings
 from transforms.errors import NutgrafError
@@ -169,6 +170,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NutgrafError as exc:
         print(f"nutgraf {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code
+    except ValidationError as exc:
+        print(
+            f"nutgraf {args.command}: invalid settings (flags, NUTGRAF_* variables or "
+            f"nutgraf.toml):\n{exc}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"nutgraf {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from pathlib import Path
 
 import polars as pl
@@ -36,6 +37,8 @@ def list_files(landing: Path, *, patterns: tuple[str, ...]) -> pl.DataFrame:
                 st = full.stat()
             except OSError:
                 continue  # vanished between listing and stat: the next tick sees it or not
+            if not stat.S_ISREG(st.st_mode):
+                continue  # a FIFO or device named *.txt would block or never end on read
             paths.append(full.relative_to(landing).as_posix())
             sizes.append(st.st_size)
             mtimes.append(st.st_mtime)

@@ -71,6 +71,12 @@ def test_missing_warehouse_is_a_clear_error(tmp_path: Path):
     assert done.returncode == 1 and "nutgraf run" in done.stderr and "Traceback" not in done.stderr
     missing = nutgraf("run", "--landing", str(tmp_path / "nope"), cwd=tmp_path)
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+    (tmp_path / "nutgraf.toml").write_text("max_file_bytes = 'lots'\n")
+    bad = nutgraf("report", cwd=tmp_path)
+    assert (
+        bad.returncode == 2 and "invalid settings" in bad.stderr and "max_file_bytes" in bad.stderr
+    )
+    assert "Traceback" not in bad.stderr
 
 
 @pytest.mark.slow

@@ -166,6 +166,45 @@ def test_gate_failure_publishes_nothing(tmp_path: Path, sample_landing: Path):
     assert _run(settings)["status"] == "published"
 
 
+def test_bad_files_are_quarantined_and_the_rest_loads(tmp_path: Path, sample_landing: Path):
+    bad = sample_landing / "bad"
+    bad.mkdir()
+    (bad / "binary.txt").write_bytes(b"PK\x03\x04\x00\x00 zip bytes")
+    (bad / "undecodable.txt").write_bytes(b"Headline\n\nBody with \x81\x8d bytes")
+    mojibake = "Café déjà vu, naïve résumé – crème brûlée"
+    (bad / "mojibake.txt").write_text(mojibake.encode().decode("cp1252"))
+    (bad / "huge.txt").write_text("word " * 3000)
+    settings = _settings(tmp_path, sample_landing, max_file_bytes=10_000)
+    summary = _run(settings)
+    assert summary["status"] == "published"
+    reasons = {item["path"]: item["reason"] for item in summary["quarantined"]}
+    assert reasons == {
+        "bad/binary.txt": "binary",
+        "bad/undecodable.txt": "undecodable",
+        "bad/mojibake.txt": "mojibake",
+        "bad/huge.txt": "oversized",
+        "valley-post/2026-11-05-placeholder.txt": "empty",
+    }
+    w = settings.warehouse
+    assert_table_counts(w, {"articles": 6, "quarantine": 5})
+    ledger = query(w, "SELECT status, count(*) FROM source_files GROUP BY 1 ORDER BY 1")
+    assert ledger == [("duplicate", 1), ("loaded", 6), ("quarantined", 5)]
+    # Quarantined versions are in the ledger: the next run does not retry or re-report them.
+    again = _run(settings)
+    assert again["status"] == "nothing_new" and again["quarantined"] == []
+
+
+def test_too_many_bad_files_fail_the_batch(tmp_path: Path, landing: Path):
+    shutil.copy(SAMPLES / "seed" / SEED, landing / SEED)
+    for i in range(3):
+        (landing / f"empty-{i}.txt").write_text(" " * i + "\n")  # distinct bytes
+    settings = _settings(tmp_path, landing)
+    summary = _run(settings)
+    assert summary["status"] == "gate_failed", summary
+    assert any("quarantined" in name for name in summary["failed_checks"]), summary["failed_checks"]
+    assert read_counts(settings.warehouse)["articles"] == 0
+
+
 @pytest.mark.slow
 def test_bbc_corpus_loads_once(tmp_path: Path):
     bbc = corpus("bbc")

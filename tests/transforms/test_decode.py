@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import polars as pl
@@ -45,3 +46,16 @@ def test_read_and_decode_a_folder(tmp_path: Path):
     assert rows["bin.md"][S.REASON] == "binary"
     assert rows["sub/a.txt"][S.TEXT] == "Hello\n" and rows["sub/a.txt"][S.REASON] is None
     assert out.filter(pl.col(S.REASON).is_null()).height == 1
+
+
+def test_a_file_gone_before_reading_is_unreadable_not_fatal(tmp_path: Path):
+    (tmp_path / "a.txt").write_text("Hello\n")
+    (tmp_path / "gone.txt").write_text("Bye\n")
+    os.mkfifo(tmp_path / "pipe.txt")  # never listed: reading it would block
+    listed = list_files(tmp_path, patterns=("*.txt",))
+    assert listed[S.PATH].to_list() == ["a.txt", "gone.txt"]
+    (tmp_path / "gone.txt").unlink()
+    out = decode_articles(read_files(listed, landing=tmp_path, max_file_bytes=100))
+    reasons = dict(zip(out[S.PATH].to_list(), out[S.REASON].to_list(), strict=True))
+    assert reasons == {"a.txt": None, "gone.txt": "unreadable"}
+    assert "FileNotFoundError" in out.filter(pl.col(S.PATH) == "gone.txt")[S.DETAIL][0]
