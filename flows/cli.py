@@ -1,7 +1,8 @@
 """The `nutgraf` command line: run, query, report.
 
-Exit codes: 0 published or nothing new; 1 error; 2 bad usage or a refused query;
-3 the quality gate failed; 75 the warehouse is busy (another process holds it).
+Exit codes: 0 published (nothing quarantined) or nothing new; 1 error; 2 bad usage or a
+refused query; 3 the quality gate failed; 4 published, but some files were quarantined;
+75 the warehouse is busy (another run holds it).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from transforms.errors import NutgrafError
 
 EXIT_GATE_FAILED = 3
 EXIT_USAGE = 2
+EXIT_QUARANTINED = 4
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,7 +56,13 @@ def _print_summary(summary: dict[str, object], settings: Settings) -> None:
     lines = [
         f"run {summary['run_id']}: {summary['status']}",
         f"  files       seen {summary['files_seen']}, new {summary['files_new']}, "
-        f"duplicate {summary['files_duplicate']}, quarantined {summary['files_quarantined']}",
+        f"duplicate {summary['files_duplicate']}, quarantined {summary['files_quarantined']}"
+        + (
+            f", still being written {summary['files_settling']}"
+            if summary["files_settling"]
+            else ""
+        )
+        + (f", in {summary['batches']} batches" if summary["batches"] > 1 else ""),
         f"  articles    {summary['articles']}",
         f"  paragraphs  {summary['paragraphs_new']} new",
         f"  occurrences {summary['occurrences']} "
@@ -67,7 +75,8 @@ def _print_summary(summary: dict[str, object], settings: Settings) -> None:
         + ")",
     ]
     for item in summary.get("quarantined") or []:
-        lines.append(f"  quarantined {item['path']}: {item['reason']} - {item['detail']}")
+        path = item["path"] if item["path"].isprintable() else repr(item["path"])
+        lines.append(f"  quarantined {path}: {item['reason']} - {item['detail']}")
     gate = summary.get("gate")
     if gate == "failed":
         lines.append("  gate        FAILED: " + ", ".join(summary.get("failed_checks") or []))
@@ -103,7 +112,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2, default=str))
     else:
         _print_summary(summary, settings)
-    return EXIT_GATE_FAILED if summary["status"] == STATUS_GATE_FAILED else 0
+    if summary["status"] == STATUS_GATE_FAILED:
+        return EXIT_GATE_FAILED
+    return EXIT_QUARANTINED if summary["files_quarantined"] else 0
 
 
 def _format_frame(frame: pl.DataFrame, fmt: str) -> str:
@@ -180,6 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"nutgraf {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug or an unforeseen failure: one line here, details in the logs
+        print(f"nutgraf {args.command}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
-"""The ingest flow: landing folder -> gated, published batch. Orchestration only.
+"""The ingest flow: landing folder -> gated batches published to the warehouse. Orchestration only.
 
 One task per stage per batch; the logic lives in `transforms`, `expectations` and `warehouse`.
+The whole run holds the writer lock, so two runs never load the same file; each batch
+publishes in its own transaction, so a failure in batch 7 keeps batches 1-6.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,26 +18,31 @@ import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.states import Failed, State
 
 from expectations.gate import DQ_RESULTS, GateBatch, GateResult, Thresholds, run_gate
 from expectations.report import write_report
+from flows.faults import Faults
 from flows.settings import Settings
 from transforms import schema as S
-from transforms.decode import decode_articles, read_files
+from transforms.decode import CONTENT, decode_articles, read_files
 from transforms.discover import (
     DUPLICATE_OF,
     FILE_TOUCHED,
     classify_files,
+    find_unsettled,
     list_files,
+    plan_batches,
     select_unseen,
 )
+from transforms.errors import NutgrafError
 from transforms.gazetteer import load_gazetteer, vocabulary
 from transforms.normalise import sha256_hex
 from transforms.pipeline import (
     TransformedBatch,
     build_batch,
-    find_empty_articles,
     identify_articles,
+    screen_articles,
     split_articles,
 )
 from warehouse.connection import open_writer
@@ -44,6 +52,7 @@ from warehouse.ledger import (
     find_latest_versions,
     read_ledger,
 )
+from warehouse.lock import writer_lock
 from warehouse.migrations import apply_migrations
 from warehouse.publish import PublishBatch, RunRecord, publish_batch, record_run
 
@@ -51,93 +60,131 @@ STATUS_PUBLISHED = "published"
 STATUS_NOTHING_NEW = "nothing_new"
 STATUS_GATE_FAILED = "gate_failed"
 
+_RETRIES = {"retries": 2, "retry_delay_seconds": 1}
+
 
 @dataclass
-class Files:
-    """The files of a batch after reading and classification."""
+class Discovery:
+    """What the landing folder holds that the ledger has not handled, cut into batches."""
 
     n_seen: int
-    classified: pl.DataFrame  # PATH, SIZE, MTIME, SHA256, REASON, DETAIL, TEXT, ENCODING, STATUS
+    n_settling: int
+    batches: list[pl.DataFrame]
+    ledger: pl.DataFrame
 
 
 @dataclass
 class Staged:
     """A transformed batch with the file rows it will write."""
 
-    files: Files
+    files: pl.DataFrame  # PATH, SIZE, MTIME, SHA256, REASON, DETAIL, TEXT, ENCODING, STATUS
     batch: TransformedBatch
-    empty: pl.DataFrame  # articles with no paragraph: quarantined as 'empty'
+    set_aside: pl.DataFrame  # ARTICLE_ID, PATH, REASON, DETAIL: articles screened out
     timings: dict[str, float] = field(default_factory=dict)
 
 
 def _timed(timings: dict[str, float], name: str, start: float) -> None:
-    timings[name] = round(time.perf_counter() - start, 3)
+    timings[name] = round(timings.get(name, 0.0) + time.perf_counter() - start, 3)
 
 
-@task(name="discover-files", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def discover_files(settings: Settings) -> tuple[int, pl.DataFrame, pl.DataFrame]:
-    """Migrate the warehouse, list the landing folder, keep files the ledger has not handled."""
+@task(name="discover-files", cache_policy=NO_CACHE, **_RETRIES)
+def discover_files(settings: Settings, faults: Faults) -> Discovery:
+    """Migrate the warehouse, list the landing folder, keep settled files the ledger lacks."""
     with open_writer(settings.warehouse) as con:
         apply_migrations(con)
         ledger = read_ledger(con)
-    listed = list_files(settings.landing, patterns=tuple(settings.patterns))
-    return listed.height, select_unseen(listed, ledger), ledger
+    faults.reach("discover:migrated")
+    listed = list_files(
+        settings.landing,
+        patterns=tuple(settings.patterns),
+        follow_symlinks=settings.follow_symlinks,
+    )
+    unseen = select_unseen(listed, ledger)
+    young = find_unsettled(unseen, now=time.time(), settle_seconds=settings.settle_seconds)
+    if not young.is_empty():
+        # Files written moments ago may still be growing: look again after the settle time
+        # and take only those whose size and mtime did not move.
+        time.sleep(settings.settle_seconds)
+        again = list_files(
+            settings.landing,
+            patterns=tuple(settings.patterns),
+            follow_symlinks=settings.follow_symlinks,
+        )
+        moved = young.join(again, on=[S.PATH, S.SIZE, S.MTIME], how="anti")
+        unseen = unseen.join(moved.select(S.PATH), on=S.PATH, how="anti")
+    else:
+        moved = young
+    faults.reach("discover:listed")
+    batches = plan_batches(unseen, max_files=settings.batch_files, max_bytes=settings.batch_bytes)
+    return Discovery(listed.height, moved.height, batches, ledger)
 
 
-@task(name="read-files", cache_policy=NO_CACHE)
+@task(name="read-files", cache_policy=NO_CACHE, **_RETRIES)
 def read_batch(
-    settings: Settings, unseen: pl.DataFrame, ledger: pl.DataFrame, n_seen: int
-) -> Files:
-    """Read, hash and decode the unseen files; mark duplicates and unreadable ones."""
-    raw = read_files(unseen, landing=settings.landing, max_file_bytes=settings.max_file_bytes)
+    settings: Settings, files: pl.DataFrame, ledger: pl.DataFrame, faults: Faults
+) -> pl.DataFrame:
+    """Read, hash and decode one batch of files; mark duplicates and unreadable ones."""
+    faults.reach("read:start")
+    raw = read_files(
+        files,
+        landing=settings.landing,
+        max_file_bytes=settings.max_file_bytes,
+        before_read=faults.before_read,
+    )
+    faults.reach("read:files")
     with open_writer(settings.warehouse) as con:
         known = find_known_files(con, raw[S.SHA256].drop_nulls())
     classified = classify_files(raw, known, ledger)
     # Only files that will be loaded are decoded; duplicates never need their text.
-    to_decode = classified.filter(pl.col(S.STATUS) == S.FILE_NEW)
-    decoded = decode_articles(to_decode).with_columns(
+    is_new = pl.col(S.STATUS) == S.FILE_NEW
+    decoded = decode_articles(classified.filter(is_new)).with_columns(
         pl.when(pl.col(S.REASON).is_not_null())
         .then(pl.lit(S.FILE_QUARANTINED))
         .otherwise(pl.col(S.STATUS))
         .alias(S.STATUS)
     )
     rest = (
-        classified.filter(pl.col(S.STATUS) != S.FILE_NEW)
-        .drop("content")
+        classified.filter(~is_new)
+        .drop(CONTENT)
         .with_columns(
             pl.lit(None, dtype=pl.String).alias(S.TEXT),
             pl.lit(None, dtype=pl.String).alias(S.ENCODING),
         )
     )
-    return Files(n_seen, pl.concat([decoded, rest.select(decoded.columns)]).sort(S.PATH))
+    faults.reach("read:decoded")
+    return pl.concat([decoded, rest.select(decoded.columns)]).sort(S.PATH)
 
 
 @task(name="transform-batch", cache_policy=NO_CACHE)
-def transform_batch(settings: Settings, files: Files) -> Staged:
-    """Split, normalise, dedupe against the warehouse, detect language and tag."""
+def transform_batch(settings: Settings, files: pl.DataFrame, faults: Faults) -> Staged:
+    """Split, normalise, screen, dedupe against the warehouse, detect language and tag."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    new = files.classified.filter(pl.col(S.STATUS) == S.FILE_NEW)
+    new = files.filter(pl.col(S.STATUS) == S.FILE_NEW)
     with open_writer(settings.warehouse) as con:
         latest = find_latest_versions(con, new[S.PATH])
     articles = identify_articles(new, latest_versions=latest)
     articles, normalised = split_articles(articles)
-    empty = find_empty_articles(articles, normalised)
-    articles = articles.join(empty.select(S.ARTICLE_ID), on=S.ARTICLE_ID, how="anti")
+    articles, normalised, set_aside = screen_articles(
+        articles, normalised, max_paragraph_chars=settings.max_paragraph_chars
+    )
     _timed(timings, "split_normalise", t)
+    faults.reach("transform:split")
     t = time.perf_counter()
     with open_writer(settings.warehouse) as con:
         known = find_known_paragraphs(con, normalised[S.PARAGRAPH_HASH])
-    # Loading the gazetteer costs about a second: not on a tick with nothing new.
-    gazetteer = load_gazetteer(settings.tags_file) if not new.is_empty() else None
+    # Loading the gazetteer costs about a second: not on a batch with nothing to tag.
+    gazetteer = load_gazetteer(settings.tags_file) if not normalised.is_empty() else None
     batch = build_batch(articles, normalised, known_hashes=known, gazetteer=gazetteer)
     _timed(timings, "dedupe_tag", t)
-    return Staged(files, batch, empty, timings)
+    faults.reach("transform:tagged")
+    return Staged(files, batch, set_aside, timings)
 
 
 @task(name="gate-batch", cache_policy=NO_CACHE)
-def gate_batch(settings: Settings, staged: Staged, run_id: str) -> GateResult:
+def gate_batch(settings: Settings, staged: Staged, run_id: str, faults: Faults) -> GateResult:
     """Run the expectation suites on the batch before anything is written."""
+    faults.reach("gate:start")
     counts = _file_counts(staged)
     batch = GateBatch(
         run_id=run_id,
@@ -156,35 +203,43 @@ def gate_batch(settings: Settings, staged: Staged, run_id: str) -> GateResult:
         max_duplicate_file_share=settings.max_duplicate_file_share,
     )
     gazetteer = load_gazetteer(settings.tags_file)
-    return run_gate(batch, vocabulary=vocabulary(gazetteer), thresholds=thresholds)
+    result = run_gate(batch, vocabulary=vocabulary(gazetteer), thresholds=thresholds)
+    faults.reach("gate:done")
+    return result
 
 
-@task(name="publish-batch", cache_policy=NO_CACHE)
-def publish(settings: Settings, staged: Staged, run: RunRecord, results: pl.DataFrame) -> None:
+@task(name="publish-batch", cache_policy=NO_CACHE, **_RETRIES)
+def publish(
+    settings: Settings,
+    staged: Staged,
+    run: RunRecord,
+    results: pl.DataFrame,
+    faults: Faults,
+    batch_no: int,
+) -> None:
     """One transaction: data, ledger rows, quarantine rows, the run row and its dq rows."""
+    frames = _publish_frames(staged, run.run_id)
     with open_writer(settings.warehouse) as con:
-        publish_batch(con, _publish_frames(staged, run.run_id), run, results)
+        publish_batch(con, frames, run, results, batch_no=batch_no, step=faults.reach)
+    faults.reach("publish:committed")
 
 
-@task(name="record-run", cache_policy=NO_CACHE)
-def record(settings: Settings, run: RunRecord, results: pl.DataFrame) -> None:
-    """Record a run that publishes no data."""
+@task(name="record-run", cache_policy=NO_CACHE, **_RETRIES)
+def record(settings: Settings, run: RunRecord, results: pl.DataFrame, batch_no: int) -> None:
+    """Record a batch that publishes no data: the run row and the checks that stopped it."""
     with open_writer(settings.warehouse) as con:
-        record_run(con, run, results)
+        record_run(con, run, results, batch_no=batch_no)
 
 
 def _quarantined(staged: Staged) -> pl.DataFrame:
     """PATH, SHA256, REASON, DETAIL of every file set aside in this batch."""
-    files = staged.files.classified
-    empty_paths = staged.empty.select(S.PATH).with_columns(
-        pl.lit("empty").alias("_empty_reason"),
+    files = staged.files
+    aside = staged.set_aside.select(
+        S.PATH, pl.col(S.REASON).alias("_aside_reason"), pl.col(S.DETAIL).alias("_aside_detail")
     )
-    marked = files.join(empty_paths, on=S.PATH, how="left").with_columns(
-        pl.coalesce(S.REASON, "_empty_reason").alias(S.REASON),
-        pl.when(pl.col("_empty_reason").is_not_null())
-        .then(pl.lit(S.REASONS["empty"]))
-        .otherwise(pl.col(S.DETAIL))
-        .alias(S.DETAIL),
+    marked = files.join(aside, on=S.PATH, how="left").with_columns(
+        pl.coalesce(S.REASON, "_aside_reason").alias(S.REASON),
+        pl.coalesce(S.DETAIL, "_aside_detail").alias(S.DETAIL),
     )
     return marked.filter(pl.col(S.REASON).is_not_null()).select(
         S.PATH, S.SHA256, S.REASON, S.DETAIL
@@ -192,23 +247,20 @@ def _quarantined(staged: Staged) -> pl.DataFrame:
 
 
 def _file_counts(staged: Staged) -> dict[str, int]:
-    status = staged.files.classified[S.STATUS]
-    quarantined = _quarantined(staged).height
+    status = staged.files[S.STATUS]
     return {
-        "files_seen": staged.files.n_seen,
-        "files_new": int((status == S.FILE_NEW).sum()) - staged.empty.height,
+        "files_new": int((status == S.FILE_NEW).sum()) - staged.set_aside.height,
         "files_duplicate": int((status == S.FILE_DUPLICATE).sum()),
-        "files_quarantined": quarantined,
+        "files_quarantined": _quarantined(staged).height,
         "files_touched": int((status == FILE_TOUCHED).sum()),
     }
 
 
 def _publish_frames(staged: Staged, run_id: str) -> PublishBatch:
-    files = staged.files.classified
+    files = staged.files
     quarantined = _quarantined(staged)
     ledger_rows = (
         files.filter(pl.col(S.STATUS) != FILE_TOUCHED)
-        .filter(pl.col(S.SHA256).is_not_null())  # unreadable: retried next run, not ledgered
         .join(quarantined.select(S.PATH, pl.col(S.REASON).alias("_q")), on=S.PATH, how="left")
         .with_columns(
             pl.when(pl.col("_q").is_not_null())
@@ -242,141 +294,206 @@ def _publish_frames(staged: Staged, run_id: str) -> PublishBatch:
     )
 
 
-def _summary(staged: Staged, run_id: str) -> dict[str, object]:
-    batch = staged.batch
-    kinds = batch.occurrences.group_by(S.KIND).len().sort(S.KIND)
-    tag_types = batch.tags.group_by(S.TAG_TYPE).len().sort(S.TAG_TYPE)
-    quarantined = _quarantined(staged)
-    return {
-        "run_id": run_id,
-        **_file_counts(staged),
-        "articles": batch.articles.height,
-        "paragraphs_new": batch.paragraphs.height,
-        "occurrences": batch.occurrences.height,
-        "occurrences_by_kind": dict(kinds.iter_rows()),
-        "tags": batch.tags.height,
-        "tags_by_type": dict(tag_types.iter_rows()),
-        "quarantined": [
-            {"path": p, "reason": r, "detail": d}
-            for p, r, d in quarantined.select(S.PATH, S.REASON, S.DETAIL).iter_rows()
-        ],
-    }
+@dataclass
+class Totals:
+    """Counts of a run, summed over its batches."""
+
+    files_seen: int = 0
+    files_settling: int = 0
+    files_new: int = 0
+    files_duplicate: int = 0
+    files_quarantined: int = 0
+    files_touched: int = 0
+    articles: int = 0
+    paragraphs_new: int = 0
+    occurrences: int = 0
+    tags: int = 0
+    occurrences_by_kind: dict[str, int] = field(default_factory=dict)
+    tags_by_type: dict[str, int] = field(default_factory=dict)
+    quarantined: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, staged: Staged) -> None:
+        """Add one batch's counts."""
+        for name, value in _file_counts(staged).items():
+            setattr(self, name, getattr(self, name) + value)
+        batch = staged.batch
+        self.articles += batch.articles.height
+        self.paragraphs_new += batch.paragraphs.height
+        self.occurrences += batch.occurrences.height
+        self.tags += batch.tags.height
+        for key, n in batch.occurrences.group_by(S.KIND).len().iter_rows():
+            self.occurrences_by_kind[key] = self.occurrences_by_kind.get(key, 0) + n
+        for key, n in batch.tags.group_by(S.TAG_TYPE).len().iter_rows():
+            self.tags_by_type[key] = self.tags_by_type.get(key, 0) + n
+        self.occurrences_by_kind = dict(sorted(self.occurrences_by_kind.items()))
+        self.tags_by_type = dict(sorted(self.tags_by_type.items()))
+        rows = _quarantined(staged).select(S.PATH, S.REASON, S.DETAIL).iter_rows()
+        self.quarantined += [{"path": p, "reason": r, "detail": d} for p, r, d in rows]
 
 
-def _run_record(
-    summary: dict[str, object],
-    *,
-    status: str,
-    started_at: datetime,
-    landing: Path,
-    gate: GateResult | None,
-    report_path: Path | None,
-) -> RunRecord:
-    return RunRecord(
-        run_id=str(summary["run_id"]),
-        flow_run_id=str(flow_run.id) if flow_run.id else None,
-        started_at=started_at,
-        status=status,
-        landing=str(landing),
-        files_seen=int(summary["files_seen"]),
-        files_new=int(summary["files_new"]),
-        files_duplicate=int(summary["files_duplicate"]),
-        files_quarantined=int(summary["files_quarantined"]),
-        articles=int(summary["articles"]),
-        paragraphs_new=int(summary["paragraphs_new"]),
-        occurrences=int(summary["occurrences"]),
-        tags=int(summary["tags"]),
-        counts=json.dumps(
-            {
-                "occurrences_by_kind": summary["occurrences_by_kind"],
-                "tags_by_type": summary["tags_by_type"],
-            }
-        ),
-        gate_success=None if gate is None else gate.success,
-        failed_checks=[] if gate is None else list(gate.failed),
-        report_path=None if report_path is None else str(report_path),
-    )
+@dataclass
+class RunState:
+    """Everything the run row and the summary say, kept up to date batch by batch."""
+
+    run_id: str
+    started_at: datetime
+    landing: Path
+    totals: Totals = field(default_factory=Totals)
+    batches: int = 0
+    status: str = STATUS_NOTHING_NEW
+    results: list[pl.DataFrame] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    report_path: Path | None = None
+
+    def record(self) -> RunRecord:
+        """The `runs` row as of now."""
+        t = self.totals
+        return RunRecord(
+            run_id=self.run_id,
+            flow_run_id=str(flow_run.id) if flow_run.id else None,
+            started_at=self.started_at,
+            status=self.status,
+            batches=self.batches,
+            landing=str(self.landing),
+            files_seen=t.files_seen,
+            files_new=t.files_new,
+            files_duplicate=t.files_duplicate,
+            files_quarantined=t.files_quarantined,
+            articles=t.articles,
+            paragraphs_new=t.paragraphs_new,
+            occurrences=t.occurrences,
+            tags=t.tags,
+            counts=json.dumps(
+                {"occurrences_by_kind": t.occurrences_by_kind, "tags_by_type": t.tags_by_type}
+            ),
+            gate_success=None if not self.results else not self.failed,
+            failed_checks=list(self.failed),
+            report_path=None if self.report_path is None else str(self.report_path),
+        )
+
+    def gate_result(self) -> GateResult:
+        """The checks of every gated batch so far, as one result for the report."""
+        return GateResult(
+            success=not self.failed,
+            results=pl.concat(self.results) if self.results else pl.DataFrame(schema=DQ_RESULTS),
+            failed=list(self.failed),
+            quarantine_article_ids=[],
+        )
+
+    def summary(self, timings: dict[str, float]) -> dict[str, object]:
+        """What `nutgraf run` prints and returns."""
+        gate = "skipped" if not self.results else ("failed" if self.failed else "passed")
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "batches": self.batches,
+            **self.totals.__dict__,
+            "gate": gate,
+            "failed_checks": list(self.failed),
+            "report_path": None if self.report_path is None else str(self.report_path),
+            "timings": timings,
+        }
 
 
 def new_run_id(started_at: datetime) -> str:
     """Sortable and unique: UTC time of the start plus the flow run's short id."""
-    suffix = (
-        str(flow_run.id)[:8]
-        if flow_run.id
-        else sha256_hex(pl.Series([started_at.isoformat()]))[0][:8]
-    )
+    if flow_run.id:
+        suffix = str(flow_run.id)[:8]
+    else:
+        suffix = sha256_hex(pl.Series([started_at.isoformat()]))[0][:8]
     return f"{started_at:%Y%m%dT%H%M%S}-{suffix}"
 
 
-@flow(name="nutgraf-ingest", validate_parameters=False)
-def ingest(settings: Settings) -> dict[str, object]:
-    """Discover new files, read, transform, gate and publish them as one batch.
+def _ingest_batch(
+    settings: Settings,
+    state: RunState,
+    files: pl.DataFrame,
+    ledger: pl.DataFrame,
+    faults: Faults,
+    timings: dict[str, float],
+) -> bool:
+    """Read, transform, gate and publish one batch; False when its gate failed."""
+    t = time.perf_counter()
+    read = read_batch(settings, files, ledger, faults)
+    _timed(timings, "read_decode", t)
+    staged = transform_batch(settings, read, faults)
+    for name, value in staged.timings.items():
+        timings[name] = round(timings.get(name, 0.0) + value, 3)
+    if read.filter(pl.col(S.STATUS) != FILE_TOUCHED).is_empty():
+        # Only files rewritten with the same bytes: note their mtimes, nothing to gate.
+        t = time.perf_counter()
+        empty = pl.DataFrame(schema=DQ_RESULTS)
+        publish(settings, staged, state.record(), empty, faults, state.batches)
+        _timed(timings, "publish", t)
+        state.totals.files_touched += _file_counts(staged)["files_touched"]
+        return True
 
-    Returns the run summary (also recorded in the `runs` table and the report).
+    t = time.perf_counter()
+    gate = gate_batch(settings, staged, state.run_id, faults)
+    _timed(timings, "gate", t)
+    state.totals.add(staged)
+    batch_no = state.batches + 1
+    state.results.append(gate.results)
+    state.failed += gate.failed
+    state.status = STATUS_PUBLISHED if gate.success else STATUS_GATE_FAILED
+    state.report_path = write_report(
+        state.gate_result(),
+        run_id=state.run_id,
+        report_dir=settings.reports,
+        summary=state.summary(timings),
+    )
+    faults.reach("report:written")
+    t = time.perf_counter()
+    if gate.success:
+        state.batches = batch_no  # the run row counts published batches
+        publish(settings, staged, state.record(), gate.results, faults, batch_no)
+    else:
+        record(settings, state.record(), gate.results, batch_no)
+    _timed(timings, "publish", t)
+    return gate.success
+
+
+@flow(name="nutgraf-ingest", validate_parameters=False)
+def ingest(settings: Settings) -> dict[str, object] | State:
+    """Discover new files, then read, transform, gate and publish them batch by batch.
+
+    Returns the run summary (also recorded in the `runs` table and the report). An expected
+    failure (warehouse busy, a publish rolled back) fails the flow run with a one-line message
+    and re-raises the error to the caller, without a traceback in the logs.
     """
     logger = get_run_logger()
+    try:
+        return _ingest(settings, logger)
+    except NutgrafError as exc:
+        logger.error("%s", exc)
+        return Failed(message=str(exc), data=exc)
+
+
+def _ingest(
+    settings: Settings, logger: logging.Logger | logging.LoggerAdapter
+) -> dict[str, object]:
+    faults = Faults(tuple(settings.fault_points))
     started_at = datetime.now(UTC)
-    run_id = new_run_id(started_at)
+    state = RunState(new_run_id(started_at), started_at, settings.landing)
     timings: dict[str, float] = {}
 
     t = time.perf_counter()
-    n_seen, unseen, ledger = discover_files(settings)
-    _timed(timings, "discover", t)
-    t = time.perf_counter()
-    files = read_batch(settings, unseen, ledger, n_seen)
-    _timed(timings, "read_decode", t)
-    staged = transform_batch(settings, files)
-    timings.update(staged.timings)
-    summary = _summary(staged, run_id)
-
-    if files.classified.filter(pl.col(S.STATUS) != FILE_TOUCHED).is_empty():
-        status = STATUS_NOTHING_NEW
-        run = _run_record(
-            summary,
-            status=status,
-            started_at=started_at,
-            landing=settings.landing,
-            gate=None,
-            report_path=None,
-        )
-        # Still one transaction: files rewritten with the same bytes get their new mtime.
-        publish(settings, staged, run, pl.DataFrame(schema=DQ_RESULTS))
-        logger.info("nothing new in %s", settings.landing)
-        return {
-            **summary,
-            "status": status,
-            "gate": "skipped",
-            "report_path": None,
-            "timings": timings,
-        }
-
-    t = time.perf_counter()
-    gate = gate_batch(settings, staged, run_id)
-    _timed(timings, "gate", t)
-    status = STATUS_PUBLISHED if gate.success else STATUS_GATE_FAILED
-    summary = {**summary, "status": status}
-    report_path = write_report(gate, run_id=run_id, report_dir=settings.reports, summary=summary)
-    run = _run_record(
-        summary,
-        status=status,
-        started_at=started_at,
-        landing=settings.landing,
-        gate=gate,
-        report_path=report_path,
-    )
-    t = time.perf_counter()
-    if gate.success:
-        publish(settings, staged, run, gate.results)
-    else:
-        record(settings, run, gate.results)
-        logger.error(
-            "gate failed (%s); nothing published; report %s", ", ".join(gate.failed), report_path
-        )
-    _timed(timings, "publish", t)
-    return {
-        **summary,
-        "gate": "passed" if gate.success else "failed",
-        "failed_checks": list(gate.failed),
-        "report_path": str(report_path),
-        "timings": timings,
-    }
+    with writer_lock(settings.warehouse, timeout=settings.lock_timeout_seconds):
+        _timed(timings, "lock_wait", t)
+        t = time.perf_counter()
+        found = discover_files(settings, faults)
+        _timed(timings, "discover", t)
+        state.totals.files_seen = found.n_seen
+        state.totals.files_settling = found.n_settling
+        for files in found.batches:
+            if not _ingest_batch(settings, state, files, found.ledger, faults, timings):
+                logger.error(
+                    "gate failed (%s); this batch was not published; report %s",
+                    ", ".join(state.failed),
+                    state.report_path,
+                )
+                break
+        if state.batches == 0 and state.status == STATUS_NOTHING_NEW:
+            record(settings, state.record(), pl.DataFrame(schema=DQ_RESULTS), 0)
+            logger.info("nothing new in %s", settings.landing)
+    return state.summary(timings)

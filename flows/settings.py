@@ -37,7 +37,25 @@ class Settings(BaseSettings):
         ("*.txt", "*.md"), description="Glob patterns of article files, matched recursively."
     )
     max_file_bytes: int = Field(
-        5_000_000, gt=0, description="Files larger than this are quarantined as oversized."
+        20_000_000, gt=0, description="Files larger than this are quarantined as oversized."
+    )
+    settle_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="A file is read only once its size and mtime have been stable this long.",
+    )
+    batch_files: int = Field(2_000, gt=0, description="At most this many files per batch.")
+    batch_bytes: int = Field(
+        256_000_000, gt=0, description="About this many bytes per batch (one transaction each)."
+    )
+    lock_timeout_seconds: float = Field(
+        300.0, ge=0, description="How long a run waits for another run to finish writing."
+    )
+    follow_symlinks: bool = Field(
+        False, description="Read symlinks that point outside the landing folder."
+    )
+    fault_points: tuple[str, ...] = Field(
+        (), description="Test hook: where to kill or fail a run (see flows/faults.py)."
     )
     tags_file: Path | None = Field(
         None, description="TOML file of extra people, organisations and topic keywords."

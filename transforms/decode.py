@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -27,37 +28,56 @@ _MOJIBAKE = re.compile("[\u00c2\u00c3][\u0080-\u00bf]|\u00e2\u20ac|\u00c3\u00a9|
 _MOJIBAKE_SHARE = 0.002  # flagged when such pairs exceed this share of characters (and >= 3)
 
 
-def read_files(files: pl.DataFrame, *, landing: Path, max_file_bytes: int) -> pl.DataFrame:
-    """Read each listed file once: FILES (path, size, mtime) -> FILES + CONTENT + REASON/DETAIL.
+def read_files(
+    files: pl.DataFrame,
+    *,
+    landing: Path,
+    max_file_bytes: int,
+    before_read: Callable[[str], None] | None = None,
+) -> pl.DataFrame:
+    """Read each listed file once: PATH, SIZE, MTIME, REASON, DETAIL -> adds SHA256, CONTENT.
 
     The sha256 is computed from the bytes actually read, so a file that changed after listing
-    is identified by what was loaded. Unreadable and oversized files get a reason and no content.
+    is identified by what was loaded. Rows that arrive with a reason (not a file, a symlink out
+    of the landing folder) are not opened. Unreadable files get a reason; oversized ones are
+    hashed as a stream but not loaded. `before_read(path)` runs before each read and may raise
+    OSError (the test suite uses it to simulate permission errors when running as root).
     """
     contents: list[bytes | None] = []
     digests: list[str | None] = []
     reasons: list[str | None] = []
     details: list[str | None] = []
     sizes: list[int] = []
+    rows = zip(
+        files[S.PATH].to_list(),
+        files[S.SIZE].to_list(),
+        files[S.REASON].to_list(),
+        files[S.DETAIL].to_list(),
+        strict=True,
+    )
     # One read per file is the unit of I/O; nothing here loops over paragraphs.
-    for rel, size in zip(files[S.PATH].to_list(), files[S.SIZE].to_list(), strict=True):
+    for rel, size, reason, detail in rows:
         data: bytes | None = None
-        reason = detail = None
         digest = None
-        try:
-            if size > max_file_bytes:
-                # Hashed as a stream, never loaded: the ledger still knows this exact version.
-                with open(landing / rel, "rb") as handle:
-                    digest = hashlib.file_digest(handle, "sha256").hexdigest()
-                reason = "oversized"
-                detail = (
-                    f"{size} bytes is over max_file_bytes={max_file_bytes}; "
-                    "raise the setting or split the file"
-                )
-            else:
-                data = (landing / rel).read_bytes()
-                digest = hashlib.sha256(data).hexdigest()
-        except OSError as exc:
-            reason, detail = "unreadable", f"{type(exc).__name__}: {exc.strerror or exc}"
+        if reason is None:
+            try:
+                if before_read is not None:
+                    before_read(rel)
+                if size > max_file_bytes:
+                    # Hashed as a stream, never loaded: the ledger still knows this exact version.
+                    with open(landing / rel, "rb") as handle:
+                        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+                    reason = "oversized"
+                    detail = (
+                        f"{size} bytes is over max_file_bytes={max_file_bytes}; "
+                        "raise the setting or split the file"
+                    )
+                else:
+                    data = (landing / rel).read_bytes()
+                    digest = hashlib.sha256(data).hexdigest()
+            except OSError as exc:
+                reason = "unreadable"
+                detail = f"{type(exc).__name__}: {exc.strerror or exc}; fix it, then release it"
         contents.append(data)
         digests.append(digest)
         sizes.append(len(data) if data is not None else size)

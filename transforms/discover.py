@@ -19,39 +19,105 @@ DUPLICATE_OF = "duplicate_of"
 FILE_TOUCHED = "touched"  # same path, same bytes, new mtime: nothing to load
 
 
-def list_files(landing: Path, *, patterns: tuple[str, ...]) -> pl.DataFrame:
-    """Every regular file under `landing` matching a pattern -> FILES without SHA256, by path.
+def list_files(
+    landing: Path, *, patterns: tuple[str, ...], follow_symlinks: bool = False
+) -> pl.DataFrame:
+    """Every entry under `landing` matching a pattern -> PATH, SIZE, MTIME, REASON, DETAIL.
 
-    Hidden files and folders (a leading dot: editors' swap files, `.git`) are skipped.
+    Regular files get no reason. Entries that must not be read get one, so they are recorded
+    rather than silently ignored: `not_a_file` (a folder, FIFO or device named like an
+    article; a folder is still searched) and `outside_landing` (a symlink whose target lies
+    outside the landing folder, unless `follow_symlinks`). Hidden names (a leading dot:
+    editors' swap files, `.git`) are skipped.
     """
-    paths: list[str] = []
-    sizes: list[int] = []
-    mtimes: list[float] = []
+    root_real = landing.resolve()
+    rows: list[tuple[str, int, float, str | None, str | None]] = []
+
+    def matches(name: str) -> bool:
+        return not name.startswith(".") and any(fnmatch.fnmatch(name, p) for p in patterns)
+
     for root, dirs, names in os.walk(landing):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in names:
-            if name.startswith(".") or not any(fnmatch.fnmatch(name, p) for p in patterns):
+        for name in [*names, *(d for d in dirs if matches(d))]:
+            if not matches(name):
                 continue
             full = Path(root) / name
+            rel = full.relative_to(landing).as_posix()
             try:
                 st = full.stat()
             except OSError:
-                continue  # vanished between listing and stat: the next tick sees it or not
+                continue  # vanished, or a dangling symlink: nothing there to load
+            if full.is_symlink() and not follow_symlinks:
+                target = full.resolve()
+                if not target.is_relative_to(root_real):
+                    rows.append(
+                        (
+                            rel,
+                            st.st_size,
+                            st.st_mtime,
+                            "outside_landing",
+                            f"symlink to {target}, outside the landing folder; not followed "
+                            "(setting follow_symlinks)",
+                        )
+                    )
+                    continue
             if not stat.S_ISREG(st.st_mode):
-                continue  # a FIFO or device named *.txt would block or never end on read
-            paths.append(full.relative_to(landing).as_posix())
-            sizes.append(st.st_size)
-            mtimes.append(st.st_mtime)
+                # A FIFO or device named *.txt would block or never end on read.
+                kind = "folder" if stat.S_ISDIR(st.st_mode) else "special file"
+                rows.append((rel, 0, st.st_mtime, "not_a_file", f"a {kind}, not an article file"))
+                continue
+            rows.append((rel, st.st_size, st.st_mtime, None, None))
     return pl.DataFrame(
-        {S.PATH: paths, S.SIZE: sizes, S.MTIME: mtimes},
-        schema={S.PATH: pl.String, S.SIZE: pl.Int64, S.MTIME: pl.Float64},
+        rows,
+        schema={
+            S.PATH: pl.String,
+            S.SIZE: pl.Int64,
+            S.MTIME: pl.Float64,
+            S.REASON: pl.String,
+            S.DETAIL: pl.String,
+        },
+        orient="row",
     ).sort(S.PATH)
+
+
+def find_unsettled(listed: pl.DataFrame, *, now: float, settle_seconds: float) -> pl.DataFrame:
+    """Files whose mtime is younger than `settle_seconds` (or in the future): maybe half-written."""
+    age = now - pl.col(S.MTIME)
+    return listed.filter((age < settle_seconds) & pl.col(S.REASON).is_null())
+
+
+def plan_batches(files: pl.DataFrame, *, max_files: int, max_bytes: int) -> list[pl.DataFrame]:
+    """Cut files (in path order) into batches of at most `max_files` files and about
+    `max_bytes` bytes; a single file larger than `max_bytes` is a batch of its own."""
+    if files.is_empty():
+        return []
+    numbered = files.sort(S.PATH).with_columns(
+        (pl.int_range(pl.len()) // max_files).alias("_by_count"),
+        ((pl.col(S.SIZE).cum_sum() - pl.col(S.SIZE)) // max(max_bytes, 1)).alias("_by_bytes"),
+    )
+    # A new batch starts whenever either bound rolls over.
+    keyed = numbered.with_columns(
+        (
+            (pl.col("_by_count") != pl.col("_by_count").shift(1))
+            | (pl.col("_by_bytes") != pl.col("_by_bytes").shift(1))
+        )
+        .fill_null(False)
+        .cum_sum()
+        .alias("_batch")
+    )
+    return [
+        part.drop("_by_count", "_by_bytes", "_batch")
+        for part in keyed.partition_by("_batch", maintain_order=True)
+    ]
 
 
 def select_unseen(listed: pl.DataFrame, ledger: pl.DataFrame) -> pl.DataFrame:
     """Listed files minus those whose path, size and mtime match a ledger row."""
     return listed.join(
-        ledger.select(S.PATH, S.SIZE, S.MTIME), on=[S.PATH, S.SIZE, S.MTIME], how="anti"
+        ledger.select(S.PATH, S.SIZE, S.MTIME),
+        on=[S.PATH, S.SIZE, S.MTIME],
+        how="anti",
+        nulls_equal=True,
     ).sort(S.PATH)
 
 

@@ -53,9 +53,43 @@ def split_articles(articles: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return S.conform(titled, S.ARTICLES), normalised
 
 
-def find_empty_articles(articles: pl.DataFrame, normalised: pl.DataFrame) -> pl.DataFrame:
-    """ARTICLES without a single paragraph after splitting: ARTICLE_ID, PATH, SHA256."""
-    return articles.join(normalised.select(S.ARTICLE_ID).unique(), on=S.ARTICLE_ID, how="anti")
+def screen_articles(
+    articles: pl.DataFrame, normalised: pl.DataFrame, *, max_paragraph_chars: int
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Set aside articles that must not load, each with a reason code; the one filtering step.
+
+    -> (ARTICLES kept, their NORMALISED paragraphs, ARTICLE_ID/PATH/REASON/DETAIL set aside):
+    `empty` (no paragraph after splitting) and `paragraph_too_long` (a paragraph over
+    `max_paragraph_chars`, typically a file with no line breaks at all).
+    """
+    longest = normalised.group_by(S.ARTICLE_ID).agg(
+        pl.col(S.TEXT).str.len_chars().max().alias("_longest")
+    )
+    judged = articles.join(longest, on=S.ARTICLE_ID, how="left").with_columns(
+        pl.when(pl.col("_longest").is_null())
+        .then(pl.lit("empty"))
+        .when(pl.col("_longest") > max_paragraph_chars)
+        .then(pl.lit("paragraph_too_long"))
+        .alias(S.REASON)
+    )
+    aside = judged.filter(pl.col(S.REASON).is_not_null()).select(
+        S.ARTICLE_ID,
+        S.PATH,
+        S.REASON,
+        pl.when(pl.col(S.REASON) == "empty")
+        .then(pl.lit(S.REASONS["empty"]))
+        .otherwise(
+            pl.format(
+                "a paragraph of {} characters is over max_paragraph_chars={}",
+                pl.col("_longest"),
+                pl.lit(max_paragraph_chars),
+            )
+        )
+        .alias(S.DETAIL),
+    )
+    kept = articles.join(aside.select(S.ARTICLE_ID), on=S.ARTICLE_ID, how="anti")
+    kept_paragraphs = normalised.join(aside.select(S.ARTICLE_ID), on=S.ARTICLE_ID, how="anti")
+    return kept, kept_paragraphs, aside
 
 
 def assign_languages(normalised: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -68,6 +68,9 @@ REASONS = {
     "undecodable": "the bytes are neither UTF-8 nor clean cp1252 text",
     "mojibake": "the text decodes but looks like mis-decoded bytes",
     "oversized": "the file is larger than the max_file_bytes setting",
+    "not_a_file": "a folder or special file named like an article",
+    "outside_landing": "a symlink to a place outside the landing folder (not followed)",
+    "paragraph_too_long": "a paragraph is longer than the max_paragraph_chars setting",
 }
 
 # --- frame schemas --------------------------------------------------------------------------

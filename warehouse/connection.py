@@ -24,7 +24,8 @@ def _classify(exc: duckdb.Error, path: Path) -> Exception:
     message = str(exc)
     if "Could not set lock" in message or "Conflicting lock" in message:
         return WarehouseBusy(
-            f"{path} is in use by another process (a run is publishing); try again when it ends"
+            f"{path} is held by another process (a run publishing, or a long query); "
+            "try again when it ends"
         )
     return exc
 

@@ -7,6 +7,7 @@ pending, so the next run loads them exactly once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -24,6 +25,7 @@ class RunRecord:
     flow_run_id: str | None
     started_at: object
     status: str
+    batches: int
     landing: str
     files_seen: int
     files_new: int
@@ -52,18 +54,42 @@ class PublishBatch:
     quarantine: pl.DataFrame
 
 
-def _insert_run(con: duckdb.DuckDBPyConnection, run: RunRecord, dq_results: pl.DataFrame) -> None:
-    params = dict(run.__dict__)
-    execute(con, "insert_run", params)
+Step = Callable[[str], None]
+
+
+def _no_step(name: str) -> None:
+    return None
+
+
+def _insert_run(
+    con: duckdb.DuckDBPyConnection,
+    run: RunRecord,
+    dq_results: pl.DataFrame,
+    step: Step,
+    batch_no: int,
+) -> None:
+    execute(con, "insert_run", dict(run.__dict__))
+    step("publish:run")
     with staged(con, dq_results=dq_results):
-        execute(con, "insert_dq_results", {"run_id": run.run_id})
+        execute(con, "insert_dq_results", {"run_id": run.run_id, "batch": batch_no})
+    step("publish:dq")
 
 
 def publish_batch(
-    con: duckdb.DuckDBPyConnection, batch: PublishBatch, run: RunRecord, dq_results: pl.DataFrame
+    con: duckdb.DuckDBPyConnection,
+    batch: PublishBatch,
+    run: RunRecord,
+    dq_results: pl.DataFrame,
+    *,
+    batch_no: int = 1,
+    step: Step = _no_step,
 ) -> None:
-    """Write the batch, its ledger rows, the run row and its dq rows in one transaction."""
+    """Write the batch, its ledger rows, the run row and its dq rows in one transaction.
+
+    `step(name)` is called after each statement (the crash tests kill the process there).
+    """
     con.execute("BEGIN TRANSACTION")
+    step("publish:begin")
     try:
         with staged(
             con,
@@ -76,14 +102,19 @@ def publish_batch(
             quarantine=batch.quarantine,
         ):
             params = {"run_id": run.run_id}
-            execute(con, "insert_source_files", params)
-            execute(con, "touch_source_files")
-            execute(con, "insert_articles", params)
-            execute(con, "insert_paragraphs", params)
-            execute(con, "insert_occurrences")
-            execute(con, "insert_paragraph_tags", params)
-            execute(con, "insert_quarantine", params)
-        _insert_run(con, run, dq_results)
+            for name, bound in (
+                ("insert_source_files", params),
+                ("touch_source_files", None),
+                ("insert_articles", params),
+                ("insert_paragraphs", params),
+                ("insert_occurrences", None),
+                ("insert_paragraph_tags", params),
+                ("insert_quarantine", params),
+            ):
+                execute(con, name, bound)
+                step(f"publish:{name}")
+        _insert_run(con, run, dq_results, step, batch_no)
+        step("publish:before-commit")
         con.execute("COMMIT")
     except duckdb.Error as exc:
         con.execute("ROLLBACK")
@@ -95,11 +126,13 @@ def publish_batch(
         raise
 
 
-def record_run(con: duckdb.DuckDBPyConnection, run: RunRecord, dq_results: pl.DataFrame) -> None:
-    """Record a run that publishes no data (gate failed, nothing new): its row and dq rows."""
+def record_run(
+    con: duckdb.DuckDBPyConnection, run: RunRecord, dq_results: pl.DataFrame, *, batch_no: int = 0
+) -> None:
+    """Record a batch that publishes no data (gate failed, nothing new): run row and dq rows."""
     con.execute("BEGIN TRANSACTION")
     try:
-        _insert_run(con, run, dq_results)
+        _insert_run(con, run, dq_results, _no_step, batch_no)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

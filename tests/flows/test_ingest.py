@@ -15,6 +15,8 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 def _settings(tmp_path: Path, landing: Path, **extra: object) -> Settings:
+    # Test files are written a moment before the run: no need to wait for them to settle.
+    extra.setdefault("settle_seconds", 0)
     return Settings(
         landing=landing,
         warehouse=tmp_path / "nutgraf.duckdb",

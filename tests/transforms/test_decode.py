@@ -39,6 +39,7 @@ def test_read_and_decode_a_folder(tmp_path: Path):
     (tmp_path / ".hidden.txt").write_text("skip me")
     (tmp_path / "notes.csv").write_text("skip me")
     listed = list_files(tmp_path, patterns=("*.txt", "*.md"))
+    assert listed[S.REASON].null_count() == listed.height
     assert listed[S.PATH].to_list() == ["big.txt", "bin.md", "sub/a.txt"]
     out = decode_articles(read_files(listed, landing=tmp_path, max_file_bytes=50))
     rows = {r[S.PATH]: r for r in out.iter_rows(named=True)}
@@ -51,11 +52,25 @@ def test_read_and_decode_a_folder(tmp_path: Path):
 def test_a_file_gone_before_reading_is_unreadable_not_fatal(tmp_path: Path):
     (tmp_path / "a.txt").write_text("Hello\n")
     (tmp_path / "gone.txt").write_text("Bye\n")
-    os.mkfifo(tmp_path / "pipe.txt")  # never listed: reading it would block
+    os.mkfifo(tmp_path / "pipe.txt")  # listed with a reason, never opened: reading would block
+    (tmp_path / "dir.txt").mkdir()
+    (tmp_path / "dir.txt" / "inner.txt").write_text("Inside\n")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.txt"
+    outside.write_text("secret\n")
+    (tmp_path / "link.txt").symlink_to(outside)
+    (tmp_path / "inner-link.txt").symlink_to(tmp_path / "a.txt")
     listed = list_files(tmp_path, patterns=("*.txt",))
-    assert listed[S.PATH].to_list() == ["a.txt", "gone.txt"]
     (tmp_path / "gone.txt").unlink()
     out = decode_articles(read_files(listed, landing=tmp_path, max_file_bytes=100))
     reasons = dict(zip(out[S.PATH].to_list(), out[S.REASON].to_list(), strict=True))
-    assert reasons == {"a.txt": None, "gone.txt": "unreadable"}
+    assert reasons == {
+        "a.txt": None,
+        "dir.txt": "not_a_file",
+        "dir.txt/inner.txt": None,
+        "gone.txt": "unreadable",
+        "inner-link.txt": None,
+        "link.txt": "outside_landing",
+        "pipe.txt": "not_a_file",
+    }
+    assert out.filter(pl.col(S.PATH) == "link.txt")[S.SHA256][0] is None  # never opened
     assert "FileNotFoundError" in out.filter(pl.col(S.PATH) == "gone.txt")[S.DETAIL][0]

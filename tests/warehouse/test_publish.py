@@ -18,6 +18,7 @@ def _run(run_id: str = "r1") -> RunRecord:
         flow_run_id=None,
         started_at="2026-11-28 00:00:00+00",
         status="published",
+        batches=1,
         landing="/l",
         files_seen=1,
         files_new=1,

@@ -6,6 +6,7 @@ CREATE TABLE runs (
     started_at      TIMESTAMPTZ NOT NULL,
     finished_at     TIMESTAMPTZ,
     status          VARCHAR NOT NULL,          -- published | nothing_new | gate_failed
+    batches         INTEGER NOT NULL,          -- batches published so far (one transaction each)
     landing         VARCHAR NOT NULL,
     files_seen      INTEGER NOT NULL,
     files_new       INTEGER NOT NULL,
@@ -23,15 +24,15 @@ CREATE TABLE runs (
 
 CREATE TABLE source_files (
     path        VARCHAR NOT NULL,              -- relative to the landing folder, posix
-    sha256      VARCHAR NOT NULL,              -- of the bytes: the identity of a file version
+    sha256      VARCHAR,                       -- of the bytes: the identity of a file version;
+                                               -- null when the file was not read (see reason)
     size        BIGINT NOT NULL,
     mtime       DOUBLE NOT NULL,
     status      VARCHAR NOT NULL,              -- loaded | duplicate | quarantined
     reason      VARCHAR,
     duplicate_of VARCHAR,                      -- path of the first file with these bytes
     encoding    VARCHAR,
-    run_id      VARCHAR NOT NULL,
-    PRIMARY KEY (path, sha256)
+    run_id      VARCHAR NOT NULL
 );
 
 CREATE TABLE articles (
@@ -90,6 +91,7 @@ CREATE TABLE paragraph_tags (
 
 CREATE TABLE dq_results (
     run_id           VARCHAR NOT NULL,
+    batch            INTEGER NOT NULL,
     suite            VARCHAR NOT NULL,
     expectation      VARCHAR NOT NULL,
     column_name      VARCHAR,
