@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import SAMPLES
+from tests.helpers import SAMPLES, NutgrafProcesses
 
 # Before anything imports Prefect: offline, quiet, no telemetry.
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -26,6 +26,14 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def processes(prefect_harness: None) -> NutgrafProcesses:
+    """Starts real `nutgraf` processes (forked after the heavy imports) against the harness."""
+    from prefect.settings import PREFECT_API_URL
+
+    return NutgrafProcesses(PREFECT_API_URL.value())
 
 
 @pytest.fixture

@@ -43,3 +43,95 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
     from warehouse.queries import run_readonly_query
 
     return run_readonly_query(warehouse, sql).rows()
+
+
+# --- running `nutgraf` as separate processes that can be killed ------------------------------
+
+_PRELOAD = ["tests.preload"]
+
+
+def _child_main(
+    argv: list[str], cwd: str, env: dict[str, str], api_url: str, output: str | None
+) -> None:
+    """Body of a forked `nutgraf` process: the same entry point a user runs."""
+    import sys
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if output is not None:  # stdout and stderr to a file the test reads afterwards
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+    os.chdir(cwd)
+    os.environ.update(env)
+    from flows.cli import main
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        code = main(argv)
+    sys.stdout.flush()
+    os._exit(code)
+
+
+class NutgrafProcesses:
+    """Starts `nutgraf` processes forked from a server that has already imported Prefect,
+    Polars and Great Expectations, so each costs a fork rather than ~15 s of imports.
+    They talk to the test session's Prefect API like any client process would."""
+
+    def __init__(self, api_url: str) -> None:
+        import multiprocessing
+
+        self.api_url = api_url
+        self._ctx = multiprocessing.get_context("forkserver")
+        self._ctx.set_forkserver_preload(_PRELOAD)
+
+    def start(
+        self,
+        argv: list[str],
+        *,
+        cwd: Path,
+        env: dict[str, str] | None = None,
+        output: Path | None = None,
+    ):
+        """Start `nutgraf ARGV` in `cwd` with extra environment; returns the process."""
+        process = self._ctx.Process(
+            target=_child_main,
+            args=(argv, str(cwd), dict(env or {}), self.api_url, output and str(output)),
+        )
+        process.start()
+        return process
+
+    def run(
+        self,
+        argv: list[str],
+        *,
+        cwd: Path,
+        env: dict[str, str] | None = None,
+        output: Path | None = None,
+    ) -> int:
+        """Run to the end; the exit code (negative: killed by that signal)."""
+        process = self.start(argv, cwd=cwd, env=env, output=output)
+        process.join(timeout=300)
+        if process.exitcode is None:
+            process.kill()
+            raise AssertionError(f"nutgraf {argv} did not finish in 300 s")
+        return process.exitcode
+
+
+def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every data table's content, without run ids and timestamps, sorted: for comparing
+    a warehouse that went through crashes with one that did not."""
+    from warehouse.queries import run_readonly_query
+
+    queries = {
+        "source_files": "SELECT path, sha256, size, mtime, status, reason, duplicate_of, encoding"
+        " FROM source_files",
+        "articles": "SELECT * EXCLUDE (run_id) FROM articles",
+        "paragraphs": "SELECT * EXCLUDE (run_id) FROM paragraphs",
+        "occurrences": "SELECT * FROM occurrences",
+        "paragraph_tags": "SELECT * EXCLUDE (run_id) FROM paragraph_tags",
+        "quarantine": "SELECT path, sha256, reason_code, detail, released_at FROM quarantine",
+    }
+    return {
+        name: sorted(run_readonly_query(warehouse, sql).rows(), key=repr)
+        for name, sql in queries.items()
+    }

@@ -7,6 +7,7 @@ server an automatic install hangs for about 80 s, so a missing extension must fa
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,14 +31,35 @@ def _classify(exc: duckdb.Error, path: Path) -> Exception:
     return exc
 
 
+def _connect(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    """Open the file, retrying while another process has it open, for up to `wait` seconds.
+
+    DuckDB does not wait for its file lock (a second process fails at once), and connections
+    are held only for moments, so a short retry lets readers and the writer take turns.
+    """
+    config = dict(_READER_CONFIG if read_only else _CONFIG)
+    deadline = time.monotonic() + wait
+    delay = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=config)
+        except duckdb.Error as exc:
+            error = _classify(exc, path)
+            if not isinstance(error, WarehouseBusy) or time.monotonic() >= deadline:
+                raise error from exc
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
+
+
 @contextmanager
-def open_writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection to the warehouse file, created (with its folder) if missing."""
+def open_writer(path: Path, *, wait: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to the warehouse file, created (with its folder) if missing.
+
+    Callers hold :func:`warehouse.lock.writer_lock`; the wait covers readers that have the
+    file open for a moment.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), config=dict(_CONFIG))
-    except duckdb.Error as exc:
-        raise _classify(exc, path) from exc
+    con = _connect(path, read_only=False, wait=wait)
     try:
         yield con
     finally:
@@ -45,16 +67,16 @@ def open_writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @contextmanager
-def open_reader(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection; DuckDB refuses every write on it."""
+def open_reader(path: Path, *, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection; DuckDB refuses every write on it and it cannot touch files.
+
+    Waits up to `wait` seconds while a run has the file open to publish.
+    """
     if not path.exists():
         raise WarehouseMissing(
             f"no warehouse at {path}; run `nutgraf run` first or pass --warehouse"
         )
-    try:
-        con = duckdb.connect(str(path), read_only=True, config=dict(_READER_CONFIG))
-    except duckdb.Error as exc:
-        raise _classify(exc, path) from exc
+    con = _connect(path, read_only=True, wait=wait)
     try:
         yield con
     finally:

@@ -57,6 +57,14 @@ class PublishBatch:
 Step = Callable[[str], None]
 
 
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back if a transaction is still open; a failed COMMIT has already rolled back."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.TransactionException:
+        pass
+
+
 def _no_step(name: str) -> None:
     return None
 
@@ -117,12 +125,12 @@ def publish_batch(
         step("publish:before-commit")
         con.execute("COMMIT")
     except duckdb.Error as exc:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise WarehouseError(
             f"publishing run {run.run_id} failed and was rolled back, nothing was written: {exc}"
         ) from exc
     except BaseException:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise
 
 
@@ -135,5 +143,5 @@ def record_run(
         _insert_run(con, run, dq_results, _no_step, batch_no)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise
