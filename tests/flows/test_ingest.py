@@ -232,3 +232,22 @@ def test_bbc_corpus_loads_once(tmp_path: Path):
     again = _run(settings)
     assert again["status"] == "nothing_new"
     assert read_counts(w) == {**before, "runs": before["runs"] + 1}
+
+
+def test_a_failed_batch_keeps_the_batches_before_it(tmp_path: Path, sample_landing: Path):
+    # Batches follow path order: harbour-times/* and seed/* first, valley-post/* second.
+    rules = tmp_path / "tags.toml"
+    rules.write_text('[[topic]]\nkeyword = "FTSE"\ntopic = "not-in-vocabulary"\n')
+    settings = _settings(tmp_path, sample_landing, batch_files=4, tags_file=rules)
+    summary = _run(settings)
+    assert summary["status"] == "gate_failed" and summary["batches"] == 1
+    w = settings.warehouse
+    loaded = {r[0].split("/")[0] for r in query(w, "SELECT path FROM articles")}
+    assert loaded == {"harbour-times", "seed"}
+    assert query(w, "SELECT status, batches FROM runs") == [("gate_failed", 1)]
+    assert query(w, "SELECT DISTINCT batch FROM dq_results WHERE NOT success") == [(2,)]
+
+    rules.write_text('[[topic]]\nkeyword = "FTSE"\ntopic = "economy-business-finance/markets"\n')
+    again = _run(settings)
+    assert again["status"] == "published" and again["files_new"] == 2  # the rest, once
+    assert query(w, "SELECT count(*) FROM articles") == [(6,)]
