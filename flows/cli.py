@@ -128,7 +128,12 @@ def _format_frame(frame: pl.DataFrame, fmt: str) -> str:
         writer.writerow(frame.columns)
         writer.writerows(frame.iter_rows())
         return out.getvalue().rstrip("\n")
-    with pl.Config(tbl_rows=200, tbl_cols=50, fmt_str_lengths=120, tbl_hide_dataframe_shape=False):
+    import shutil
+
+    width = shutil.get_terminal_size(fallback=(200, 24)).columns
+    with pl.Config(
+        tbl_rows=200, tbl_cols=50, fmt_str_lengths=120, tbl_width_chars=max(width, 80)
+    ):
         return str(frame)
 
 
