@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -251,3 +252,29 @@ def test_a_failed_batch_keeps_the_batches_before_it(tmp_path: Path, sample_landi
     again = _run(settings)
     assert again["status"] == "published" and again["files_new"] == 2  # the rest, once
     assert query(w, "SELECT count(*) FROM articles") == [(6,)]
+
+
+def test_new_bytes_under_a_known_path_make_a_new_version(tmp_path: Path, landing: Path):
+    story = landing / "story.txt"
+    story.write_text("Headline\n\nFirst paragraph.\n\nSecond paragraph.\n")
+    settings = _settings(tmp_path, landing)
+    _run(settings)
+    story.write_text("Headline, updated\n\nFirst paragraph.\n\nSecond paragraph, corrected.\n")
+    os.utime(story, (time.time() + 5, time.time() + 5))  # a new mtime even on coarse clocks
+    (landing / "z-copy.txt").write_bytes(story.read_bytes())  # same bytes, a later path
+    summary = _run(settings)
+    assert (summary["files_new"], summary["files_duplicate"]) == (1, 1)
+    w = settings.warehouse
+    versions = query(w, "SELECT version, title FROM articles WHERE path = 'story.txt' ORDER BY 1")
+    assert versions == [(1, "Headline"), (2, "Headline, updated")]
+    assert query(w, "SELECT version, title FROM current_articles") == [(2, "Headline, updated")]
+    kinds = query(
+        w,
+        """SELECT o.position, o.kind FROM occurrences o JOIN articles a USING (article_id)
+           WHERE a.version = 2 ORDER BY 1""",
+    )
+    assert kinds == [(0, "corpus"), (1, "first")]  # the unchanged paragraph was seen before
+    # The file disappears from the landing folder: the warehouse keeps every version.
+    story.unlink()
+    assert _run(settings)["status"] == "nothing_new"
+    assert query(w, "SELECT count(*) FROM articles WHERE path = 'story.txt'") == [(2,)]
