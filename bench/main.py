@@ -1,9 +1,11 @@
-"""bench/run: generate corpora, run the floor and `nutgraf run` on each size, print a table.
+"""bench/run: generate corpora, run the floor and `nutgraf run` on each size, print tables.
 
-Usage: bench/run [SIZE ...]   (default sizes: 2000 10000)
+Usage: bench/run [SIZE ...]   (default sizes: 10000 100000)
 Corpora are generated under bench/corpora/ (git-ignored) from the shared BBC corpus
-(NUTGRAF_CORPORA, default ../shared/corpora). Each measurement runs in its own process under
-/usr/bin/time, so peak RSS is that process's own.
+(NUTGRAF_CORPORA, default ../shared/corpora), each with a manifest of the copies it holds.
+Each measurement runs in its own process under /usr/bin/time, so peak RSS is that process's
+own. Per size: the floor, a full nutgraf run, a no-op run (nothing new) and a run after 1% new
+files were added. Exits 1 if nutgraf's counts disagree with the generator's manifest.
 """
 
 from __future__ import annotations
@@ -23,6 +25,18 @@ from generate import generate
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CORPORA = Path(os.environ.get("NUTGRAF_CORPORA", ROOT.parent / "shared" / "corpora"))
+STAGES = (
+    "discover", "read_decode", "split", "normalise_hash", "dedupe", "near_dup", "language", "tag",
+    "gate", "report", "publish",
+)  # fmt: skip
+CHECKS = {  # summary field -> manifest field
+    "files_seen": "files",
+    "files_duplicate": "duplicate_files",
+    "files_quarantined": "empty_files",
+    "occurrences": "occurrences",
+    "paragraphs_new": "distinct_paragraphs",
+    "repeat": "self_repeats",
+}
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
@@ -46,72 +60,117 @@ def size_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
+def corpus(n: int) -> tuple[Path, dict[str, int]]:
+    """The generated corpus of `n` articles and its manifest, generating them if missing."""
+    path, manifest = HERE / "corpora" / str(n), HERE / "corpora" / f"{n}.json"
+    if not manifest.exists():
+        shutil.rmtree(path, ignore_errors=True)
+        print(f"generating {n:,} articles in {path} ...", file=sys.stderr)
+        manifest.write_text(json.dumps(generate(path, n, CORPORA / "bbc")))
+    return path, json.loads(manifest.read_text())
+
+
 def nutgraf(landing: Path, out: Path) -> tuple[float, int, dict]:
     env = {"NUTGRAF_SETTLE_SECONDS": "0", "NUTGRAF_PREFECT_HOME": str(out / "prefect")}
-    wall, rss, stdout = timed(
-        [
-            sys.executable,
-            "-m",
-            "flows.cli",
-            "run",
-            "--json",
-            "--landing",
-            str(landing),
-            "--warehouse",
-            str(out / "nutgraf.duckdb"),
-            "--reports",
-            str(out / "reports"),
-        ],
-        env,
-    )
+    cmd = [sys.executable, "-m", "flows.cli", "run", "--json", "--landing", str(landing)]
+    cmd += ["--warehouse", str(out / "nutgraf.duckdb"), "--reports", str(out / "reports")]
+    wall, rss, stdout = timed(cmd, env)
     return wall, rss, json.loads(stdout)
 
 
-def bench(n: int) -> list[str]:
-    corpus = HERE / "corpora" / str(n)
-    if not corpus.exists():
-        generate(corpus, n, CORPORA / "bbc")
-    out = HERE / "out" / str(n)
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    mb = size_mb(corpus)
-    f_wall, f_rss, f_out = timed(
-        [sys.executable, str(HERE / "floor.py"), str(corpus), str(out / "floor.duckdb")]
-    )
-    floor = json.loads(f_out)
-    n_wall, n_rss, summary = nutgraf(corpus, out)
-    stages = summary["timings"]
-    in_flow = sum(v for k, v in stages.items() if k != "lock_wait")
-    noop_wall, _, noop = nutgraf(corpus, out)
-    wh_mb = (out / "nutgraf.duckdb").stat().st_size / 1e6
-    stage_text = ", ".join(f"{k} {v:.1f}" for k, v in stages.items() if k != "lock_wait")
-    return [
-        f"| {n:,} | {mb:.0f} | floor | {f_wall:.1f} | {mb / f_wall:.1f} | "
-        f"{floor['paragraphs'] / f_wall:,.0f} | {f_rss:,} | - | 1.0 |",
-        f"| {n:,} | {mb:.0f} | nutgraf run | {n_wall:.1f} (stages {in_flow:.1f}: {stage_text}; "
-        f"Prefect start-up and imports {n_wall - in_flow:.1f}) | {mb / n_wall:.1f} | "
-        f"{summary['occurrences'] / n_wall:,.0f} | {n_rss:,} | {wh_mb / mb:.2f} | "
-        f"{n_wall / f_wall:.1f} (stages only {in_flow / f_wall:.1f}) |",
-        f"| {n:,} | - | no-op run | {noop_wall:.1f} ({noop['status']}) | - | - | - | - | - |",
-    ]
+class Bench:
+    def __init__(self) -> None:
+        self.rows: list[str] = []
+        self.stage_rows: list[str] = []
+        self.mismatches: list[str] = []
+
+    def size(self, n: int) -> None:
+        source, manifest = corpus(n)
+        out = HERE / "out" / str(n)
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        landing = out / "landing"
+        # Hard links: the landing folder costs nothing and the 1% run can add files to it.
+        subprocess.run(["cp", "-al", str(source), str(landing)], check=True)
+        mb = size_mb(landing)
+        f_wall, f_rss, f_out = timed(
+            [sys.executable, str(HERE / "floor.py"), str(landing), str(out / "floor.duckdb")]
+        )
+        floor = json.loads(f_out)
+        self.rows.append(
+            f"| {n:,} | {mb:.0f} | floor | {f_wall:.1f} | {mb / f_wall:.1f} | "
+            f"{floor['paragraphs'] / f_wall:,.0f} | - | {f_rss:,} | - | 1.0 |"
+        )
+        wall, rss, full = nutgraf(landing, out)
+        self.check(n, full, manifest)
+        prefect = full["timings"]["prefect"]
+        work = wall - prefect
+        wh_mb = (out / "nutgraf.duckdb").stat().st_size / 1e6
+        self.rows.append(
+            f"| {n:,} | {mb:.0f} | nutgraf run | {wall:.1f} | {mb / wall:.1f} | "
+            f"{full['occurrences'] / wall:,.0f} | {prefect:.1f} | {rss:,} | {wh_mb / mb:.2f} | "
+            f"{wall / f_wall:.1f} (without Prefect {work / f_wall:.1f}) |"
+        )
+        self.stage(n, "full", full)
+        noop_wall, noop_rss, noop = nutgraf(landing, out)
+        self.rows.append(
+            f"| {n:,} | - | no-op run ({noop['status']}) | {noop_wall:.1f} | - | - | "
+            f"{noop['timings']['prefect']:.1f} | {noop_rss:,} | - | - |"
+        )
+        self.stage(n, "no-op", noop)
+        extra = max(n // 100, 1)
+        generate(landing / "more", extra, CORPORA / "bbc", seed=8, first=n)
+        inc_wall, inc_rss, inc = nutgraf(landing, out)
+        inc_prefect = inc["timings"]["prefect"]
+        self.rows.append(
+            f"| {n:,} | +1% | 1% new run ({inc['files_new']:,} new files) | {inc_wall:.1f} | - | "
+            f"{inc['occurrences'] / inc_wall:,.0f} | {inc_prefect:.1f} | {inc_rss:,} | - | "
+            f"{(inc_wall - inc_prefect) / work:.1%} of the full run without Prefect |"
+        )
+        self.stage(n, "+1%", inc)
+
+    def stage(self, n: int, what: str, summary: dict) -> None:
+        t = summary["timings"]
+        cells = " | ".join(f"{t[s]:.2f}" if s in t else "-" for s in STAGES)
+        self.stage_rows.append(f"| {n:,} | {what} | {cells} | {t['prefect']:.1f} |")
+
+    def check(self, n: int, summary: dict, manifest: dict[str, int]) -> None:
+        found = summary | summary["occurrences_by_kind"]
+        for field, known in CHECKS.items():
+            if found.get(field, 0) != manifest[known]:
+                self.mismatches.append(
+                    f"{n:,} articles: nutgraf {field}={found.get(field, 0)}, "
+                    f"generator {known}={manifest[known]}"
+                )
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [2000, 10000]
+    sizes = [int(a) for a in sys.argv[1:]] or [10000, 100000]
     if not (CORPORA / "bbc").exists():
         sys.exit(f"{CORPORA / 'bbc'} not found: set NUTGRAF_CORPORA")
-    rows = [row for n in sizes for row in bench(n)]
+    bench = Bench()
+    for n in sizes:
+        bench.size(n)
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     print(
-        f"{date.today()} · {platform.machine()} · {os.cpu_count()} cores · "
-        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB · "
+        f"{date.today()} · {platform.machine()} · {os.cpu_count()} cores · {memory:.0f} GB · "
         f"`bench/run {' '.join(map(str, sizes))}`\n"
     )
     print(
-        "| articles | MB | what | wall s | MB/s | paragraphs/s | peak RSS MB | "
+        "| articles | MB | what | wall s | MB/s | paragraphs/s | Prefect s | peak RSS MB | "
         "warehouse MB per input MB | ratio to floor |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
-    print("\n".join(rows))
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("\n".join(bench.rows))
+    print("\nSeconds per stage (summed over batches; `-`: not part of this run):\n")
+    print(f"| articles | run | {' | '.join(STAGES)} | Prefect |")
+    print("|---|---|" + "---|" * (len(STAGES) + 1))
+    print("\n".join(bench.stage_rows))
+    if bench.mismatches:
+        print("\nnutgraf disagrees with the generator's manifest:")
+        print("\n".join(f"- {m}" for m in bench.mismatches))
+        sys.exit(1)
+    print("\nnutgraf's counts match the generator's manifest at every size.")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from transforms.errors import NutgrafError
 from transforms.gazetteer import load_gazetteer, vocabulary
 from transforms.normalise import sha256_hex
 from transforms.pipeline import (
+    Stopwatch,
     TransformedBatch,
     build_batch,
     identify_articles,
@@ -158,26 +159,27 @@ def read_batch(
 @task(name="transform-batch", cache_policy=NO_CACHE)
 def transform_batch(settings: Settings, files: pl.DataFrame, faults: Faults) -> Staged:
     """Split, normalise, screen, dedupe against the warehouse, detect language and tag."""
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
+    clock = Stopwatch()
     new = files.filter(pl.col(S.STATUS) == S.FILE_NEW)
-    with open_writer(settings.warehouse) as con:
-        latest = find_latest_versions(con, new[S.PATH])
-    articles = identify_articles(new, latest_versions=latest)
-    articles, normalised = split_articles(articles)
-    articles, normalised, set_aside = screen_articles(
-        articles, normalised, max_paragraph_chars=settings.max_paragraph_chars
-    )
-    _timed(timings, "split_normalise", t)
+    with clock.stage("split"):
+        with open_writer(settings.warehouse) as con:
+            latest = find_latest_versions(con, new[S.PATH])
+        articles = identify_articles(new, latest_versions=latest)
+    articles, normalised = split_articles(articles, clock)
+    with clock.stage("split"):
+        articles, normalised, set_aside = screen_articles(
+            articles, normalised, max_paragraph_chars=settings.max_paragraph_chars
+        )
     faults.reach("transform:split")
-    t = time.perf_counter()
-    with open_writer(settings.warehouse) as con:
-        known = find_known_paragraphs(con, normalised[S.PARAGRAPH_HASH])
-    # Loading the gazetteer costs about a second: not on a batch with nothing to tag.
-    gazetteer = load_gazetteer(settings.tags_file) if not normalised.is_empty() else None
-    batch = build_batch(articles, normalised, known_hashes=known, gazetteer=gazetteer)
-    _timed(timings, "dedupe_tag", t)
+    with clock.stage("dedupe"):
+        with open_writer(settings.warehouse) as con:
+            known = find_known_paragraphs(con, normalised[S.PARAGRAPH_HASH])
+    with clock.stage("tag"):
+        # Loading the gazetteer costs about a second: not on a batch with nothing to tag.
+        gazetteer = load_gazetteer(settings.tags_file) if not normalised.is_empty() else None
+    batch = build_batch(articles, normalised, known=known, gazetteer=gazetteer, clock=clock)
     faults.reach("transform:tagged")
+    timings = {name: round(seconds, 3) for name, seconds in clock.seconds.items()}
     return Staged(files, batch, set_aside, timings)
 
 
@@ -436,6 +438,7 @@ def _ingest_batch(
     state.results.append(gate.results)
     state.failed += gate.failed
     state.status = STATUS_PUBLISHED if gate.success else STATUS_GATE_FAILED
+    t = time.perf_counter()
     state.report_path = write_report(
         state.gate_result(),
         run_id=state.run_id,
@@ -443,6 +446,7 @@ def _ingest_batch(
         summary=state.summary(timings),
     )
     faults.reach("report:written")
+    _timed(timings, "report", t)
     t = time.perf_counter()
     if gate.success:
         state.batches = batch_no  # the run row counts published batches

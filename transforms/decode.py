@@ -75,6 +75,10 @@ def read_files(
                 else:
                     data = (landing / rel).read_bytes()
                     digest = hashlib.sha256(data).hexdigest()
+                    if not data:
+                        # Set aside here, not matched as a duplicate of an earlier empty file:
+                        # every placeholder is a failed delivery someone should hear about.
+                        reason, detail = "empty", S.REASONS["empty"]
             except OSError as exc:
                 reason = "unreadable"
                 detail = f"{type(exc).__name__}: {exc.strerror or exc}; fix it, then release it"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -31,24 +32,27 @@ def list_files(
     editors' swap files, `.git`) are skipped.
     """
     root_real = landing.resolve()
+    matches = re.compile("|".join(fnmatch.translate(p) for p in patterns)).match
     rows: list[tuple[str, int, float, str | None, str | None]] = []
 
-    def matches(name: str) -> bool:
-        return not name.startswith(".") and any(fnmatch.fnmatch(name, p) for p in patterns)
-
-    for root, dirs, names in os.walk(landing):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in [*names, *(d for d in dirs if matches(d))]:
-            if not matches(name):
+    def visit(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+        for entry in entries:
+            if entry.name.startswith("."):
                 continue
-            full = Path(root) / name
-            rel = full.relative_to(landing).as_posix()
+            rel = prefix + entry.name
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if is_dir:
+                visit(entry.path, rel + "/")
+            if not matches(entry.name):
+                continue
             try:
-                st = full.stat()
+                st = entry.stat(follow_symlinks=True)
             except OSError:
                 continue  # vanished, or a dangling symlink: nothing there to load
-            if full.is_symlink() and not follow_symlinks:
-                target = full.resolve()
+            if entry.is_symlink() and not follow_symlinks:
+                target = Path(entry.path).resolve()
                 if not target.is_relative_to(root_real):
                     rows.append(
                         (
@@ -67,6 +71,8 @@ def list_files(
                 rows.append((rel, 0, st.st_mtime, "not_a_file", f"a {kind}, not an article file"))
                 continue
             rows.append((rel, st.st_size, st.st_mtime, None, None))
+
+    visit(str(landing), "")
     return pl.DataFrame(
         rows,
         schema={

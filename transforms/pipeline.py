@@ -6,7 +6,10 @@ latest version of each article) comes in as an argument.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -19,6 +22,21 @@ from transforms.tag import detect_language, tag_paragraphs
 
 N_PARAGRAPHS = "n_paragraphs"
 _LANG_WEIGHT = "lang_weight"
+
+
+@dataclass
+class Stopwatch:
+    """Seconds spent per named stage, summed over the batches of a run."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
 
 
 def identify_articles(decoded: pl.DataFrame, *, latest_versions: pl.DataFrame) -> pl.DataFrame:
@@ -46,10 +64,16 @@ def _article_ids(keys: pl.Series) -> pl.Series:
     return sha256_hex(keys).str.slice(0, 32)
 
 
-def split_articles(articles: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def split_articles(
+    articles: pl.DataFrame, clock: Stopwatch | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """ARTICLES -> (ARTICLES with TITLE filled, NORMALISED paragraphs of every article)."""
-    titled = articles.drop(S.TITLE).pipe(find_titles).drop(BODY_START)
-    normalised = articles.pipe(split_paragraphs).pipe(normalise_paragraphs)
+    clock = clock or Stopwatch()
+    with clock.stage("split"):
+        titled = articles.drop(S.TITLE).pipe(find_titles).drop(BODY_START)
+        split = split_paragraphs(articles)
+    with clock.stage("normalise_hash"):
+        normalised = normalise_paragraphs(split)
     return S.conform(titled, S.ARTICLES), normalised
 
 
@@ -92,17 +116,26 @@ def screen_articles(
     return kept, kept_paragraphs, aside
 
 
-def assign_languages(normalised: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """NORMALISED -> (ARTICLE_ID, LANGUAGE per article; PARAGRAPH_HASH, LANGUAGE per paragraph).
+def assign_languages(
+    normalised: pl.DataFrame, known: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """NORMALISED (+ known: PARAGRAPH_HASH, LANGUAGE already stored) -> (ARTICLE_ID, LANGUAGE
+    per article; PARAGRAPH_HASH, LANGUAGE per paragraph).
 
-    An article's language is the one most of its characters are in; a paragraph too short to
-    judge inherits the language of the first article it appears in.
+    Only paragraphs new to the warehouse are run through the language model; stored ones bring
+    their stored language. An article's language is the one most of its characters are in; a
+    paragraph too short to judge inherits the language of the first article it appears in.
     """
-    distinct = normalised.unique(S.PARAGRAPH_HASH, keep="first").select(S.PARAGRAPH_HASH, S.TEXT)
+    distinct = (
+        normalised.unique(S.PARAGRAPH_HASH, keep="first")
+        .select(S.PARAGRAPH_HASH, S.TEXT)
+        .join(known, on=S.PARAGRAPH_HASH, how="anti")
+    )
     if distinct.is_empty():  # nothing to judge: skip loading the language model
-        detected = distinct.select(S.PARAGRAPH_HASH, pl.lit(None, pl.String).alias(S.LANGUAGE))
+        fresh = distinct.select(S.PARAGRAPH_HASH, pl.lit(None, pl.String).alias(S.LANGUAGE))
     else:
-        detected = detect_language(distinct).select(S.PARAGRAPH_HASH, S.LANGUAGE)
+        fresh = detect_language(distinct).select(S.PARAGRAPH_HASH, S.LANGUAGE)
+    detected = pl.concat([fresh, known.select(S.PARAGRAPH_HASH, S.LANGUAGE)])
     weighted = normalised.join(detected, on=S.PARAGRAPH_HASH).with_columns(
         pl.col(S.TEXT).str.len_chars().alias(_LANG_WEIGHT)
     )
@@ -140,29 +173,35 @@ def build_batch(
     articles: pl.DataFrame,
     normalised: pl.DataFrame,
     *,
-    known_hashes: pl.Series,
+    known: pl.DataFrame,
     gazetteer: Gazetteer | None,
+    clock: Stopwatch | None = None,
 ) -> TransformedBatch:
-    """ARTICLES + NORMALISED (+ hashes already stored) -> occurrences, new paragraphs, tags.
+    """ARTICLES + NORMALISED (+ known: PARAGRAPH_HASH, LANGUAGE of paragraphs already stored)
+    -> occurrences, new paragraphs, tags.
 
     `gazetteer` may be None only when there is nothing to tag.
     """
-    occurrences = mark_occurrences(normalised, articles=articles, known_hashes=known_hashes)
-    article_languages, paragraph_languages = assign_languages(normalised)
-    paragraphs = (
-        collect_new_paragraphs(normalised, occurrences)
-        .drop(S.LANGUAGE)
-        .join(paragraph_languages, on=S.PARAGRAPH_HASH, how="left")
-        .pipe(S.conform, S.PARAGRAPHS)
-    )
-    if paragraphs.is_empty() or gazetteer is None:
-        if not paragraphs.is_empty():
-            raise ValueError("build_batch needs a gazetteer to tag new paragraphs")
-        tags = S.empty(S.TAGS)
-    else:
-        tags = tag_paragraphs(
-            paragraphs.select(S.PARAGRAPH_HASH, S.TEXT, S.LANGUAGE), gazetteer=gazetteer
+    clock = clock or Stopwatch()
+    with clock.stage("dedupe"):
+        occurrences = mark_occurrences(
+            normalised, articles=articles, known_hashes=known[S.PARAGRAPH_HASH]
         )
+        new = collect_new_paragraphs(normalised, occurrences).drop(S.LANGUAGE)
+    with clock.stage("language"):
+        article_languages, paragraph_languages = assign_languages(normalised, known)
+    paragraphs = new.join(paragraph_languages, on=S.PARAGRAPH_HASH, how="left").pipe(
+        S.conform, S.PARAGRAPHS
+    )
+    with clock.stage("tag"):
+        if paragraphs.is_empty() or gazetteer is None:
+            if not paragraphs.is_empty():
+                raise ValueError("build_batch needs a gazetteer to tag new paragraphs")
+            tags = S.empty(S.TAGS)
+        else:
+            tags = tag_paragraphs(
+                paragraphs.select(S.PARAGRAPH_HASH, S.TEXT, S.LANGUAGE), gazetteer=gazetteer
+            )
     stats = occurrences.group_by(S.ARTICLE_ID).agg(pl.len().cast(pl.Int32).alias(N_PARAGRAPHS))
     article_rows = (
         articles.with_columns(pl.col(S.TEXT).str.len_chars().alias(S.N_CHARS))

@@ -20,10 +20,10 @@ def find_known_files(con: duckdb.DuckDBPyConnection, hashes: pl.Series) -> pl.Da
         return fetch(con, "known_file_hashes")
 
 
-def find_known_paragraphs(con: duckdb.DuckDBPyConnection, hashes: pl.Series) -> pl.Series:
-    """The batch's paragraph hashes that the warehouse already holds."""
+def find_known_paragraphs(con: duckdb.DuckDBPyConnection, hashes: pl.Series) -> pl.DataFrame:
+    """PARAGRAPH_HASH, LANGUAGE of the batch's paragraphs that the warehouse already holds."""
     with staged(con, hashes=hashes.unique().to_frame(S.PARAGRAPH_HASH)):
-        return fetch(con, "known_paragraph_hashes")[S.PARAGRAPH_HASH]
+        return fetch(con, "known_paragraph_hashes")
 
 
 def find_latest_versions(con: duckdb.DuckDBPyConnection, keys: pl.Series) -> pl.DataFrame:
