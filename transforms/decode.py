@@ -96,10 +96,14 @@ def read_files(
     )
 
 
+_BINARY_DETAIL = "holds NUL or control bytes; not a text article"
+_MOJIBAKE_DETAIL = "{} mis-decoded character pairs (e.g. 'Ã©', 'â€'); re-export the file as UTF-8"
+
+
 def decode_text(data: bytes) -> tuple[str | None, str | None, str | None, str | None]:
     """Bytes -> (text, encoding, reason, detail); exactly one of text / reason is set."""
     if _BINARY_BYTES.search(data):
-        return None, None, "binary", "holds NUL or control bytes; not a text article"
+        return None, None, "binary", _BINARY_DETAIL
     encoding = "utf-8"
     try:
         text = data.decode("utf-8")
@@ -121,7 +125,7 @@ def decode_text(data: bytes) -> tuple[str | None, str | None, str | None, str | 
             None,
             None,
             "mojibake",
-            f"{bad} mis-decoded character pairs (e.g. 'Ã©', 'â€'); re-export the file as UTF-8",
+            _MOJIBAKE_DETAIL.format(bad),
         )
     return text, encoding, None, None
 
@@ -129,26 +133,58 @@ def decode_text(data: bytes) -> tuple[str | None, str | None, str | None, str | 
 def decode_articles(raw: pl.DataFrame) -> pl.DataFrame:
     """FILES + CONTENT (+ REASON) -> adds TEXT, ENCODING; REASON/DETAIL set where decoding fails.
 
-    Rows that already carry a reason are passed through untouched.
+    Rows that already carry a reason are passed through untouched. The codec runs once per file
+    (the one loop); the checks and clean-ups of :func:`decode_text` then run as Polars
+    expressions over the whole batch.
     """
-    texts: list[str | None] = []
-    encodings: list[str | None] = []
     reasons = raw[S.REASON].to_list()
     details = raw[S.DETAIL].to_list()
-    # The codec call per file is unavoidable; this is the one place it happens.
+    texts: list[str | None] = []
+    encodings: list[str | None] = []
     for i, data in enumerate(raw[CONTENT].to_list()):
-        if reasons[i] is not None or data is None:
-            texts.append(None)
-            encodings.append(None)
-            continue
-        text, encoding, reason, detail = decode_text(data)
+        text, encoding = None, None
+        if reasons[i] is None and data is not None:
+            try:
+                text, encoding = data.decode("utf-8"), "utf-8"
+            except UnicodeDecodeError:
+                try:
+                    text, encoding = data.decode(FALLBACK_ENCODING), FALLBACK_ENCODING
+                except UnicodeDecodeError:
+                    _, _, reasons[i], details[i] = decode_text(data)
         texts.append(text)
         encodings.append(encoding)
-        if reason is not None:
-            reasons[i], details[i] = reason, detail
-    return raw.drop(CONTENT).with_columns(
-        pl.Series(S.TEXT, texts, dtype=pl.String),
-        pl.Series(S.ENCODING, encodings, dtype=pl.String),
-        pl.Series(S.REASON, reasons, dtype=pl.String),
-        pl.Series(S.DETAIL, details, dtype=pl.String),
+    text, bad = pl.col(S.TEXT), pl.col("_bad")
+    found = (
+        pl.when(pl.col("_binary"))
+        .then(pl.lit("binary"))
+        .when((bad >= 3) & (bad > _MOJIBAKE_SHARE * text.str.len_chars()))
+        .then(pl.lit("mojibake"))
+    )
+    return (
+        raw.drop(CONTENT)
+        .with_columns(
+            pl.Series(S.TEXT, texts, dtype=pl.String),
+            pl.Series(S.ENCODING, encodings, dtype=pl.String),
+            pl.Series(S.REASON, reasons, dtype=pl.String),
+            pl.Series(S.DETAIL, details, dtype=pl.String),
+        )
+        .with_columns(text.str.strip_prefix("\ufeff").str.replace_all("\r\n?", "\n"))
+        .with_columns(
+            text.str.contains(_BINARY_BYTES.pattern.decode()).alias("_binary"),
+            text.str.count_matches(_MOJIBAKE.pattern).alias("_bad"),
+        )
+        .with_columns(found.alias("_found"))
+        .with_columns(
+            pl.coalesce(S.REASON, "_found").alias(S.REASON),
+            pl.coalesce(
+                S.DETAIL,
+                pl.when(pl.col("_found") == "binary")
+                .then(pl.lit(_BINARY_DETAIL))
+                .when(pl.col("_found") == "mojibake")
+                .then(pl.format(_MOJIBAKE_DETAIL, bad)),
+            ).alias(S.DETAIL),
+            pl.when(pl.col("_found").is_null()).then(text).alias(S.TEXT),
+            pl.when(pl.col("_found").is_null()).then(pl.col(S.ENCODING)).alias(S.ENCODING),
+        )
+        .drop("_found", "_binary", "_bad")
     )
