@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -101,6 +102,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.runtime import configure_prefect
 
     configure_prefect(settings, verbose=args.verbose)
+    # transforms.langid keeps its unpacked model here (read when the model is first loaded).
+    os.environ["NUTGRAF_CACHE_DIR"] = str(settings.cache_dir.resolve())
     import threading
 
     from expectations.gate import warm_up

@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         ge=0,
         description="A file is read only once its size and mtime have been stable this long.",
     )
-    batch_files: int = Field(2_000, gt=0, description="At most this many files per batch.")
+    batch_files: int = Field(10_000, gt=0, description="At most this many files per batch.")
     batch_bytes: int = Field(
         256_000_000, gt=0, description="About this many bytes per batch (one transaction each)."
     )

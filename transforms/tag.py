@@ -1,10 +1,15 @@
 """Tagging: language, entities (people, places, organisations), topics and quality flags.
 
 Taggers add rows to a TAGS frame; they never change or drop paragraphs. Entity and topic
-matching is Aho-Corasick over the whole column (``str.find_many`` / ``str.extract_many`` with
-overlapping matches), then word-boundary, ambiguity and longest-match rules written as Polars
-expressions. Spans are CHARACTER offsets into the paragraph's normalised TEXT (Polars reports
-byte offsets; they are converted).
+matching is one Aho-Corasick pass over the whole column (``str.find_many`` /
+``str.extract_many``, overlapping, ASCII case-insensitive) for gazetteer surfaces, person titles
+and topic keywords at once; each tagger keeps its own occurrences (names and titles only in
+their exact case) and applies word-boundary, ambiguity and longest-match rules written as
+Polars expressions. Spans are CHARACTER offsets into the paragraph's normalised TEXT (Polars
+reports byte offsets; they are converted).
+
+For speed the taggers key paragraphs by their rank (``_ranked``) instead of the 64-character
+hash, and read word boundaries and character counts of ASCII text straight from its bytes.
 
 Rules, on purpose conservative (accurate rather than greedy):
 
@@ -23,7 +28,9 @@ Rules, on purpose conservative (accurate rather than greedy):
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from transforms.gazetteer import (
     IS_PREFIX,
@@ -33,8 +40,8 @@ from transforms.gazetteer import (
     TAGGER_VERSIONS,
     WEIGHT,
     Gazetteer,
-    load_language_identifier,
 )
+from transforms.langid import classify, load_configured_model
 from transforms.schema import (
     LANGUAGE,
     PARAGRAPH_HASH,
@@ -58,7 +65,8 @@ MIN_LANGUAGE_CONFIDENCE = 0.5
 """Below this py3langid probability detect_language returns None (on BBC paragraphs every
 wrong guess - headlines, team sheets - fell below it)."""
 MAX_CHARS_FOR_LANGUAGE = 1_000
-"""Only the first characters are read: py3langid's cost grows with length, its verdict does not."""
+"""Only the first characters are read: the classifier's cost grows with length, its verdict
+does not."""
 
 MIN_WORDS = 5
 """too_short: fewer words than this. Whitespace-separated tokens, and in scripts written without
@@ -70,11 +78,21 @@ MIN_CAPITAL_SHARE = 0.9
 """all_caps: at least MIN_CAPITALS capital letters making up this share of all letters."""
 
 DETAIL_HEURISTIC = "heuristic"
+_MAX_BYTES_COUNTED = 2**16 - 1  # longer texts are counted with regexes (see _ascii_counts)
+_CHUNK_BYTES = 2**20  # how many bytes of text numpy classifies at a time
 
 # Private working columns.
+_ROW = "_row"  # the paragraph's rank by PARAGRAPH_HASH (see _ranked)
 _MATCH = "_match"
 _BYTE_START = "_byte_start"
+_BYTE_END = "_byte_end"
+_IS_ASCII = "_is_ascii"  # the paragraph's text is ASCII only: bytes are characters
 _ENDS_WORD = "_ends_word"
+# Bytes that are letters or digits: ASCII ones only, the others are parts of longer characters.
+_WORD_BYTES = np.array([chr(byte).isascii() and chr(byte).isalnum() for byte in range(256)])
+_ASCII_UPPERCASE = [chr(code) for code in range(ord("A"), ord("Z") + 1)]
+_ASCII_LOWERCASE = [letter.lower() for letter in _ASCII_UPPERCASE]
+_FOLD_ASCII = str.maketrans(dict(zip(_ASCII_UPPERCASE, _ASCII_LOWERCASE, strict=True)))
 _CONTEXT_CHARS = 40  # how far to look around an ambiguous match for a person cue
 
 # Titles that announce a person's name; matched like gazetteer entries, so "Prime Minister"
@@ -110,16 +128,9 @@ SENTENCE_OPENERS = (
     "Why", "How", "If", "Although", "Though", "Because", "Whether", "Yet", "So", "Now", "Today",
 )  # fmt: skip
 
-_TAGGER_OF = {
-    "person": "entities",
-    "place": "entities",
-    "organisation": "entities",
-    "topic": "topics",
-    "language": "language",
-    "quality": "quality",
-}
-_OUTPUT_ORDER = (PARAGRAPH_HASH, TAG_TYPE, SPAN_START, TAG_VALUE)
-_OUTPUT_KEY = (PARAGRAPH_HASH, TAG_TYPE, TAG_VALUE, SPAN_START, SPAN_END)
+# Sorting by the rank sorts by PARAGRAPH_HASH.
+_OUTPUT_ORDER = (_ROW, TAG_TYPE, SPAN_START, TAG_VALUE)
+_OUTPUT_KEY = (_ROW, TAG_TYPE, TAG_VALUE, SPAN_START, SPAN_END)
 
 
 # --- language ------------------------------------------------------------------------------
@@ -142,14 +153,11 @@ def detect_language(paragraphs: pl.DataFrame) -> pl.DataFrame:
 
 
 def identify_languages(texts: pl.Series) -> pl.Series:
-    """The one per-text library call: py3langid on each non-null text; null or unsure -> null."""
-    identifier = load_language_identifier()
-    verdicts = [None if text is None else identifier.classify(text) for text in texts.to_list()]
-    codes = [
-        verdict[0] if verdict and verdict[1] >= MIN_LANGUAGE_CONFIDENCE else None
-        for verdict in verdicts
-    ]
-    return pl.Series(texts.name, codes, dtype=pl.String)
+    """py3langid's verdict on each text, the whole column at once (:mod:`transforms.langid`);
+    null, or less sure than MIN_LANGUAGE_CONFIDENCE -> null."""
+    verdicts = classify(texts, load_configured_model())
+    sure = pl.col(SCORE) >= MIN_LANGUAGE_CONFIDENCE
+    return verdicts.select(pl.when(sure).then(pl.col(LANGUAGE))).to_series().alias(texts.name)
 
 
 # --- all tags ------------------------------------------------------------------------------
@@ -157,40 +165,69 @@ def identify_languages(texts: pl.Series) -> pl.Series:
 
 def tag_paragraphs(paragraphs: pl.DataFrame, *, gazetteer: Gazetteer) -> pl.DataFrame:
     """PARAGRAPH_HASH, TEXT, LANGUAGE -> TAGS: one row per tag, sorted, without duplicates."""
-    frame = paragraphs.select(PARAGRAPH_HASH, TEXT, LANGUAGE).unique(
-        PARAGRAPH_HASH, keep="first", maintain_order=True
-    )
+    frame = _ranked(paragraphs.select(PARAGRAPH_HASH, TEXT, LANGUAGE))
+    # One case-insensitive pass finds names, titles and keywords alike; each tagger keeps its
+    # own (overlapping matching reports every pattern's occurrences whatever else is sought).
+    found = find_matches(frame, _search_patterns(gazetteer), ignore_case=True)
     tags = pl.concat(
         [
-            tag_entities(frame, gazetteer=gazetteer),
-            tag_topics(frame, gazetteer=gazetteer),
-            tag_languages(frame),
-            tag_quality(frame),
+            _entity_tags(found, gazetteer=gazetteer),
+            _topic_tags(found, gazetteer=gazetteer),
+            _language_tags(frame),
+            _quality_tags(frame),
         ]
     )
+    return _with_hashes(_sorted_without_duplicates(tags), frame)
+
+
+def _search_patterns(gazetteer: Gazetteer) -> pl.Series:
+    """Entity surfaces, person titles and topic keywords, each ASCII case-folded form once:
+    matching them case-insensitively would otherwise report "US" and "us" twice."""
+    patterns = [*gazetteer.entities[SURFACE], *PERSON_TITLES, *gazetteer.topic_rules[KEYWORD]]
+    # Any spelling of a folded form finds all of them; which one is kept does not matter.
+    folded = {pattern.translate(_FOLD_ASCII): pattern for pattern in patterns}
+    return pl.Series(SURFACE, list(folded.values()), dtype=pl.String)
+
+
+def _ranked(paragraphs: pl.DataFrame) -> pl.DataFrame:
+    """One row per PARAGRAPH_HASH (the first), sorted by it, with its rank in _ROW: sorting
+    and joining on the rank is much cheaper than on the 64-character hash."""
     return (
-        tags.unique(list(_OUTPUT_KEY), keep="first", maintain_order=True)
-        .sort(list(_OUTPUT_ORDER), nulls_last=False)
-        .pipe(conform, TAGS)
+        paragraphs.unique(PARAGRAPH_HASH, keep="first", maintain_order=True)
+        .sort(PARAGRAPH_HASH, nulls_last=False)
+        .with_row_index(_ROW)
     )
 
 
-def _finish(frame: pl.DataFrame) -> pl.DataFrame:
-    """Add TAGGER / TAGGER_VERSION from TAG_TYPE, fill absent columns with null, conform to TAGS."""
-    tagger = pl.col(TAG_TYPE).replace_strict(_TAGGER_OF, return_dtype=pl.String)
-    missing = [
-        pl.lit(None, dtype).alias(name) for name, dtype in TAGS.items() if name not in frame.columns
+def _sorted_without_duplicates(tags: pl.DataFrame) -> pl.DataFrame:
+    """Tags in _OUTPUT_ORDER, each _OUTPUT_KEY once (its first row in `tags`)."""
+    # A stable sort that ends with the rest of the key brings duplicates together, first one
+    # first; each run is cut to its first row.
+    ordered = tags.sort([*_OUTPUT_ORDER, SPAN_END], nulls_last=False, maintain_order=True)
+    repeated = pl.all_horizontal(
+        pl.col(name).eq_missing(pl.col(name).shift()) for name in _OUTPUT_KEY
+    )
+    return ordered.filter(~repeated)
+
+
+def _with_hashes(tags: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+    """_ROW + TAGS columns -> TAGS, the rank replaced by the paragraph's hash; order kept."""
+    hashes = frame.select(_ROW, PARAGRAPH_HASH)
+    return tags.join(hashes, on=_ROW, how="left", maintain_order="left").pipe(conform, TAGS)
+
+
+def _finish(frame: pl.DataFrame, tagger: str) -> pl.DataFrame:
+    """_ROW + some TAGS columns -> _ROW + all TAGS columns but PARAGRAPH_HASH: absent ones null,
+    TAGGER / TAGGER_VERSION set for `tagger`."""
+    filled = {TAGGER: pl.lit(tagger), TAGGER_VERSION: pl.lit(TAGGER_VERSIONS[tagger])}
+    columns = [
+        filled.get(name, pl.col(name) if name in frame.columns else pl.lit(None))
+        .cast(dtype)
+        .alias(name)
+        for name, dtype in TAGS.items()
+        if name != PARAGRAPH_HASH
     ]
-    return (
-        frame.with_columns(*missing)
-        .with_columns(tagger.alias(TAGGER))
-        .with_columns(
-            pl.col(TAGGER)
-            .replace_strict(TAGGER_VERSIONS, return_dtype=pl.String)
-            .alias(TAGGER_VERSION)
-        )
-        .pipe(conform, TAGS)
-    )
+    return frame.select(_ROW, *columns)
 
 
 # --- matching ------------------------------------------------------------------------------
@@ -199,55 +236,132 @@ def _finish(frame: pl.DataFrame) -> pl.DataFrame:
 def find_matches(
     frame: pl.DataFrame, patterns: pl.Series, *, ignore_case: bool = False
 ) -> pl.DataFrame:
-    """PARAGRAPH_HASH, TEXT -> one row per occurrence of a pattern that starts a word.
+    """_ROW, TEXT -> one row per occurrence of a pattern that starts a word.
 
-    Output adds _MATCH (the pattern matched; lower-cased when ``ignore_case``), SURFACE (the
-    text matched), SPAN_START, SPAN_END (characters) and _ENDS_WORD (no letter or digit follows;
+    ``frame`` is numbered by _ROW = 0, 1, 2, ... in order, as :func:`_ranked` leaves it.
+    Output: _ROW, TEXT, _MATCH (the pattern matched: SURFACE, or with ``ignore_case`` SURFACE
+    with its ASCII letters lower-cased, as the matching folds them), SURFACE (the text
+    matched), SPAN_START, SPAN_END (characters) and _ENDS_WORD (no letter or digit follows;
     the caller filters on it, or not for prefix keywords). Every overlapping occurrence is
-    kept; the caller resolves overlaps.
+    kept; the caller resolves overlaps. Rows come in no set order.
     """
     if patterns.len() == 0:
-        return frame.head(0).with_columns(
-            pl.lit(None, pl.String).alias(_MATCH),
-            pl.lit(None, pl.String).alias(SURFACE),
-            pl.lit(None, pl.Int64).alias(SPAN_START),
-            pl.lit(None, pl.Int64).alias(SPAN_END),
-            pl.lit(None, pl.Boolean).alias(_ENDS_WORD),
+        return (
+            frame.select(_ROW, TEXT)
+            .head(0)
+            .with_columns(
+                pl.lit(None, pl.String).alias(_MATCH),
+                pl.lit(None, pl.String).alias(SURFACE),
+                pl.lit(None, pl.Int64).alias(SPAN_START),
+                pl.lit(None, pl.Int64).alias(SPAN_END),
+                pl.lit(None, pl.Boolean).alias(_ENDS_WORD),
+            )
         )
+    found = _occurrences(frame, patterns.to_list(), ignore_case=ignore_case)
+    # Most news copy is ASCII: there bytes are characters and the neighbours are read as bytes.
+    return pl.concat(
+        [
+            _ascii_matches(found.filter(_IS_ASCII), ignore_case=ignore_case),
+            _unicode_matches(found.filter(~pl.col(_IS_ASCII)), ignore_case=ignore_case),
+        ]
+    )
+
+
+def _occurrences(frame: pl.DataFrame, patterns: list[str], *, ignore_case: bool) -> pl.DataFrame:
+    """_ROW, TEXT -> one row per occurrence not right after an ASCII letter or digit: _ROW,
+    TEXT, _IS_ASCII, SURFACE, _BYTE_START, _BYTE_END, _ENDS_WORD (judged on the next byte).
+
+    Polars reports byte offsets; find_many and extract_many list the same occurrences in the
+    same order, and run in parallel within one select.
+    """
     text = pl.col(TEXT)
     options = {"ascii_case_insensitive": ignore_case, "overlapping": True}
     found = (
-        frame.with_columns(
-            text.str.find_many(patterns.to_list(), **options).alias(_BYTE_START),
-            text.str.extract_many(patterns.to_list(), **options).alias(SURFACE),
+        frame.select(
+            _ROW,
+            TEXT,
+            (text.str.len_bytes() == text.str.len_chars()).alias(_IS_ASCII),
+            text.str.find_many(patterns, **options).alias(_BYTE_START),
+            text.str.extract_many(patterns, **options).alias(SURFACE),
         )
         .explode(_BYTE_START, SURFACE)
         .drop_nulls(_BYTE_START)
+        .with_columns(pl.col(_BYTE_START).cast(pl.Int64))
+        .with_columns((pl.col(_BYTE_START) + pl.col(SURFACE).str.len_bytes()).alias(_BYTE_END))
     )
-    # find_many reports byte offsets. Characters before the match = the byte prefix decoded;
-    # ASCII-only paragraphs (most news copy) skip the decode.
-    byte_start = pl.col(_BYTE_START).cast(pl.Int64)
-    decoded_prefix = text.cast(pl.Binary).bin.slice(0, byte_start).cast(pl.String).str.len_chars()
-    is_ascii = text.str.len_bytes() == text.str.len_chars()
-    start = pl.when(is_ascii).then(byte_start).otherwise(decoded_prefix)
-    found = found.with_columns(start.cast(pl.Int64).alias(SPAN_START)).with_columns(
-        (pl.col(SPAN_START) + pl.col(SURFACE).str.len_chars()).alias(SPAN_END),
-        (pl.col(SURFACE).str.to_lowercase() if ignore_case else pl.col(SURFACE)).alias(_MATCH),
+    before, after = _neighbour_bytes(frame[TEXT], found)
+    # Most occurrences sit inside a word ("us" in "business"); a byte test drops them before
+    # any work on characters.
+    ends_word = pl.Series(_ENDS_WORD, ~_WORD_BYTES[after])
+    return found.with_columns(ends_word).filter(~_WORD_BYTES[before])
+
+
+def _neighbour_bytes(texts: pl.Series, found: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The byte before and the byte after each occurrence (_ROW = its text's row number,
+    _BYTE_START, _BYTE_END), 0 at a text's edges: read from the texts' bytes at once."""
+    data, offsets = _utf8_buffer(texts)
+    rows = found[_ROW].to_numpy()
+    first = offsets[rows] + found[_BYTE_START].to_numpy()
+    end = offsets[rows] + found[_BYTE_END].to_numpy()
+    last = len(data) - 1  # indices clipped to stay in bounds; those bytes are not used
+    before = np.where(first > offsets[rows], data[np.clip(first - 1, 0, last)], 0)
+    after = np.where(end < offsets[rows + 1], data[np.clip(end, 0, last)], 0)
+    return before, after
+
+
+def _ascii_matches(found: pl.DataFrame, *, ignore_case: bool) -> pl.DataFrame:
+    """Occurrences in ASCII-only text -> find_matches rows (offsets in bytes = characters)."""
+    matched = pl.col(SURFACE).str.to_lowercase() if ignore_case else pl.col(SURFACE)
+    return found.select(
+        _ROW,
+        TEXT,
+        matched.alias(_MATCH),
+        SURFACE,
+        pl.col(_BYTE_START).alias(SPAN_START),
+        pl.col(_BYTE_END).alias(SPAN_END),
+        _ENDS_WORD,
+    )
+
+
+def _unicode_matches(found: pl.DataFrame, *, ignore_case: bool) -> pl.DataFrame:
+    """Occurrences in other text -> find_matches rows (offsets in characters)."""
+    text = pl.col(TEXT)
+    # Characters before the match = the byte prefix decoded.
+    prefix = text.cast(pl.Binary).bin.slice(0, pl.col(_BYTE_START)).cast(pl.String)
+    found = found.with_columns(prefix.str.len_chars().cast(pl.Int64).alias(SPAN_START))
+    found = found.with_columns(
+        (pl.col(SPAN_START) + pl.col(SURFACE).str.len_chars()).alias(SPAN_END)
     )
     word_char = r"^[\p{L}\p{N}]"
     before = pl.when(pl.col(SPAN_START) > 0).then(text.str.slice(pl.col(SPAN_START) - 1, 1))
     after = text.str.slice(pl.col(SPAN_END), 1)
-    starts_word = before.str.contains(word_char).fill_null(False).not_()
-    ends_word = after.str.contains(word_char).fill_null(False).not_()
-    return found.filter(starts_word).drop(_BYTE_START).with_columns(ends_word.alias(_ENDS_WORD))
+    # Only ASCII letters are folded, as the matching folds them ("ÉTAT" is not "état").
+    surface = pl.col(SURFACE)
+    folded = surface.str.replace_many(_ASCII_UPPERCASE, _ASCII_LOWERCASE)
+    return found.filter(~before.str.contains(word_char).fill_null(False)).select(
+        _ROW,
+        TEXT,
+        (folded if ignore_case else surface).alias(_MATCH),
+        SURFACE,
+        SPAN_START,
+        SPAN_END,
+        after.str.contains(word_char).fill_null(False).not_().alias(_ENDS_WORD),
+    )
 
 
 def keep_longest(matches: pl.DataFrame) -> pl.DataFrame:
-    """Resolve overlaps: leftmost first, then longest; a match overlapping a kept one goes."""
+    """Resolve overlaps per _ROW: leftmost first, then longest; a match that overlaps any
+    match before it in that order goes (even one that itself went)."""
     length = pl.col(SPAN_END) - pl.col(SPAN_START)
-    ordered = matches.sort(PARAGRAPH_HASH, SPAN_START, length, descending=[False, False, True])
-    reach = pl.col(SPAN_END).cum_max().shift(1).over(PARAGRAPH_HASH)
-    return ordered.filter(pl.col(SPAN_START) >= reach.fill_null(0))
+    ordered = matches.sort(_ROW, SPAN_START, length, descending=[False, False, True])
+    # Offsets made global, paragraph after paragraph, so one running maximum serves them all.
+    start, end = _global_offset(pl.col(SPAN_START)), _global_offset(pl.col(SPAN_END))
+    return ordered.filter(start >= end.cum_max().shift(1).fill_null(0))
+
+
+def _global_offset(offset: pl.Expr) -> pl.Expr:
+    """A character offset shifted past every earlier paragraph's (texts are < 2**32 long)."""
+    return pl.col(_ROW).cast(pl.Int64) * 2**32 + offset
 
 
 def _has_person_cue() -> pl.Expr:
@@ -264,11 +378,23 @@ def _has_person_cue() -> pl.Expr:
     return capitalised_before.fill_null(False) | capitalised_after
 
 
+# --- entities ------------------------------------------------------------------------------
+
+
 def tag_entities(frame: pl.DataFrame, *, gazetteer: Gazetteer) -> pl.DataFrame:
     """PARAGRAPH_HASH, TEXT -> TAGS rows for people, places and organisations."""
+    ranked = _ranked(frame)
+    patterns = pl.concat([gazetteer.entities[SURFACE], pl.Series(PERSON_TITLES)])
+    found = find_matches(ranked, patterns.unique(maintain_order=True))
+    return _with_hashes(_entity_tags(found, gazetteer=gazetteer), ranked)
+
+
+def _entity_tags(found: pl.DataFrame, *, gazetteer: Gazetteer) -> pl.DataFrame:
+    """find_matches rows (any patterns, any case) -> _ROW + TAGS columns for people, places and
+    organisations. Only exact occurrences of gazetteer surfaces and titles count."""
     entities = gazetteer.entities
-    found = find_matches(frame, entities[SURFACE]).filter(_ENDS_WORD)
-    matches = found.join(entities.rename({SURFACE: _MATCH}), on=_MATCH, how="inner")
+    found = found.filter(_ENDS_WORD).drop(_MATCH)
+    matches = found.join(entities, on=SURFACE, how="inner")
     # The cue check slices text around the match, so it runs on the ambiguous few only.
     matches = pl.concat(
         [
@@ -278,36 +404,35 @@ def tag_entities(frame: pl.DataFrame, *, gazetteer: Gazetteer) -> pl.DataFrame:
     ).drop(TEXT)
     # Longest match across all types, then blocking names (null type) are discarded.
     known = keep_longest(matches).filter(pl.col(TAG_TYPE).is_not_null())
-    guessed = _titled_names(frame, gazetteer=gazetteer)
+    titles = found.filter(pl.col(SURFACE).is_in(pl.Series(PERSON_TITLES).implode()))
+    guessed = _titled_names(titles, gazetteer=gazetteer)
     # A guessed name is dropped where any accepted gazetteer match overlaps it.
     spans = matches.filter(pl.col(TAG_TYPE).is_not_null()).select(
-        PARAGRAPH_HASH, pl.col(SPAN_START).alias("_s"), pl.col(SPAN_END).alias("_e")
+        _ROW, pl.col(SPAN_START).alias("_s"), pl.col(SPAN_END).alias("_e")
     )
-    overlapped = guessed.join(spans, on=PARAGRAPH_HASH, how="inner").filter(
+    overlapped = guessed.join(spans, on=_ROW, how="inner").filter(
         (pl.col("_s") < pl.col(SPAN_END)) & (pl.col("_e") > pl.col(SPAN_START))
     )
-    guessed = guessed.join(overlapped, on=[PARAGRAPH_HASH, SPAN_START], how="anti")
-    return pl.concat([_finish(known), _finish(guessed)])
+    guessed = guessed.join(overlapped, on=[_ROW, SPAN_START], how="anti")
+    return pl.concat([_finish(known, "entities"), _finish(guessed, "entities")])
 
 
-def _titled_names(frame: pl.DataFrame, *, gazetteer: Gazetteer) -> pl.DataFrame:
-    """PARAGRAPH_HASH, TEXT -> heuristic person rows: the capitalised words after a title.
+def _titled_names(titles: pl.DataFrame, *, gazetteer: Gazetteer) -> pl.DataFrame:
+    """Title occurrences (_ROW, TEXT, SPAN_START, SPAN_END) -> heuristic person rows: the
+    capitalised words after a title.
 
     A lone surname that is the last word of exactly one gazetteer person's name resolves to
     that person ("Mr Brown" -> "Gordon Brown"); otherwise the tag value is the name as written.
     """
-    titles = pl.Series(PERSON_TITLES)
-    found = find_matches(frame, titles).filter(_ENDS_WORD).drop(TAG_TYPE, strict=False)
     # "Prime Minister" beats the "Minister" inside it.
-    titled = keep_longest(found)
+    titled = keep_longest(titles)
     following = pl.col(TEXT).str.slice(pl.col(SPAN_END), _NAME_LOOKAHEAD)
+    name = following.str.extract_groups(_NAME_AFTER_TITLE)
     names = (
         titled.select(
-            PARAGRAPH_HASH,
-            (pl.col(SPAN_END) + following.str.extract(_NAME_AFTER_TITLE, 1).str.len_chars()).alias(
-                SPAN_START
-            ),
-            following.str.extract(_NAME_AFTER_TITLE, 2).alias(SURFACE),
+            _ROW,
+            (pl.col(SPAN_END) + name.struct[0].str.len_chars()).alias(SPAN_START),
+            name.struct[1].alias(SURFACE),
         )
         .drop_nulls(SURFACE)
         .filter(~pl.col(SURFACE).str.extract(r"^(\S+)", 1).is_in(list(NOT_NAMES)))
@@ -333,88 +458,184 @@ def _titled_names(frame: pl.DataFrame, *, gazetteer: Gazetteer) -> pl.DataFrame:
 
 def tag_topics(frame: pl.DataFrame, *, gazetteer: Gazetteer) -> pl.DataFrame:
     """PARAGRAPH_HASH, TEXT -> TAGS topic rows: SCORE = summed keyword weights >= threshold."""
-    rules = gazetteer.topic_rules
-    keywords = rules[KEYWORD].unique(maintain_order=True)
-    found = find_matches(frame, keywords, ignore_case=True)
-    hits = found.join(rules.rename({KEYWORD: _MATCH}), on=_MATCH, how="inner").filter(
-        pl.col(_ENDS_WORD) | pl.col(IS_PREFIX)
-    )
-    # A subtopic's weight also counts towards its parent ("politics/diplomacy" -> "politics").
-    parents = hits.filter(pl.col(TAG_VALUE).str.contains("/", literal=True)).with_columns(
-        pl.col(TAG_VALUE).str.split("/").list.first()
+    ranked = _ranked(frame)
+    keywords = gazetteer.topic_rules[KEYWORD].unique(maintain_order=True)
+    found = find_matches(ranked, keywords, ignore_case=True)
+    return _with_hashes(_topic_tags(found, gazetteer=gazetteer), ranked)
+
+
+def _topic_tags(found: pl.DataFrame, *, gazetteer: Gazetteer) -> pl.DataFrame:
+    """find_matches rows (case-insensitive, any patterns) -> _ROW + TAGS columns for topics."""
+    rules = _with_parent_rules(gazetteer.topic_rules)
+    hits = (
+        found.select(_ROW, _MATCH, _ENDS_WORD)
+        .join(rules.rename({KEYWORD: _MATCH}), on=_MATCH, how="inner")
+        .filter(pl.col(_ENDS_WORD) | pl.col(IS_PREFIX))
     )
     scores = (
-        pl.concat(
-            [
-                hits.select(PARAGRAPH_HASH, TAG_VALUE, WEIGHT),
-                parents.select(PARAGRAPH_HASH, TAG_VALUE, WEIGHT),
-            ]
-        )
-        .group_by(PARAGRAPH_HASH, TAG_VALUE)
+        hits.group_by(_ROW, TAG_VALUE)
         .agg(pl.col(WEIGHT).sum().alias(SCORE))
         .filter(pl.col(SCORE) >= gazetteer.topic_threshold)
     )
-    return _finish(scores.with_columns(pl.lit("topic").alias(TAG_TYPE)))
+    return _finish(scores.with_columns(pl.lit("topic").alias(TAG_TYPE)), "topics")
+
+
+def _with_parent_rules(rules: pl.DataFrame) -> pl.DataFrame:
+    """TOPIC_RULES + a copy of each subtopic rule for its parent: a subtopic's weight also
+    counts towards its parent ("politics/diplomacy" -> "politics")."""
+    parents = rules.filter(pl.col(TAG_VALUE).str.contains("/", literal=True)).with_columns(
+        pl.col(TAG_VALUE).str.split("/").list.first()
+    )
+    return pl.concat([rules, parents])
 
 
 def tag_languages(frame: pl.DataFrame) -> pl.DataFrame:
     """PARAGRAPH_HASH, LANGUAGE -> one TAGS language row per paragraph whose LANGUAGE is set."""
+    ranked = _ranked(frame)
+    return _with_hashes(_language_tags(ranked), ranked)
+
+
+def _language_tags(frame: pl.DataFrame) -> pl.DataFrame:
+    """_ROW, LANGUAGE -> _ROW + TAGS columns for languages."""
     return _finish(
         frame.filter(pl.col(LANGUAGE).is_not_null()).select(
-            PARAGRAPH_HASH, pl.lit("language").alias(TAG_TYPE), pl.col(LANGUAGE).alias(TAG_VALUE)
-        )
+            _ROW, pl.lit("language").alias(TAG_TYPE), pl.col(LANGUAGE).alias(TAG_VALUE)
+        ),
+        "language",
     )
 
 
 def tag_quality(frame: pl.DataFrame) -> pl.DataFrame:
     """PARAGRAPH_HASH, TEXT -> TAGS quality rows; SCORE is the measure behind each flag."""
-    text = pl.col(TEXT)
-    # Count the rare characters (spaces, non-letters, capitals) and derive the rest: a regex
-    # hit per letter is several times slower on ordinary prose.
-    unspaced_script = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]"
-    stripped = text.str.strip_chars()
-    counts = frame.select(
-        PARAGRAPH_HASH,
-        (
-            pl.when(stripped.str.len_bytes() > 0).then(stripped.str.count_matches(r"\s+") + 1)
-            + text.str.count_matches(unspaced_script)
-        )
-        .fill_null(0)
-        .alias("_words"),
-        (text.str.len_chars() - text.str.count_matches(r"\s")).alias("_visible"),
-        text.str.count_matches(r"[^\p{L}\s]").alias("_non_letters"),
-        text.str.count_matches(r"\p{Lu}").alias("_upper"),
-    ).with_columns((pl.col("_visible") - pl.col("_non_letters")).alias("_letters"))
+    ranked = _ranked(frame)
+    return _with_hashes(_quality_tags(ranked), ranked)
+
+
+def _quality_tags(frame: pl.DataFrame) -> pl.DataFrame:
+    """_ROW, TEXT -> _ROW + TAGS columns for quality flags."""
+    too_short, non_letters, all_caps = QUALITY_FLAGS
+    words = _word_counts(frame)
+    counts = _character_counts(frame)
     letter_share = pl.col("_letters") / pl.col("_visible")
     upper_share = pl.col("_upper") / pl.col("_letters")
-    too_short, non_letters, all_caps = QUALITY_FLAGS
-    measured = counts.select(
-        PARAGRAPH_HASH,
-        pl.struct(
-            pl.lit(too_short).alias(TAG_VALUE),
-            pl.col("_words").cast(pl.Float64).alias(SCORE),
-            (pl.col("_words") < MIN_WORDS).alias("_flag"),
-        ).alias(too_short),
-        pl.struct(
-            pl.lit(non_letters).alias(TAG_VALUE),
-            letter_share.alias(SCORE),
-            ((pl.col("_visible") > 0) & (letter_share < MIN_LETTER_SHARE)).alias("_flag"),
-        ).alias(non_letters),
-        pl.struct(
-            pl.lit(all_caps).alias(TAG_VALUE),
-            upper_share.alias(SCORE),
-            ((pl.col("_upper") >= MIN_CAPITALS) & (upper_share >= MIN_CAPITAL_SHARE)).alias(
-                "_flag"
+    flags = pl.concat(
+        [
+            words.filter(pl.col("_words") < MIN_WORDS).select(
+                _ROW, pl.lit(too_short).alias(TAG_VALUE), pl.col("_words").alias(SCORE)
             ),
-        ).alias(all_caps),
+            counts.filter((pl.col("_visible") > 0) & (letter_share < MIN_LETTER_SHARE)).select(
+                _ROW, pl.lit(non_letters).alias(TAG_VALUE), letter_share.alias(SCORE)
+            ),
+            counts.filter(
+                (pl.col("_upper") >= MIN_CAPITALS) & (upper_share >= MIN_CAPITAL_SHARE)
+            ).select(_ROW, pl.lit(all_caps).alias(TAG_VALUE), upper_share.alias(SCORE)),
+        ],
+        how="vertical_relaxed",
     )
-    flags = (
-        measured.unpivot(index=PARAGRAPH_HASH, value_name="_measure")
-        .unnest("_measure")
-        .filter("_flag")
-        .with_columns(pl.lit("quality").alias(TAG_TYPE))
+    return _finish(flags.with_columns(pl.lit("quality").alias(TAG_TYPE)), "quality")
+
+
+def _word_counts(frame: pl.DataFrame) -> pl.DataFrame:
+    """_ROW, TEXT -> _ROW, _words for the paragraphs that may have fewer than MIN_WORDS words."""
+    text = pl.col(TEXT)
+    # Five runs of non-space characters split by whitespace: at least five words, no need to
+    # count. The search stops at the fifth word, so ordinary paragraphs cost next to nothing.
+    enough_words = text.str.contains(r"(?:\S+\s+){4}\S").fill_null(False)
+    unspaced_script = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]"
+    stripped = text.str.strip_chars()
+    words = (
+        pl.when(stripped.str.len_bytes() > 0).then(stripped.str.count_matches(r"\s+") + 1)
+        + text.str.count_matches(unspaced_script)
+    ).fill_null(0)
+    return frame.filter(~enough_words).select(_ROW, words.cast(pl.Float64).alias("_words"))
+
+
+def _character_counts(frame: pl.DataFrame) -> pl.DataFrame:
+    """_ROW, TEXT -> _ROW, _visible, _letters, _upper (characters)."""
+    text = pl.col(TEXT)
+    on_bytes = (text.str.len_bytes() == text.str.len_chars()) & (
+        text.str.len_bytes() <= _MAX_BYTES_COUNTED
     )
-    return _finish(flags)
+    plain = frame.filter(on_bytes.fill_null(False))
+    counts = _ascii_counts(plain[TEXT])
+    measured = plain.select(
+        _ROW,
+        (text.str.len_chars() - pl.Series(counts["space"])).alias("_visible"),
+        pl.Series("_letters", counts["letter"]),
+        pl.Series("_upper", counts["upper"]),
+    )
+    # Other scripts: count the rare characters (spaces, non-letters, capitals) and derive the
+    # rest; a regex hit per letter is several times slower on ordinary prose.
+    visible = text.str.len_chars() - text.str.count_matches(r"\s")
+    other = frame.filter(~on_bytes.fill_null(False)).select(
+        _ROW,
+        visible.alias("_visible"),
+        (visible - text.str.count_matches(r"[^\p{L}\s]")).alias("_letters"),
+        text.str.count_matches(r"\p{Lu}").alias("_upper"),
+    )
+    return pl.concat([measured, other], how="vertical_relaxed")
+
+
+def _ascii_counts(texts: pl.Series) -> dict[str, np.ndarray]:
+    """Whitespace, letters and capitals in each ASCII text, counted on its bytes.
+
+    Texts are taken about _CHUNK_BYTES at a time, so numpy's temporary arrays stay in the CPU
+    cache. Counts are summed as uint16, hence texts of at most _MAX_BYTES_COUNTED bytes.
+    """
+    data, offsets = _utf8_buffer(texts)
+    counts = {name: np.zeros(len(texts), dtype=np.int64) for name in _BYTE_CLASSES}
+    for first, stop in _chunks(offsets, _CHUNK_BYTES):
+        chunk = data[offsets[first] : offsets[stop]]
+        starts = offsets[first:stop] - offsets[first]
+        # reduceat sums from one start to the next, so an empty text would get a byte
+        filled = offsets[first + 1 : stop + 1] > offsets[first:stop]
+        if not filled.any():
+            continue
+        for name, is_in_class in _BYTE_CLASSES.items():
+            flags = is_in_class(chunk).view(np.uint8)
+            counts[name][first:stop][filled] = np.add.reduceat(
+                flags, starts[filled], dtype=np.uint16
+            )
+    return counts
+
+
+def _is_ascii_space(byte: np.ndarray) -> np.ndarray:
+    """Tab, line feed, vertical tab, form feed, carriage return or space: ASCII ``\\s``."""
+    return ((byte - np.uint8(ord("\t"))) <= ord("\r") - ord("\t")) | (byte == ord(" "))
+
+
+def _is_ascii_letter(byte: np.ndarray) -> np.ndarray:
+    return ((byte | np.uint8(0x20)) - np.uint8(ord("a"))) <= ord("z") - ord("a")
+
+
+def _is_ascii_capital(byte: np.ndarray) -> np.ndarray:
+    return (byte - np.uint8(ord("A"))) <= ord("Z") - ord("A")
+
+
+_BYTE_CLASSES = {"space": _is_ascii_space, "letter": _is_ascii_letter, "upper": _is_ascii_capital}
+
+
+def _chunks(offsets: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """(first, stop) ranges of texts, each about `size` bytes (a longer text alone)."""
+    n_texts = len(offsets) - 1
+    cuts = np.searchsorted(offsets, np.arange(0, offsets[-1], size), side="right") - 1
+    bounds = np.unique(np.concatenate([[0], np.clip(cuts, 0, n_texts), [n_texts]]))
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
+
+
+def _utf8_buffer(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The texts' UTF-8 bytes back to back (uint8) and each text's start, plus the end (int64)."""
+    array = texts.to_arrow()
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.type != pa.large_string():
+        array = array.cast(pa.large_string())
+    _, offsets_buffer, data_buffer = array.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
+        array.offset : array.offset + len(array) + 1
+    ]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer else np.zeros(0, np.uint8)
+    return data[offsets[0] : offsets[-1]], offsets - offsets[0]
 
 
 __all__ = [

@@ -27,7 +27,14 @@ from transforms.schema import (
     TAGS,
     TEXT,
 )
-from transforms.tag import detect_language, tag_paragraphs
+from transforms.tag import (
+    detect_language,
+    tag_entities,
+    tag_languages,
+    tag_paragraphs,
+    tag_quality,
+    tag_topics,
+)
 
 CORPORA = Path(
     os.environ.get(
@@ -221,6 +228,88 @@ def test_language_tags_and_detection():
     tags = tag_paragraphs(frame, gazetteer=load_gazetteer()).filter(pl.col(TAG_TYPE) == "language")
     assert sorted(tags[TAG_VALUE]) == ["fr", "zh"]
     assert set(tags[TAG_VALUE]) <= vocabulary(load_gazetteer())["language"]
+
+
+def test_names_and_titles_count_only_in_their_exact_case():
+    # One case-insensitive pass serves names, titles and keywords; "us" is not the US, "mr" is
+    # not a title, while keywords ignore case.
+    text = "The us team and mr smith saw MR SMITH; US officials met Mr Smith over TARIFFS."
+    assert tags_of(text, "place")[SURFACE].to_list() == ["US"]
+    assert values(text, "person") == ["Smith"]
+    frame = tag_paragraphs(paragraphs(text), gazetteer=load_gazetteer())
+    assert "economy-business-finance/trade" in set(frame[TAG_VALUE])
+
+
+def test_keywords_fold_ascii_letters_only(tmp_path):
+    # As ascii_case_insensitive matching does: "éCONOMIE" is "économie", "ÉCONOMIE" is not.
+    user_file = tmp_path / "tags.toml"
+    user_file.write_text(
+        '[[topic]]\nkeyword = "économie"\ntopic = "economy-business-finance"\n', encoding="utf-8"
+    )
+    topic = "economy-business-finance"
+    assert topic in values("La croissance de l'éCONOMIE ralentit.", "topic", user_file=user_file)
+    assert topic not in values(
+        "La croissance de l'ÉCONOMIE ralentit.", "topic", user_file=user_file
+    )
+
+
+def test_word_boundaries_next_to_non_ascii_characters():
+    text = "éPutin, 中Putin, Putiné and «Putin» met."
+    frame = tags_of(text, "person")
+    assert frame[SURFACE].to_list() == ["Putin"]
+    assert frame[SPAN_START].to_list() == [text.index("«Putin»") + 1]
+
+
+def test_quality_measures_are_the_same_for_ascii_and_other_text():
+    ascii_caps, other_caps = "THE QUICK BROWN FOX JUMPS", "THE QUICK BROWN FOX JUMPÉ"
+    numbers = "12,345\t67,890\n11.2% 33.4% of them"  # tab and newline are not visible
+    long_caps = "ABC " * 20_000  # longer than the byte counter takes
+    frame = tag_paragraphs(
+        paragraphs(ascii_caps, other_caps, numbers, long_caps), gazetteer=load_gazetteer()
+    ).filter(pl.col(TAG_TYPE) == "quality")
+    scores = {
+        (text, flag): score
+        for text, flag, score in frame.join(
+            paragraphs(ascii_caps, other_caps, numbers, long_caps), on=PARAGRAPH_HASH
+        )
+        .select(TEXT, TAG_VALUE, SCORE)
+        .iter_rows()
+    }
+    assert scores == {
+        (ascii_caps, "all_caps"): 1.0,
+        (other_caps, "all_caps"): 1.0,
+        (numbers, "mostly_non_letters"): 6 / 28,
+        (long_caps, "all_caps"): 1.0,
+    }
+
+
+def test_each_tagger_gives_its_rows_of_tag_paragraphs(gazetteer):
+    texts = (
+        "Prime Minister Ahmed Nazif met Mr Ebbers in Cairo about tariffs and exports.",
+        "Michael Jordan and Chad Smith visited Georgia. Zürich – Genève … Beijing",
+        "BREAKING NEWS FROM THE WIRE",
+    )
+    frame = paragraphs(*texts)
+    taggers = pl.concat(
+        [
+            tag_entities(frame, gazetteer=gazetteer),
+            tag_topics(frame, gazetteer=gazetteer),
+            tag_languages(frame),
+            tag_quality(frame),
+        ]
+    )
+    assert_frame_equal(
+        taggers.sort(PARAGRAPH_HASH, TAG_TYPE, SPAN_START, TAG_VALUE, nulls_last=False),
+        tag_paragraphs(frame, gazetteer=gazetteer),
+    )
+
+
+def test_a_repeated_hash_is_tagged_once_from_its_first_text(gazetteer):
+    frame = paragraphs("Putin flew to Moscow.", "Merkel flew to Berlin.").with_columns(
+        pl.lit("same").alias(PARAGRAPH_HASH)
+    )
+    tags = tag_paragraphs(frame, gazetteer=gazetteer)
+    assert set(tags.filter(pl.col(TAG_TYPE) == "place")[TAG_VALUE]) == {"Moscow"}
 
 
 def test_vocabulary_covers_emitted_values(gazetteer):
