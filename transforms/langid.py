@@ -257,7 +257,7 @@ def _classify_slice(texts: pl.Series, model: LanguageModel) -> tuple[np.ndarray,
     encoded = _encode(texts.fill_null(""))
     lengths = encoded.str.len_bytes().to_numpy().astype(np.int64)
     order = np.argsort(-lengths, kind="stable")  # longest first
-    buffer, offsets = _utf8_buffer(encoded.gather(order))
+    buffer, offsets = utf8_buffer(encoded.gather(order))
     ranked_lengths = lengths[order]
     best = np.empty(len(order), np.int64)
     confidence = np.empty(len(order), np.float32)
@@ -297,19 +297,20 @@ def _nfc_batch(texts: pl.Series) -> pl.Series:
     return pl.Series([unicodedata.normalize("NFC", text) for text in texts.to_list()])
 
 
-def _utf8_buffer(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """The texts' UTF-8 bytes as one uint8 array and int64 offsets (len + 1) into it: views of
-    the Arrow large_string buffers, not copies."""
+def utf8_buffer(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The texts' UTF-8 bytes back to back (uint8) and each text's start, plus the end (int64):
+    views of the Arrow large_string buffers, not copies."""
     array = texts.to_arrow()
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     if array.type != pa.large_string():
         array = array.cast(pa.large_string())
     _, offsets_buffer, data_buffer = array.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)
-    offsets = offsets[array.offset : array.offset + len(array) + 1]
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
+        array.offset : array.offset + len(array) + 1
+    ]
     data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer else np.zeros(0, np.uint8)
-    return data, offsets
+    return data[offsets[0] : offsets[-1]], offsets - offsets[0]
 
 
 def _chunks(ranked_lengths: np.ndarray) -> list[tuple[int, int]]:

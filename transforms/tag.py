@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
 from transforms.gazetteer import (
     IS_PREFIX,
@@ -41,7 +40,7 @@ from transforms.gazetteer import (
     WEIGHT,
     Gazetteer,
 )
-from transforms.langid import classify, load_configured_model
+from transforms.langid import classify, load_configured_model, utf8_buffer
 from transforms.schema import (
     LANGUAGE,
     PARAGRAPH_HASH,
@@ -299,7 +298,7 @@ def _occurrences(frame: pl.DataFrame, patterns: list[str], *, ignore_case: bool)
 def _neighbour_bytes(texts: pl.Series, found: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The byte before and the byte after each occurrence (_ROW = its text's row number,
     _BYTE_START, _BYTE_END), 0 at a text's edges: read from the texts' bytes at once."""
-    data, offsets = _utf8_buffer(texts)
+    data, offsets = utf8_buffer(texts)
     rows = found[_ROW].to_numpy()
     first = offsets[rows] + found[_BYTE_START].to_numpy()
     end = offsets[rows] + found[_BYTE_END].to_numpy()
@@ -582,7 +581,7 @@ def _ascii_counts(texts: pl.Series) -> dict[str, np.ndarray]:
     Texts are taken about _CHUNK_BYTES at a time, so numpy's temporary arrays stay in the CPU
     cache. Counts are summed as uint16, hence texts of at most _MAX_BYTES_COUNTED bytes.
     """
-    data, offsets = _utf8_buffer(texts)
+    data, offsets = utf8_buffer(texts)
     counts = {name: np.zeros(len(texts), dtype=np.int64) for name in _BYTE_CLASSES}
     for first, stop in _chunks(offsets, _CHUNK_BYTES):
         chunk = data[offsets[first] : offsets[stop]]
@@ -621,21 +620,6 @@ def _chunks(offsets: np.ndarray, size: int) -> list[tuple[int, int]]:
     cuts = np.searchsorted(offsets, np.arange(0, offsets[-1], size), side="right") - 1
     bounds = np.unique(np.concatenate([[0], np.clip(cuts, 0, n_texts), [n_texts]]))
     return list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
-
-
-def _utf8_buffer(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """The texts' UTF-8 bytes back to back (uint8) and each text's start, plus the end (int64)."""
-    array = texts.to_arrow()
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if array.type != pa.large_string():
-        array = array.cast(pa.large_string())
-    _, offsets_buffer, data_buffer = array.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
-        array.offset : array.offset + len(array) + 1
-    ]
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer else np.zeros(0, np.uint8)
-    return data[offsets[0] : offsets[-1]], offsets - offsets[0]
 
 
 __all__ = [
