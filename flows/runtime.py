@@ -11,42 +11,49 @@ from pathlib import Path
 
 from flows.settings import Settings
 
-# Ephemeral-server settings, each with the legacy alias Prefect 3.9.1 still accepts: Prefect
-# prefers the PREFECT_SERVER_* name, so a default under that name would override a user's
-# PREFECT_API_* value; the default is only applied when neither name is set.
-# Measured on the 2-core box with a one-task flow (scripts kept outside the repo): a warm
-# PREFECT_HOME reaches the flow body in ~12-13 s, a fresh one in ~20-23 s; almost all of
-# it is importing prefect.server twice (parent and server subprocess, ~4 s + ~6 s CPU) and,
-# on a fresh home only, the Alembic migrations (~8-14 s CPU). No setting touches those.
+# Ephemeral-server settings. Where Prefect 3.9.1 still accepts a legacy PREFECT_API_* alias it
+# prefers the PREFECT_SERVER_* name, so a default under that name would override the user's
+# alias: a default is only applied when neither name is set.
+# Measured on the 2-core box with a one-task flow (scripts kept outside the repo). A warm
+# PREFECT_HOME reaches the flow body in ~12-14 s and a fresh one in ~20-24 s. Nearly all of
+# that is importing prefect.server twice (once in this process, once in the server
+# subprocess: ~4 s + ~6 s of CPU) plus, on a fresh home only, the Alembic migrations (~7-9 s
+# of CPU). No setting changes those. Together, the settings below cut a warm start by ~1 s
+# (~1-2 s of server CPU) and a fresh one by ~3 s.
 _SERVER_DEFAULTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    # Automations (reactive + proactive triggers and their actions): nutgraf defines none.
-    # Their start-up is ~0.4-0.6 s of server CPU, spent just as the flow's first API calls
-    # arrive, plus a proactive-evaluation loop every 5 s for the whole run.
+    # Automations (reactive and proactive triggers and their actions): nutgraf defines none.
+    # Starting them (the actions consumer builds in-memory API clients, automations are
+    # loaded) costs ~0.4-0.6 s of server CPU just as the flow's first API calls arrive, and
+    # a proactive-evaluation loop runs every 5 s for the rest of the run.
     (
         "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED",
         "false",
         ("PREFECT_API_SERVICES_TRIGGERS_ENABLED",),
     ),
-    # The event persister copies every event (~10 per run) into prefect.db, and an ephemeral
-    # server never runs the vacuum that would delete them, so a scheduled tick grows the
-    # database forever; ~0.1-0.2 s of server CPU at start. Flow/task run states, logs and
-    # artifacts do not depend on it (task runs come from the task-run recorder, left on).
+    # The event persister copies every event (~10-15 per nutgraf run) into prefect.db, and
+    # while it is on, each server start also schedules an event vacuum. Together: ~0.1-0.2 s
+    # of server CPU at start, and work on every event after that. Nothing in nutgraf reads
+    # events. Flow and task run states, logs and artifacts do not depend on it (task runs
+    # come from the task-run recorder, which stays on).
     (
         "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED",
         "false",
         ("PREFECT_API_SERVICES_EVENT_PERSISTER_ENABLED",),
     ),
-    # The task-run recorder builds task runs from the client's events. Prefect's default
-    # writes them one event per transaction (batch size 1), which falls behind a busy flow;
-    # when the run's process exits it stops the ephemeral server and the backlog is lost:
-    # with the defaults a 50-task flow kept ~10 of its 50 task runs and a 200-task flow
-    # 6-50. Bulk inserts of up to 50 events, flushed at least every second (an integer:
-    # Prefect truncates it), kept all of them and halved the server's CPU per task.
-    ("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "50", ()),
+    # The task-run recorder turns the client's events into task runs. Prefect's default
+    # writes one event per transaction (batch size 1), which falls behind a flow whose tasks
+    # are quick. When the process exits it stops the ephemeral server, and that backlog is
+    # lost: with the defaults, a flow of 50 quick tasks kept 4-11 of its task runs, and one
+    # of 200 kept 6-50. Bulk inserts of up to 200 events, flushed at least every second,
+    # kept every task run in all 13 runs tried (6 to 500 tasks) and cut the server's CPU
+    # for 200 tasks from ~4 s to ~1 s. The interval must be a whole number: Prefect
+    # truncates it to an int, so 0.5 would busy-loop. A server stopped mid-flush can still
+    # drop that batch; that is rare, and no setting prevents it.
+    ("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "200", ()),
     ("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL", "1", ()),
-    # Registering Prefect's ~50 block types costs ~2 s on a fresh PREFECT_HOME (a warm one
-    # skips it through the memo store). nutgraf uses no blocks, and Block.save() registers
-    # its own type when something does.
+    # Registering Prefect's ~50 block types costs ~2-2.7 s of CPU on a fresh PREFECT_HOME.
+    # A warm home skips it already, through the memo store. nutgraf uses no blocks, and
+    # Block.save() registers its own block type when something does.
     (
         "PREFECT_SERVER_REGISTER_BLOCKS_ON_START",
         "false",
@@ -62,8 +69,9 @@ def configure_prefect(settings: Settings, *, verbose: bool = False) -> None:
         "PREFECT_HOME": str(settings.prefect_home.resolve()),
         "DO_NOT_TRACK": "1",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        # The ephemeral server needs ~7-15 s on a warm PREFECT_HOME and 20-30 s on a fresh one
-        # (database creation) when the two cores are busy; Prefect's default 20 s is too close.
+        # On two busy cores the ephemeral server takes ~6-9 s to become healthy on a warm
+        # PREFECT_HOME and 13-18 s on a fresh one (database creation), and more under load.
+        # Prefect's default limit of 20 s is too close.
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
         "PREFECT_LOGGING_LEVEL": "INFO" if verbose else "WARNING",
         "GX_ANALYTICS_ENABLED": "False",
