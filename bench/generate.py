@@ -91,6 +91,26 @@ def generate(out: Path, n: int, bbc: Path, seed: int = 7, first: int = 0) -> dic
     return counts | {"distinct_paragraphs": len(loaded)}
 
 
+MANIFEST_CHECKS = {  # field of nutgraf's run summary (or its occurrences_by_kind) -> manifest
+    "files_seen": "files",
+    "files_duplicate": "duplicate_files",
+    "files_quarantined": "empty_files",
+    "occurrences": "occurrences",
+    "paragraphs_new": "distinct_paragraphs",
+    "repeat": "self_repeats",
+}
+
+
+def disagreements(summary: dict, manifest: dict[str, int]) -> list[str]:
+    """Where a full `nutgraf run` summary of a generated corpus contradicts its manifest."""
+    found = summary | summary["occurrences_by_kind"]
+    return [
+        f"nutgraf {field}={found.get(field, 0)}, generator {known}={manifest[known]}"
+        for field, known in MANIFEST_CHECKS.items()
+        if found.get(field, 0) != manifest[known]
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int)

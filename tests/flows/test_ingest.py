@@ -278,3 +278,25 @@ def test_new_bytes_under_a_known_path_make_a_new_version(tmp_path: Path, landing
     story.unlink()
     assert _run(settings)["status"] == "nothing_new"
     assert query(w, "SELECT count(*) FROM articles WHERE path = 'story.txt'") == [(2,)]
+
+
+def test_a_second_run_reads_no_unchanged_file(tmp_path: Path, sample_landing: Path):
+    settings = _settings(tmp_path, sample_landing)
+    assert _run(settings)["status"] == "published"
+    # Any read of this file on the next run would fail and quarantine it: the ledger's
+    # (path, size, mtime) must keep discovery from opening it at all.
+    again = settings.model_copy(update={"fault_points": (f"eacces@read:seed/{SEED}",)})
+    second = _run(again)
+    assert second["status"] == "nothing_new" and second["files_quarantined"] == 0
+
+
+@pytest.mark.slow
+def test_a_benchmark_corpus_loads_as_its_manifest_says(tmp_path: Path):
+    from bench.generate import disagreements, generate
+
+    manifest = generate(tmp_path / "landing", 400, corpus("bbc"))
+    settings = _settings(tmp_path, tmp_path / "landing")
+    summary = _run(settings)
+    assert summary["status"] == "published"
+    assert manifest["duplicate_files"] and manifest["self_repeats"]  # the seed injects both
+    assert disagreements(summary, manifest) == []
