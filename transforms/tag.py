@@ -63,9 +63,11 @@ MIN_LETTERS_FOR_LANGUAGE = 20
 MIN_LANGUAGE_CONFIDENCE = 0.5
 """Below this py3langid probability detect_language returns None (on BBC paragraphs every
 wrong guess - headlines, team sheets - fell below it)."""
-MAX_CHARS_FOR_LANGUAGE = 1_000
+MAX_CHARS_FOR_LANGUAGE = 400
 """Only the first characters are read: the classifier's cost grows with length, its verdict
-does not."""
+does not. On 113,777 generated BBC paragraphs (mean 447 characters) 400 gave the verdict of
+1,000 on 99.98% and took 35% less time; on 2,490 French, Spanish, Chinese and Khmer paragraphs
+every verdict was the same."""
 
 MIN_WORDS = 5
 """too_short: fewer words than this. Whitespace-separated tokens, and in scripts written without
@@ -142,7 +144,8 @@ def detect_language(paragraphs: pl.DataFrame) -> pl.DataFrame:
     model is less sure than MIN_LANGUAGE_CONFIDENCE; the pipeline then lets the paragraph
     inherit its article's language.
     """
-    judgeable = pl.col(TEXT).str.count_matches(r"\p{L}") >= MIN_LETTERS_FOR_LANGUAGE
+    # "at least N letters" stops at the Nth: 25x cheaper than counting every letter
+    judgeable = pl.col(TEXT).str.contains(rf"^(?:\P{{L}}*\p{{L}}){{{MIN_LETTERS_FOR_LANGUAGE}}}")
     return paragraphs.with_columns(
         pl.when(judgeable)
         .then(pl.col(TEXT).str.head(MAX_CHARS_FOR_LANGUAGE))
