@@ -1,8 +1,8 @@
-"""The `nutgraf` command line: run, query, report.
+"""The `nutgraf` command line: run, query, report, quarantine.
 
-Exit codes: 0 published (nothing quarantined) or nothing new; 1 error; 2 bad usage or a
-refused query; 3 the quality gate failed; 4 published, but some files were quarantined;
-75 the warehouse is busy (another run holds it).
+Exit codes: 0 published (nothing quarantined) or nothing new; 1 error; 2 bad usage, a
+refused query or an unknown quarantine id; 3 the quality gate failed; 4 published, but some
+files were quarantined; 75 the warehouse is busy (another run holds it).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import argparse
 import csv
 import json
 import os
+import stat
 import sys
 import time
 from collections.abc import Sequence
@@ -49,7 +50,34 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="data-quality results of the latest or a given run")
     report.add_argument("--warehouse", type=Path, help="DuckDB file (NUTGRAF_WAREHOUSE)")
     report.add_argument("--run", dest="run_id", help="run id (default: the latest run)")
+    _add_quarantine_parser(sub)
     return parser
+
+
+def _add_quarantine_parser(sub: argparse._SubParsersAction) -> None:
+    quarantine = sub.add_parser(
+        "quarantine", help="files set aside: list them, show one, release them for the next run"
+    )
+    actions = quarantine.add_subparsers(dest="action", required=True)
+
+    listing = actions.add_parser("list", help="quarantined files, newest first")
+    listing.add_argument("--all", action="store_true", help="include released files")
+    listing.add_argument("--warehouse", type=Path, help="DuckDB file (NUTGRAF_WAREHOUSE)")
+    listing.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    show = actions.add_parser("show", help="why a file was set aside, and its first characters")
+    show.add_argument("id", help="quarantine id (from `nutgraf quarantine list`)")
+    show.add_argument("--warehouse", type=Path, help="DuckDB file (NUTGRAF_WAREHOUSE)")
+    show.add_argument("--landing", type=Path, help="folder of article files (NUTGRAF_LANDING)")
+
+    release = actions.add_parser(
+        "release", help="put files back in line: the next run reads them again"
+    )
+    which = release.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", nargs="?", help="quarantine id (from `nutgraf quarantine list`)")
+    which.add_argument("--all", action="store_true", help="every file not yet released")
+    release.add_argument("--reason", metavar="CODE", help="with --all: only this reason code")
+    release.add_argument("--warehouse", type=Path, help="DuckDB file (NUTGRAF_WAREHOUSE)")
 
 
 def _print_summary(summary: dict[str, object], settings: Settings) -> None:
@@ -190,10 +218,152 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+EXCERPT_CHARS = 300
+RELEASE_LINES = 20
+
+
+def _escape(text: str) -> str:
+    """Text that cannot act on a terminal: backslashes and every non-printable character
+    (control codes such as ESC, newlines, bidi overrides) as repr-style escapes."""
+    return "".join(c if c.isprintable() and c != "\\" else repr(c)[1:-1] for c in text)
+
+
+def _read_excerpt(landing: Path, path: str, *, follow_symlinks: bool) -> str:
+    """The first EXCERPT_CHARS characters of a landing file as it is now, escaped, or why not.
+
+    Opened non-blocking and read only when it is a regular file inside the landing folder, so
+    a FIFO named like an article or a symlink to elsewhere is never read.
+    """
+    file = landing / path
+    if not follow_symlinks and not file.resolve().is_relative_to(landing.resolve()):
+        return "(not read: it points outside the landing folder)"
+    try:
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return "(the file is no longer in the landing folder)"
+    except OSError as exc:
+        return f"(unreadable now: {exc.strerror})"
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return "(not read: not a regular file)"
+        try:
+            data = handle.read(EXCERPT_CHARS * 4 + 1)  # a character is at most 4 UTF-8 bytes
+        except OSError as exc:
+            return f"(unreadable now: {exc.strerror})"
+    text = data.decode("utf-8", errors="replace")
+    more = " ..." if len(text) > EXCERPT_CHARS else ""
+    return _escape(text[:EXCERPT_CHARS]) + more
+
+
+def _quarantine_list(args: argparse.Namespace) -> int:
+    from warehouse.quarantine import list_quarantine
+
+    settings = load_settings(warehouse=args.warehouse)
+    frame = list_quarantine(settings.warehouse, include_released=args.all)
+    if frame.is_empty() and args.format == "table":
+        waiting = "" if args.all else " waiting for release (--all shows released ones)"
+        print(f"no quarantined files{waiting} in {settings.warehouse}")
+        return 0
+    # Paths come from the landing folder and may hold control codes; a list is short.
+    frame = frame.with_columns(pl.col("path").map_elements(_escape, return_dtype=pl.String))
+    print(_format_frame(frame, args.format))
+    return 0
+
+
+def _quarantine_show(args: argparse.Namespace) -> int:
+    from warehouse.quarantine import UnknownQuarantineId, find_quarantine
+
+    settings = load_settings(warehouse=args.warehouse, landing=args.landing)
+    entry = find_quarantine(settings.warehouse, args.id)
+    if entry is None:
+        raise UnknownQuarantineId(
+            f"no quarantined file has id {args.id!r}; `nutgraf quarantine list --all` shows "
+            "every id"
+        )
+    if entry.released_at is None:
+        released = (
+            f"no (`nutgraf quarantine release {entry.quarantine_id}` lets the next run read it)"
+        )
+    else:
+        released = f"{entry.released_at} (the next run reads the file again)"
+    excerpt = _read_excerpt(settings.landing, entry.path, follow_symlinks=settings.follow_symlinks)
+    print(
+        "\n".join(
+            [
+                f"quarantine {entry.quarantine_id}",
+                f"  reason    {entry.reason_code}",
+                f"  rule      {entry.rule or 'not recorded'}",
+                f"  detail    {_escape(entry.detail or '')}",
+                f"  run       {entry.run_id}",
+                f"  path      {_escape(entry.path)}",
+                f"  sha256    {entry.sha256 or 'none (the file was not read)'}",
+                f"  released  {released}",
+                f"  excerpt   {excerpt}",
+                f"            (read now from {_escape(str(settings.landing))}; up to "
+                f"{EXCERPT_CHARS} characters, non-printable ones escaped)",
+            ]
+        )
+    )
+    return 0
+
+
+def _quarantine_release(args: argparse.Namespace) -> int:
+    from warehouse.quarantine import release_quarantine
+
+    if args.reason is not None and not args.all:
+        print(
+            "nutgraf quarantine: --reason chooses among all files; use it with --all",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    settings = load_settings(warehouse=args.warehouse)
+    result = release_quarantine(
+        settings.warehouse,
+        quarantine_id=args.id,
+        reason_code=args.reason,
+        lock_timeout=settings.lock_timeout_seconds,
+    )
+    for row in result.already_released.iter_rows(named=True):
+        print(
+            f"quarantine {row['quarantine_id']} ({_escape(row['path'])}) was already released "
+            f"at {row['released_at']}; nothing to do"
+        )
+    released = result.released
+    if released.is_empty():
+        if result.already_released.is_empty():
+            which = f" with reason {args.reason}" if args.reason else ""
+            print(f"nothing to release: no quarantined file{which} is waiting")
+        return 0
+    for row in released.head(RELEASE_LINES).iter_rows(named=True):
+        print(f"  {row['quarantine_id']}  {row['reason_code']:<20} {_escape(row['path'])}")
+    if released.height > RELEASE_LINES:
+        print(f"  ... and {released.height - RELEASE_LINES} more")
+    files = "file" if released.height == 1 else "files"
+    print(
+        f"released {released.height} quarantined {files}; the next `nutgraf run` will read "
+        f"{'it' if released.height == 1 else 'them'} again"
+    )
+    return 0
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    handlers = {
+        "list": _quarantine_list,
+        "show": _quarantine_show,
+        "release": _quarantine_release,
+    }
+    return handlers[args.action](args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `nutgraf` console script."""
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "query": cmd_query, "report": cmd_report}
+    handlers = {
+        "run": cmd_run,
+        "query": cmd_query,
+        "report": cmd_report,
+        "quarantine": cmd_quarantine,
+    }
     try:
         return handlers[args.command](args)
     except NutgrafError as exc:
