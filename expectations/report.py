@@ -241,21 +241,23 @@ def render_html(
             f'<a href="#{a}">{t}</a>'
             for a, t in (
                 ("summary", "Summary"),
-                ("checks", "Checks"),
+                ("not-met", "Checks not met"),
                 ("quarantined", "Quarantined files"),
                 ("duplicates", "Duplicates"),
                 ("counts", "Tags and occurrences"),
                 ("history", "Recent runs"),
+                ("checks", "All checks"),
             )
         )
         + f'<a href="./{INDEX_NAME}">All runs</a><a href="./{stem}.json">JSON</a></nav>',
         _summary_section(run_id, summary),
-        _shape_section(summary.get("batch_shape")),
-        _checks_section(rows, result.quarantine_article_ids),
+        _not_met_section(rows, result.quarantine_article_ids),
         _quarantined_section(summary.get("quarantined")),
         _duplicates_section(summary.get("duplicate_groups")),
         _counts_section(summary),
         _history_section(history, run_id),
+        _shape_section(summary.get("batch_shape")),
+        _checks_section(rows),
         _timings_section(summary.get("timings")),
         _other_section(summary),
         "</main>",
@@ -370,8 +372,12 @@ def _files_chart(summary: Mapping[str, object]) -> str:
 
 
 def _shape_section(shape: object) -> str:
-    """The batch's shape metrics (optional): shares as percentages, other numbers as they are."""
-    if not isinstance(shape, Mapping) or not shape:
+    """The batch's shape metrics (optional): shares as percentages, other numbers as they are;
+    metrics without a value (no earlier batches to compare with) are left out."""
+    if not isinstance(shape, Mapping):
+        return ""
+    shape = {k: v for k, v in shape.items() if v is not None}  # None: not measured this time
+    if not shape:
         return ""
     out = [
         '<h2 id="shape">Batch shape</h2><table class="narrow">'
@@ -387,20 +393,28 @@ def _shape_section(shape: object) -> str:
     return "".join(out)
 
 
-def _checks_section(rows: list[dict[str, Any]], quarantine_article_ids: list[str]) -> str:
-    """Every check in one table, those not met first, with observed values and examples."""
+def _not_met_section(rows: list[dict[str, Any]], quarantine_article_ids: list[str]) -> str:
+    """The checks not met, gravest first, with observed values and failing examples."""
+    not_met = [r for r in rows if not r["success"]]
+    out = [f'<h2 id="not-met">Checks not met ({len(not_met)})</h2>']
+    if not_met:
+        out.append(_checks_table(not_met))
+    else:
+        out.append('<p class="muted">None: every check passed.</p>')
+    if quarantine_article_ids:
+        ids = ", ".join(_e(a) for a in quarantine_article_ids)
+        out.append(f"<p><b>Articles set aside by quarantine checks:</b> <code>{ids}</code></p>")
+    return "".join(out)
+
+
+def _checks_section(rows: list[dict[str, Any]]) -> str:
+    """Every check in one table, those not met first."""
     n_bad = sum(1 for r in rows if not r["success"])
     out = [
         f'<h2 id="checks">All checks <span class="muted">({len(rows)} checks, '
         f"{n_bad} not met)</span></h2>"
     ]
-    if not rows:
-        out.append('<p class="muted">No checks ran.</p>')
-    else:
-        out.append(_checks_table(rows))
-    if quarantine_article_ids:
-        ids = ", ".join(_e(a) for a in quarantine_article_ids)
-        out.append(f"<p><b>Articles set aside by quarantine checks:</b> <code>{ids}</code></p>")
+    out.append(_checks_table(rows) if rows else '<p class="muted">No checks ran.</p>')
     return "".join(out)
 
 
@@ -848,6 +862,8 @@ def _fmt(value: object) -> str:
 
 def _fmt_metric(name: str, value: object) -> str:
     """A batch-shape metric: shares as percentages, anything else as :func:`_fmt` shows it."""
+    if value is None:
+        return "—"  # not measured, e.g. no earlier batches to compare with
     if "share" in name and _is_number(value):
         return _pct(float(value))
     return _fmt(value)

@@ -151,7 +151,9 @@ def test_run_page_leads_with_the_verdict_and_lists_failures_first(tmp_path: Path
     names = ["paragraph_length_in_range", "language_present", "paragraph_hash_not_null"]
     positions = [checks.index(f">{name}<") for name in names]
     assert positions == sorted(positions)  # fail, then warn, then the passed check
-    assert "article_id=&quot;a1&quot;, text=&quot;too short&quot;" in page  # the example
+    not_met = page[page.index('id="not-met"') : page.index('id="quarantined"')]
+    assert "Checks not met (2)" in not_met and "paragraph_hash_not_null" not in not_met
+    assert "article_id=&quot;a1&quot;, text=&quot;too short&quot;" in not_met  # the example
     for section in ("Quarantined files (1)", "feed/empty.txt", "Tags by type", "by kind"):
         assert section in page
 
@@ -215,12 +217,16 @@ def test_optional_keys_are_shown_when_present(tmp_path: Path):
                 "articles": 118,
             }
         ],
-        batch_shape={"duplicate_file_share": 0.25, "mean_paragraph_chars": 312.5},
+        batch_shape={
+            "duplicate_file_share": 0.25,
+            "mean_paragraph_chars": 312.5,
+            "mean_paragraph_chars_ratio": None,  # no earlier batches to compare with
+        },
     ).read_text(encoding="utf-8")
 
     assert "started 2026-11-01T08:00:00+00:00" in page
     assert "Follow us on social media." in page and "118" in page
-    assert "25.0%" in page and "312" in page
+    assert "25.0%" in page and "312" in page and "mean_paragraph_chars_ratio" not in page
 
 
 def test_index_skips_files_that_are_not_run_reports(tmp_path: Path):
