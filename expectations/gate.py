@@ -14,7 +14,7 @@ import logging
 import threading
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -39,18 +39,35 @@ DQ_RESULTS = pl.Schema(
 )
 """One row per expectation evaluated in a run."""
 
+QUARANTINED = pl.Schema(
+    {s.ARTICLE_ID: pl.String, s.REASON: pl.String, s.RULE: pl.String, s.DETAIL: pl.String}
+)
+"""Articles a quarantine-severity check sets aside: the first failing check's reason each."""
+
 MAX_EXAMPLES = 5
 MAX_EXAMPLE_CHARS = 200  # article text can be long; an example only has to be recognisable
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Limits the suites check against (settings in the app)."""
+    """Limits the suites check against (settings in the app; see flows/settings.py)."""
 
     min_paragraph_chars: int = 1
     max_paragraph_chars: int = 20_000
     max_quarantined_share: float = 0.5  # share of the batch's files quarantined; fail above
     max_duplicate_file_share: float = 0.9  # share of the batch's files already seen; warn above
+    min_letter_share: float = 0.5  # article: letters among its first characters; quarantine
+    min_article_chars: int = 1
+    max_article_chars: int = 2_000_000
+    max_mojibake_marks: int = 2  # article: mis-decoded pairs tolerated; quarantine above
+    max_empty_share: float = 0.5  # share of new files with no paragraph; fail above
+    max_mojibake_share: float = 0.2  # share of new files mis-decoded; fail above
+    max_repeated_share: float = 0.8  # share of occurrences that repeat a known paragraph
+    max_repeated_share_rise: float = 0.3  # ... above the history's share; fail above
+    paragraph_length_ratio: tuple[float, float] = (0.5, 2.0)  # mean length / history's mean
+    max_language_shift: float = 0.5  # total variation distance to the history; warn above
+    min_history_batches: int = 3  # fewer published batches than this: no comparison
+    min_shape_files: int = 10  # fewer new files than this: no share of them is judged
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,10 @@ class GateBatch:
     n_files: int  # files considered: new + duplicate + quarantined
     n_quarantined: int
     n_duplicate_files: int
+    n_new_files: int = 0  # files read as new (before any was set aside); 0: use n_files
+    n_empty: int = 0  # new files set aside with no paragraph
+    n_mojibake: int = 0  # new files set aside as mis-decoded (undecodable, mojibake)
+    history: pl.DataFrame | None = None  # metric, value, batches: means of published batches
 
 
 @dataclass(frozen=True)
@@ -75,27 +96,43 @@ class GateResult:
     results: pl.DataFrame  # DQ_RESULTS
     failed: list[str]  # "suite.expectation" of failed fail-severity checks
     quarantine_article_ids: list[str]  # articles offending a quarantine-severity check
+    quarantined: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINED))
+    batch_shape: dict[str, float | None] | None = None  # the batch frame's one row
 
 
 def build_suites(
     vocabulary: Mapping[str, frozenset[str] | None], thresholds: Thresholds
 ) -> tuple[Suite, ...]:
     """The current suite versions, configured with the run's vocabulary and thresholds."""
+    t = thresholds
     return (
-        q.articles_suite_v1(),
-        q.paragraphs_suite_v1(
-            vocabulary=vocabulary,
-            min_paragraph_chars=thresholds.min_paragraph_chars,
-            max_paragraph_chars=thresholds.max_paragraph_chars,
+        q.articles_suite_v2(
+            min_letter_share=t.min_letter_share,
+            min_article_chars=t.min_article_chars,
+            max_article_chars=t.max_article_chars,
+            max_mojibake=t.max_mojibake_marks,
         ),
-        q.batch_suite_v1(
-            max_quarantined_share=thresholds.max_quarantined_share,
-            max_duplicate_file_share=thresholds.max_duplicate_file_share,
+        q.paragraphs_suite_v2(
+            vocabulary=vocabulary,
+            min_paragraph_chars=t.min_paragraph_chars,
+            max_paragraph_chars=t.max_paragraph_chars,
+        ),
+        q.batch_suite_v2(
+            max_quarantined_share=t.max_quarantined_share,
+            max_duplicate_file_share=t.max_duplicate_file_share,
+            max_empty_share=t.max_empty_share,
+            max_mojibake_share=t.max_mojibake_share,
+            max_repeated_share=t.max_repeated_share,
+            max_repeated_share_rise=t.max_repeated_share_rise,
+            paragraph_length_ratio=t.paragraph_length_ratio,
+            max_language_shift=t.max_language_shift,
         ),
     )
 
 
-def prepare_frames(batch: GateBatch) -> dict[str, pl.DataFrame]:
+def prepare_frames(
+    batch: GateBatch, *, min_history_batches: int = 3, min_shape_files: int = 10
+) -> dict[str, pl.DataFrame]:
     """The batch's frames, the tags with their paragraph's length (and first article) joined
     on, and the one-row frame of batch metrics. Checks' own derived columns come later."""
     # Spans are offsets into the paragraph's text, so they are checked against its length;
@@ -114,18 +151,8 @@ def prepare_frames(batch: GateBatch) -> dict[str, pl.DataFrame]:
         .join(lengths, on=s.PARAGRAPH_HASH, how="left", maintain_order="left")
         .with_columns(pl.col(q.DERIVED_PARAGRAPH_IN_BATCH).fill_null(False))
     )
-    n_files = max(batch.n_files, 0)
-    shape = pl.DataFrame(
-        {
-            q.N_FILES: [n_files],
-            q.QUARANTINED_SHARE: [batch.n_quarantined / n_files if n_files else 0.0],
-            q.DUPLICATE_SHARE: [batch.n_duplicate_files / n_files if n_files else 0.0],
-        },
-        schema={
-            q.N_FILES: pl.Int64,
-            q.QUARANTINED_SHARE: pl.Float64,
-            q.DUPLICATE_SHARE: pl.Float64,
-        },
+    shape = batch_shape(
+        batch, min_history_batches=min_history_batches, min_shape_files=min_shape_files
     )
     return {
         q.FRAME_ARTICLES: batch.articles,
@@ -134,6 +161,101 @@ def prepare_frames(batch: GateBatch) -> dict[str, pl.DataFrame]:
         q.FRAME_TAGS: tags,
         q.FRAME_BATCH: shape,
     }
+
+
+def language_shares(articles: pl.DataFrame) -> dict[str, float]:
+    """Share of the batch's articles per language ("und" for none)."""
+    if articles.is_empty():
+        return {}
+    counts = articles.group_by(pl.col(s.LANGUAGE).fill_null("und")).len()
+    total = articles.height
+    return {lang: n / total for lang, n in counts.sort(s.LANGUAGE).iter_rows()}
+
+
+def batch_shape(
+    batch: GateBatch, *, min_history_batches: int = 3, min_shape_files: int = 10
+) -> pl.DataFrame:
+    """The one-row batch frame: this batch's metrics and, once at least `min_history_batches`
+    batches were published, how far each moved from their mean (null before that). With
+    fewer than `min_shape_files` new files, shares of them are null: one odd file in three is
+    no trend."""
+    n_files = max(batch.n_files, 0)
+    n_new = batch.n_new_files or n_files
+    kinds = batch.occurrences[s.KIND] if s.KIND in batch.occurrences.columns else pl.Series([])
+    n_occ = kinds.len()
+    lengths = (
+        batch.occurrences[s.CHAR_END] - batch.occurrences[s.CHAR_START]
+        if n_occ
+        else pl.Series([], dtype=pl.Int64)
+    )
+    metrics: dict[str, float | None] = {
+        q.N_FILES: float(n_files),
+        q.QUARANTINED_SHARE: batch.n_quarantined / n_files if n_files else 0.0,
+        q.DUPLICATE_SHARE: batch.n_duplicate_files / n_files if n_files else 0.0,
+        q.EMPTY_SHARE: batch.n_empty / n_new if n_new else 0.0,
+        q.MOJIBAKE_SHARE: (
+            (batch.n_mojibake + _count_true(batch.articles, s.MOJIBAKE_MARKS)) / n_new
+            if n_new
+            else 0.0
+        ),
+        q.REPEATED_SHARE: (
+            float(kinds.is_in([s.KIND_REPEAT, s.KIND_CORPUS]).sum()) / n_occ if n_occ else 0.0
+        ),
+        q.MEAN_PARAGRAPH_CHARS: float(lengths.mean()) if n_occ else None,  # type: ignore[arg-type]
+    }
+    if n_new < min_shape_files:
+        for name in (q.EMPTY_SHARE, q.MOJIBAKE_SHARE, q.REPEATED_SHARE):
+            metrics[name] = None
+    history = _history(batch.history, min_history_batches)
+    rise = ratio = shift = None
+    if history and n_occ and metrics[q.REPEATED_SHARE] is not None:
+        rise = metrics[q.REPEATED_SHARE] - history.get(q.REPEATED_SHARE, 0.0)
+        base_len = history.get(q.MEAN_PARAGRAPH_CHARS)
+        if base_len:
+            ratio = metrics[q.MEAN_PARAGRAPH_CHARS] / base_len  # type: ignore[operator]
+    if history and not batch.articles.is_empty():
+        now = language_shares(batch.articles)
+        before = {
+            k.removeprefix(q.LANGUAGE_SHARE_PREFIX): v
+            for k, v in history.items()
+            if k.startswith(q.LANGUAGE_SHARE_PREFIX)
+        }
+        if before:
+            shift = 0.5 * sum(abs(now.get(k, 0.0) - before.get(k, 0.0)) for k in {*now, *before})
+    compared = {
+        q.REPEATED_SHARE_RISE: rise,
+        q.PARAGRAPH_LENGTH_RATIO: ratio,
+        q.LANGUAGE_SHIFT: shift,
+    }
+    baselines = {
+        q.REPEATED_SHARE_RISE + q.BASELINE_SUFFIX: history.get(q.REPEATED_SHARE)
+        if history
+        else None,
+        q.PARAGRAPH_LENGTH_RATIO + q.BASELINE_SUFFIX: (
+            history.get(q.MEAN_PARAGRAPH_CHARS) if history else None
+        ),
+        "history_batches": history.get("_batches") if history else None,
+    }
+    row = {**metrics, **compared, **baselines}
+    return pl.DataFrame({k: [v] for k, v in row.items()}, schema={k: pl.Float64 for k in row})
+
+
+def _count_true(frame: pl.DataFrame, column: str) -> int:
+    """Rows where the count in `column` is above zero (0 when the column is absent)."""
+    if column not in frame.columns:
+        return 0
+    return int((frame[column].fill_null(0) > 0).sum())
+
+
+def _history(history: pl.DataFrame | None, min_batches: int) -> dict[str, float]:
+    """metric -> mean over the history's batches, plus "_batches"; {} when too few."""
+    if history is None or history.is_empty():
+        return {}
+    batches = int(history["batches"].max())
+    if batches < min_batches:
+        return {}
+    values = dict(zip(history["metric"], history["value"], strict=True))
+    return {**values, "_batches": float(batches)}
 
 
 def run_gate(
@@ -146,7 +268,11 @@ def run_gate(
     """Validate the batch against the suites (default: :func:`build_suites`); never raises on
     bad data, only reports it."""
     suites = tuple(suites) if suites is not None else build_suites(vocabulary, thresholds)
-    frames = prepare_frames(batch)
+    frames = prepare_frames(
+        batch,
+        min_history_batches=thresholds.min_history_batches,
+        min_shape_files=thresholds.min_shape_files,
+    )
     planned = [(suite, check) for suite in suites for check in suite.checks]
     outcomes: dict[int, dict[str, Any]] = {}
     for frame_name in dict.fromkeys(check.frame for _, check in planned):
@@ -155,7 +281,7 @@ def run_gate(
 
     rows: list[dict[str, Any]] = []
     failed: list[str] = []
-    quarantined: dict[str, None] = {}  # ordered set
+    quarantined: dict[str, tuple[str, str, str]] = {}  # article id -> reason, rule, detail
     for i, (suite, check) in enumerate(planned):
         outcome = outcomes[i]
         rows.append(
@@ -174,14 +300,33 @@ def run_gate(
             if check.severity == "fail":
                 failed.append(f"{suite.name}.{check.name}")
             elif check.severity == "quarantine":
-                quarantined.update(dict.fromkeys(outcome["article_ids"]))
+                ids = outcome["article_ids"]
+                if check.frame == q.FRAME_PARAGRAPHS:
+                    ids = _articles_with(batch.occurrences, outcome["hashes"]) or ids
+                why = (check.reason_code, f"{suite.name}.{check.name}", check.description)
+                for article_id in ids:
+                    quarantined.setdefault(article_id, why)
     results = pl.DataFrame(rows, schema=DQ_RESULTS) if rows else pl.DataFrame(schema=DQ_RESULTS)
+    aside = pl.DataFrame(
+        [(k, *v) for k, v in quarantined.items()], schema=QUARANTINED, orient="row"
+    )
     return GateResult(
         success=not failed,
         results=results,
         failed=failed,
         quarantine_article_ids=list(quarantined),
+        quarantined=aside,
+        batch_shape=frames[q.FRAME_BATCH].to_dicts()[0],
     )
+
+
+def _articles_with(occurrences: pl.DataFrame, hashes: list[str]) -> list[str]:
+    """Every article of the batch holding one of the paragraphs, in order of appearance: a
+    paragraph that must not load takes all its articles with it."""
+    if not hashes:
+        return []
+    found = occurrences.filter(pl.col(s.PARAGRAPH_HASH).is_in(pl.Series(hashes).implode()))
+    return found[s.ARTICLE_ID].unique(maintain_order=True).to_list()
 
 
 # --- Great Expectations plumbing ----------------------------------------------------------------
@@ -243,6 +388,8 @@ def _validate_frame(
     wanted = [*keys, *(c for _, check in numbered for c in check.columns)]
     if any(check.severity == "quarantine" for _, check in numbered):
         wanted.append(s.ARTICLE_ID)
+    if numbered[0][1].frame == q.FRAME_BATCH:
+        wanted = list(frame.columns)  # one row: keep the baselines for the observed values
     # Hand GX only the columns it reads: conversion and GX's fingerprint of the frame cost
     # time per byte, and paragraph text is most of the bytes.
     frame = frame.select([c for c in dict.fromkeys(wanted) if c in frame.columns])
@@ -289,6 +436,7 @@ def _outcome(
             "unexpected_count": None,
             "examples": [],
             "article_ids": [],
+            "hashes": [],
         }
     info = result.result or {}
     observed = {
@@ -307,6 +455,11 @@ def _outcome(
         observed = {"value": frame[check.column_name][0]} | {
             k: check.kwargs[k] for k in ("min_value", "max_value") if k in check.kwargs
         }
+        baseline = check.column_name + q.BASELINE_SUFFIX
+        if baseline in frame.columns:
+            observed["baseline"] = frame[baseline][0]
+        if frame[check.column_name][0] is None:
+            observed["note"] = "not judged: too few new files or published batches so far"
     error = _exception_message(result)
     if error:
         observed["error"] = error
@@ -321,15 +474,19 @@ def _outcome(
     else:
         examples = list(info.get("partial_unexpected_list") or [])[:MAX_EXAMPLES]
     article_ids: list[str] = []
+    hashes: list[str] = []
     if check.severity == "quarantine" and indices and s.ARTICLE_ID in frame.columns:
         offending = frame[indices][s.ARTICLE_ID].drop_nulls()
         article_ids = offending.unique(maintain_order=True).to_list()
+    if check.severity == "quarantine" and indices and check.frame == q.FRAME_PARAGRAPHS:
+        hashes = frame[indices][s.PARAGRAPH_HASH].drop_nulls().to_list()
     return {
         "success": bool(result.success),
         "observed": observed,
         "unexpected_count": int(unexpected) if unexpected is not None else None,
         "examples": [_shorten(e) for e in examples],
         "article_ids": article_ids,
+        "hashes": hashes,
     }
 
 

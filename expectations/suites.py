@@ -61,10 +61,39 @@ PARAGRAPH_N_CHARS = "paragraph_n_chars"
 # tags: 0 <= span_start < span_end <= n_chars, or no span at all (a whole-paragraph tag)
 DERIVED_SPAN_INSIDE = "span_inside_paragraph"
 
-# batch frame columns
+# paragraphs: the text is nothing but markup tags (a scraper's leftovers)
+DERIVED_NOT_MARKUP = "not_pure_markup"
+# paragraphs: language is null or a code the language tagger can emit
+DERIVED_LANGUAGE_VALID = "language_code_valid"
+# articles: a title where the layout has one
+DERIVED_TITLE_WHERE_EXPECTED = "title_where_expected"
+
+# batch frame columns: metrics of this batch ...
 QUARANTINED_SHARE = "quarantined_file_share"
 DUPLICATE_SHARE = "duplicate_file_share"
 N_FILES = "n_files"
+EMPTY_SHARE = "empty_article_share"
+MOJIBAKE_SHARE = "mojibake_file_share"
+REPEATED_SHARE = "repeated_paragraph_share"
+MEAN_PARAGRAPH_CHARS = "mean_paragraph_chars"
+# ... and comparisons with the last published batches (null until there is enough history)
+REPEATED_SHARE_RISE = "repeated_paragraph_share_rise"
+PARAGRAPH_LENGTH_RATIO = "mean_paragraph_chars_ratio"
+LANGUAGE_SHIFT = "language_mix_shift"
+LANGUAGE_SHARE_PREFIX = "language_share:"  # one metric per language in the stored history
+BASELINE_SUFFIX = "_baseline"  # batch frame: the history's value a comparison was made against
+HISTORY_METRICS = (
+    N_FILES,
+    QUARANTINED_SHARE,
+    DUPLICATE_SHARE,
+    EMPTY_SHARE,
+    MOJIBAKE_SHARE,
+    REPEATED_SHARE,
+    MEAN_PARAGRAPH_CHARS,
+)
+"""Metrics stored per published batch (table batch_metrics), with the language shares."""
+
+PURE_MARKUP = r"^\s*(?:<[^<>]*>\s*)+$"
 
 HEX64 = r"^[0-9a-f]{64}$"  # sha256 hex, the identity of files and paragraphs
 
@@ -81,6 +110,15 @@ class Check:
     # Polars expression producing the checked column (named as kwargs["column"]) when it is
     # not a column of the frame itself.
     derive: pl.Expr | None = field(default=None, compare=False)
+    # What a failure means, in words: the detail of a quarantined file and the report's text.
+    description: str = ""
+    # Reason code of the articles a quarantine-severity check sets aside (default dq_<name>).
+    reason: str | None = None
+
+    @property
+    def reason_code(self) -> str:
+        """The quarantine reason code this check gives the articles it sets aside."""
+        return self.reason or f"dq_{self.name}"
 
     @property
     def column_name(self) -> str:
@@ -156,11 +194,22 @@ def _in_vocabulary(tag_type: str, values: frozenset[str]) -> pl.Expr:
     )
 
 
-def articles_suite_v1() -> Suite:
-    """Structure of the batch's articles: keys, hashes, language (warn)."""
+def _language_valid(codes: frozenset[str] | None) -> pl.Expr:
+    if codes is None:
+        return pl.lit(True)
+    allowed = pl.Series(sorted(codes), dtype=pl.String).implode()
+    return (pl.col(s.LANGUAGE).is_null() | pl.col(s.LANGUAGE).is_in(allowed)).fill_null(False)
+
+
+def articles_suite_v2(
+    *, min_letter_share: float, min_article_chars: int, max_article_chars: int, max_mojibake: int
+) -> Suite:
+    """Each article: keys and hashes (fail); decodes cleanly, not mostly non-letters, size in
+    bounds (quarantine: the article is set aside, the rest publish); language and a title
+    where the layout has one (warn)."""
     a = FRAME_ARTICLES
     return Suite(
-        "articles_suite_v1",
+        "articles_suite_v2",
         (
             _not_null("article_id_not_null", a, s.ARTICLE_ID),
             Check(
@@ -180,19 +229,67 @@ def articles_suite_v1() -> Suite:
                 {"column": s.SHA256, "regex": HEX64},
             ),
             _not_null("sha256_not_null", a, s.SHA256),
+            Check(
+                "decodes_cleanly",
+                a,
+                "ExpectColumnValuesToBeBetween",
+                "quarantine",
+                {"column": s.MOJIBAKE_MARKS, "min_value": 0, "max_value": max_mojibake},
+                description=(
+                    f"more than {max_mojibake} mis-decoded character pairs ('Ã©', 'â€') or "
+                    "replacement characters: the text was decoded wrongly upstream"
+                ),
+                reason="dq_mojibake",
+            ),
+            Check(
+                "not_mostly_non_letters",
+                a,
+                "ExpectColumnValuesToBeBetween",
+                "quarantine",
+                {"column": s.LETTER_SHARE, "min_value": min_letter_share},
+                description=(
+                    f"fewer than {min_letter_share:.0%} of the first characters are letters: "
+                    "a table, a date line or garbage, not an article"
+                ),
+                reason="dq_mostly_non_letters",
+            ),
+            Check(
+                "size_in_bounds",
+                a,
+                "ExpectColumnValuesToBeBetween",
+                "quarantine",
+                {
+                    "column": s.N_CHARS,
+                    "min_value": min_article_chars,
+                    "max_value": max_article_chars,
+                },
+                description=(
+                    f"the article is shorter than {min_article_chars} or longer than "
+                    f"{max_article_chars} characters"
+                ),
+                reason="dq_size_out_of_bounds",
+            ),
             # A missing language is worth seeing on the report but not worth stopping a load.
             _not_null("language_present", a, s.LANGUAGE, "warn"),
+            _is_true(
+                "title_where_layout_has_one",
+                a,
+                DERIVED_TITLE_WHERE_EXPECTED,
+                (pl.col(s.TITLE).is_not_null() | ~pl.col(s.TITLE_EXPECTED)).fill_null(True),
+                "warn",
+            ),
         ),
     )
 
 
-def paragraphs_suite_v1(
+def paragraphs_suite_v2(
     *,
     vocabulary: Mapping[str, frozenset[str] | None],
     min_paragraph_chars: int,
     max_paragraph_chars: int,
 ) -> Suite:
-    """Occurrences, new paragraphs and their tags: keys, offsets, spans, vocabularies."""
+    """Occurrences, new paragraphs and their tags: keys, offsets, spans, vocabularies, language
+    codes; a paragraph of pure markup sets its articles aside."""
     o, p, t = FRAME_OCCURRENCES, FRAME_PARAGRAPHS, FRAME_TAGS
     checks = [
         # occurrences
@@ -266,6 +363,22 @@ def paragraphs_suite_v1(
             },
         ),
         _not_null("paragraph_first_article_not_null", p, s.ARTICLE_ID),
+        _is_true(
+            "language_code_valid",
+            p,
+            DERIVED_LANGUAGE_VALID,
+            _language_valid(vocabulary.get("language")),
+        ),
+        Check(
+            "not_pure_markup",
+            p,
+            "ExpectColumnValuesToBeInSet",
+            "quarantine",
+            {"column": DERIVED_NOT_MARKUP, "value_set": [True]},
+            derive=~pl.col(s.TEXT).str.contains(PURE_MARKUP).fill_null(False),
+            description="a paragraph is nothing but markup tags (HTML left in the text)",
+            reason="dq_pure_markup",
+        ),
         # tags (of the new paragraphs)
         _not_null("tag_hash_not_null", t, s.PARAGRAPH_HASH),
         _not_null("tag_value_not_null", t, s.TAG_VALUE),
@@ -311,32 +424,107 @@ def paragraphs_suite_v1(
                 _in_vocabulary(tag_type, values),
             )
         )
-    return Suite("paragraphs_suite_v1", tuple(checks))
+    return Suite("paragraphs_suite_v2", tuple(checks))
 
 
-def batch_suite_v1(*, max_quarantined_share: float, max_duplicate_file_share: float) -> Suite:
-    """Shape of the batch: a feed that turns to garbage or to repeats must show."""
+def batch_suite_v2(
+    *,
+    max_quarantined_share: float,
+    max_duplicate_file_share: float,
+    max_empty_share: float,
+    max_mojibake_share: float,
+    max_repeated_share: float,
+    max_repeated_share_rise: float,
+    paragraph_length_ratio: tuple[float, float],
+    max_language_shift: float,
+) -> Suite:
+    """Shape of the batch, alone and against the last published batches: a feed that turns to
+    garbage, boilerplate or repeats fails the batch, with the metric that moved named."""
     b = FRAME_BATCH
+
+    def at_most(name: str, column: str, limit: float, severity: Severity, what: str) -> Check:
+        return Check(
+            name,
+            b,
+            "ExpectColumnValuesToBeBetween",
+            severity,
+            {"column": column, "min_value": 0.0, "max_value": limit},
+            description=what,
+        )
+
+    low, high = paragraph_length_ratio
     return Suite(
-        "batch_suite_v1",
+        "batch_suite_v2",
         (
-            Check(
+            at_most(
                 "quarantined_share_at_most_max",
+                QUARANTINED_SHARE,
+                max_quarantined_share,
+                "fail",
+                "too many of the batch's files were set aside (unreadable, undecodable, empty, "
+                "failed an article check)",
+            ),
+            at_most(
+                "duplicate_file_share_at_most_max",
+                DUPLICATE_SHARE,
+                max_duplicate_file_share,
+                "warn",
+                "most files of the batch are byte-for-byte copies of files already seen",
+            ),
+            at_most(
+                "empty_article_share_at_most_max",
+                EMPTY_SHARE,
+                max_empty_share,
+                "fail",
+                "too many new files hold no paragraph at all: the feed delivers empty pages",
+            ),
+            at_most(
+                "mojibake_share_at_most_max",
+                MOJIBAKE_SHARE,
+                max_mojibake_share,
+                "fail",
+                "too many new files are mis-decoded text (mojibake): the feed's encoding changed",
+            ),
+            at_most(
+                "repeated_paragraph_share_at_most_max",
+                REPEATED_SHARE,
+                max_repeated_share,
+                "fail",
+                "most paragraphs of the batch repeat paragraphs already seen: the feed delivers "
+                "boilerplate",
+            ),
+            Check(
+                "repeated_paragraph_share_near_history",
                 b,
                 "ExpectColumnValuesToBeBetween",
                 "fail",
-                {"column": QUARANTINED_SHARE, "min_value": 0.0, "max_value": max_quarantined_share},
+                {"column": REPEATED_SHARE_RISE, "max_value": max_repeated_share_rise},
+                description=(
+                    "the share of repeated paragraphs rose sharply against the last published "
+                    "batches: boilerplate or a feed replaying old stories"
+                ),
             ),
             Check(
-                "duplicate_file_share_at_most_max",
+                "mean_paragraph_length_near_history",
+                b,
+                "ExpectColumnValuesToBeBetween",
+                "fail",
+                {"column": PARAGRAPH_LENGTH_RATIO, "min_value": low, "max_value": high},
+                description=(
+                    "mean paragraph length moved far from the last published batches "
+                    "(ratio to their mean): the splitting or the feed changed"
+                ),
+            ),
+            Check(
+                "language_mix_near_history",
                 b,
                 "ExpectColumnValuesToBeBetween",
                 "warn",
-                {
-                    "column": DUPLICATE_SHARE,
-                    "min_value": 0.0,
-                    "max_value": max_duplicate_file_share,
-                },
+                {"column": LANGUAGE_SHIFT, "min_value": 0.0, "max_value": max_language_shift},
+                description=(
+                    "the mix of article languages differs from the last published batches "
+                    "(total variation distance of the language shares)"
+                ),
             ),
         ),
     )

@@ -16,11 +16,20 @@ from pathlib import Path
 
 import polars as pl
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
-from expectations.gate import DQ_RESULTS, GateBatch, GateResult, Thresholds, run_gate
+from expectations import suites as Q
+from expectations.gate import (
+    DQ_RESULTS,
+    GateBatch,
+    GateResult,
+    Thresholds,
+    language_shares,
+    run_gate,
+)
 from expectations.report import write_report
 from flows.faults import Faults
 from flows.settings import Settings
@@ -51,6 +60,7 @@ from warehouse.ledger import (
     find_known_files,
     find_known_paragraphs,
     find_latest_versions,
+    read_batch_history,
     read_ledger,
 )
 from warehouse.lock import writer_lock
@@ -62,6 +72,11 @@ STATUS_NOTHING_NEW = "nothing_new"
 STATUS_GATE_FAILED = "gate_failed"
 
 _RETRIES = {"retries": 2, "retry_delay_seconds": 1}
+MAX_SET_ASIDE_ROUNDS = 5
+"""Gate -> set aside quarantined articles -> gate again, at most this often per batch."""
+N_DUPLICATE_GROUPS = 10
+"""The largest groups of identical paragraphs the summary and report show."""
+_MOJIBAKE_REASONS = ("mojibake", "undecodable")
 
 
 @dataclass
@@ -74,14 +89,25 @@ class Discovery:
     ledger: pl.DataFrame
 
 
+@dataclass(frozen=True)
+class BatchInputs:
+    """What a batch was built from, kept until it is gated: setting articles aside rebuilds
+    the batch from these without them."""
+
+    articles: pl.DataFrame  # ARTICLES (with TEXT) kept by screening
+    normalised: pl.DataFrame  # NORMALISED paragraphs of those articles
+    known: pl.DataFrame  # PARAGRAPH_HASH, LANGUAGE of paragraphs the warehouse already holds
+
+
 @dataclass
 class Staged:
     """A transformed batch with the file rows it will write."""
 
     files: pl.DataFrame  # PATH, SIZE, MTIME, SHA256, REASON, DETAIL, TEXT, ENCODING, STATUS
     batch: TransformedBatch
-    set_aside: pl.DataFrame  # ARTICLE_ID, PATH, REASON, DETAIL: articles screened out
+    set_aside: pl.DataFrame  # ARTICLE_ID, PATH, REASON, DETAIL, RULE: articles set aside
     timings: dict[str, float] = field(default_factory=dict)
+    inputs: BatchInputs | None = None
 
 
 def _timed(timings: dict[str, float], name: str, start: float) -> None:
@@ -170,6 +196,7 @@ def transform_batch(settings: Settings, files: pl.DataFrame, faults: Faults) -> 
         articles, normalised, set_aside = screen_articles(
             articles, normalised, max_paragraph_chars=settings.max_paragraph_chars
         )
+        set_aside = set_aside.with_columns(pl.concat_str(pl.lit("screen:"), S.REASON).alias(S.RULE))
     faults.reach("transform:split")
     with clock.stage("dedupe"):
         with open_writer(settings.warehouse) as con:
@@ -180,7 +207,34 @@ def transform_batch(settings: Settings, files: pl.DataFrame, faults: Faults) -> 
     batch = build_batch(articles, normalised, known=known, gazetteer=gazetteer, clock=clock)
     faults.reach("transform:tagged")
     timings = {name: round(seconds, 3) for name, seconds in clock.seconds.items()}
-    return Staged(files, batch, set_aside, timings)
+    return Staged(files, batch, set_aside, timings, BatchInputs(articles, normalised, known))
+
+
+@task(name="set-aside-articles", cache_policy=NO_CACHE)
+def set_aside_articles(settings: Settings, staged: Staged, quarantined: pl.DataFrame) -> Staged:
+    """Rebuild the batch without the articles a quarantine-severity check named: their
+    paragraphs, occurrences and tags go, and a paragraph they shared with kept articles is
+    first seen in the next article that has it."""
+    inputs = staged.inputs
+    if inputs is None:
+        raise ValueError("set_aside_articles needs the batch's inputs")
+    ids = quarantined[S.ARTICLE_ID].implode()
+    articles = inputs.articles.filter(~pl.col(S.ARTICLE_ID).is_in(ids))
+    normalised = inputs.normalised.filter(~pl.col(S.ARTICLE_ID).is_in(ids))
+    aside = quarantined.join(
+        inputs.articles.select(S.ARTICLE_ID, S.PATH), on=S.ARTICLE_ID, how="inner"
+    ).select(staged.set_aside.columns)
+    clock = Stopwatch()
+    gazetteer = load_gazetteer(settings.tags_file) if not normalised.is_empty() else None
+    batch = build_batch(articles, normalised, known=inputs.known, gazetteer=gazetteer, clock=clock)
+    timings = {name: round(seconds, 3) for name, seconds in clock.seconds.items()}
+    return Staged(
+        staged.files,
+        batch,
+        pl.concat([staged.set_aside, aside]),
+        timings,
+        BatchInputs(articles, normalised, inputs.known),
+    )
 
 
 @task(name="gate-batch", cache_policy=NO_CACHE)
@@ -188,6 +242,10 @@ def gate_batch(settings: Settings, staged: Staged, run_id: str, faults: Faults) 
     """Run the expectation suites on the batch before anything is written."""
     faults.reach("gate:start")
     counts = _file_counts(staged)
+    with open_writer(settings.warehouse) as con:
+        history = read_batch_history(con, settings.history_batches)
+    quarantined = _quarantined(staged)
+    new_files = int((staged.files[S.STATUS] == S.FILE_NEW).sum())
     batch = GateBatch(
         run_id=run_id,
         articles=staged.batch.articles,
@@ -197,12 +255,28 @@ def gate_batch(settings: Settings, staged: Staged, run_id: str, faults: Faults) 
         n_files=counts["files_new"] + counts["files_duplicate"] + counts["files_quarantined"],
         n_quarantined=counts["files_quarantined"],
         n_duplicate_files=counts["files_duplicate"],
+        n_new_files=new_files,
+        n_empty=int((staged.set_aside[S.REASON] == "empty").sum()),
+        n_mojibake=int(quarantined[S.REASON].is_in(_MOJIBAKE_REASONS).sum()),
+        history=history,
     )
     thresholds = Thresholds(
         min_paragraph_chars=settings.min_paragraph_chars,
         max_paragraph_chars=settings.max_paragraph_chars,
         max_quarantined_share=settings.max_quarantined_share,
         max_duplicate_file_share=settings.max_duplicate_file_share,
+        min_letter_share=settings.min_letter_share,
+        min_article_chars=settings.min_article_chars,
+        max_article_chars=settings.max_article_chars,
+        max_mojibake_marks=settings.max_mojibake_marks,
+        max_empty_share=settings.max_empty_share,
+        max_mojibake_share=settings.max_mojibake_share,
+        max_repeated_share=settings.max_repeated_share,
+        max_repeated_share_rise=settings.max_repeated_share_rise,
+        paragraph_length_ratio=settings.paragraph_length_ratio,
+        max_language_shift=settings.max_language_shift,
+        min_history_batches=settings.min_history_batches,
+        min_shape_files=settings.min_shape_files,
     )
     gazetteer = load_gazetteer(settings.tags_file)
     result = run_gate(batch, vocabulary=vocabulary(gazetteer), thresholds=thresholds)
@@ -218,9 +292,11 @@ def publish(
     results: pl.DataFrame,
     faults: Faults,
     batch_no: int,
+    shape: dict[str, float | None] | None = None,
 ) -> None:
-    """One transaction: data, ledger rows, quarantine rows, the run row and its dq rows."""
-    frames = _publish_frames(staged, run.run_id)
+    """One transaction: data, ledger rows, quarantine rows, the batch's shape, the run row and
+    its dq rows."""
+    frames = _publish_frames(staged, run.run_id, shape)
     with open_writer(settings.warehouse) as con:
         publish_batch(con, frames, run, results, batch_no=batch_no, step=faults.reach)
     faults.reach("publish:committed")
@@ -237,14 +313,21 @@ def _quarantined(staged: Staged) -> pl.DataFrame:
     """PATH, SHA256, REASON, DETAIL of every file set aside in this batch."""
     files = staged.files
     aside = staged.set_aside.select(
-        S.PATH, pl.col(S.REASON).alias("_aside_reason"), pl.col(S.DETAIL).alias("_aside_detail")
+        S.PATH,
+        pl.col(S.REASON).alias("_aside_reason"),
+        pl.col(S.DETAIL).alias("_aside_detail"),
+        pl.col(S.RULE).alias("_aside_rule"),
     )
     marked = files.join(aside, on=S.PATH, how="left").with_columns(
         pl.coalesce(S.REASON, "_aside_reason").alias(S.REASON),
         pl.coalesce(S.DETAIL, "_aside_detail").alias(S.DETAIL),
+        pl.when(pl.col(S.REASON).is_not_null())
+        .then(pl.concat_str(pl.lit("read:"), S.REASON))
+        .otherwise(pl.col("_aside_rule"))
+        .alias(S.RULE),
     )
     return marked.filter(pl.col(S.REASON).is_not_null()).select(
-        S.PATH, S.SHA256, S.REASON, S.DETAIL
+        S.PATH, S.SHA256, S.REASON, S.DETAIL, S.RULE
     )
 
 
@@ -258,7 +341,18 @@ def _file_counts(staged: Staged) -> dict[str, int]:
     }
 
 
-def _publish_frames(staged: Staged, run_id: str) -> PublishBatch:
+def _batch_metrics(staged: Staged, shape: dict[str, float | None] | None) -> pl.DataFrame:
+    """metric, value rows of a published batch: its shape and its articles' language shares."""
+    rows = [(k, shape.get(k)) for k in Q.HISTORY_METRICS if shape and shape.get(k) is not None]
+    if shape is not None:
+        shares = language_shares(staged.batch.articles)
+        rows += [(Q.LANGUAGE_SHARE_PREFIX + k, v) for k, v in shares.items()]
+    return pl.DataFrame(rows, schema={"metric": pl.String, "value": pl.Float64}, orient="row")
+
+
+def _publish_frames(
+    staged: Staged, run_id: str, shape: dict[str, float | None] | None = None
+) -> PublishBatch:
     files = staged.files
     quarantined = _quarantined(staged)
     ledger_rows = (
@@ -293,6 +387,7 @@ def _publish_frames(staged: Staged, run_id: str) -> PublishBatch:
         occurrences=batch.occurrences,
         tags=batch.tags,
         quarantine=quarantine,
+        batch_metrics=_batch_metrics(staged, shape),
     )
 
 
@@ -329,8 +424,10 @@ class Totals:
             self.tags_by_type[key] = self.tags_by_type.get(key, 0) + n
         self.occurrences_by_kind = dict(sorted(self.occurrences_by_kind.items()))
         self.tags_by_type = dict(sorted(self.tags_by_type.items()))
-        rows = _quarantined(staged).select(S.PATH, S.REASON, S.DETAIL).iter_rows()
-        self.quarantined += [{"path": p, "reason": r, "detail": d} for p, r, d in rows]
+        rows = _quarantined(staged).select(S.PATH, S.REASON, S.DETAIL, S.RULE).iter_rows()
+        self.quarantined += [
+            {"path": p, "reason": r, "detail": d, "rule": u} for p, r, d, u in rows
+        ]
 
 
 @dataclass
@@ -346,6 +443,23 @@ class RunState:
     results: list[pl.DataFrame] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     report_path: Path | None = None
+    batch_shape: dict[str, float | None] | None = None
+    duplicate_groups: pl.DataFrame | None = None
+
+    def add_duplicate_groups(self, staged: Staged) -> None:
+        """Merge the batch's groups of identical paragraphs into the run's largest ones."""
+        if staged.inputs is None or staged.inputs.normalised.is_empty():
+            return
+        groups = largest_duplicate_groups(staged.inputs.normalised)
+        if self.duplicate_groups is not None:
+            groups = (
+                pl.concat([self.duplicate_groups, groups])
+                .group_by(S.PARAGRAPH_HASH)
+                .agg(pl.col(S.TEXT).first(), pl.col("occurrences").sum(), pl.col("articles").sum())
+                .sort("occurrences", S.PARAGRAPH_HASH, descending=[True, False])
+                .head(N_DUPLICATE_GROUPS)
+            )
+        self.duplicate_groups = groups
 
     def record(self) -> RunRecord:
         """The `runs` row as of now."""
@@ -393,8 +507,29 @@ class RunState:
             "gate": gate,
             "failed_checks": list(self.failed),
             "report_path": None if self.report_path is None else str(self.report_path),
+            "started_at": self.started_at.isoformat(),
+            "batch_shape": self.batch_shape,
+            "duplicate_groups": (
+                [] if self.duplicate_groups is None else self.duplicate_groups.to_dicts()
+            ),
             "timings": timings,
         }
+
+
+def largest_duplicate_groups(normalised: pl.DataFrame) -> pl.DataFrame:
+    """PARAGRAPH_HASH, TEXT (cut to 300 characters), occurrences, articles of the paragraphs
+    that appear more than once in the batch, the N_DUPLICATE_GROUPS largest."""
+    return (
+        normalised.group_by(S.PARAGRAPH_HASH)
+        .agg(
+            pl.col(S.TEXT).first().str.head(300),
+            pl.len().cast(pl.Int64).alias("occurrences"),
+            pl.col(S.ARTICLE_ID).n_unique().cast(pl.Int64).alias("articles"),
+        )
+        .filter(pl.col("occurrences") > 1)
+        .sort("occurrences", S.PARAGRAPH_HASH, descending=[True, False])
+        .head(N_DUPLICATE_GROUPS)
+    )
 
 
 def new_run_id(started_at: datetime) -> str:
@@ -404,6 +539,24 @@ def new_run_id(started_at: datetime) -> str:
     else:
         suffix = sha256_hex(pl.Series([started_at.isoformat()]))[0][:8]
     return f"{started_at:%Y%m%dT%H%M%S}-{suffix}"
+
+
+def merge_rounds(rounds: list[pl.DataFrame]) -> pl.DataFrame:
+    """One dq row per check of a batch gated in several rounds: the last round's row, except
+    that a quarantine check keeps the row of the round it set articles aside in (its count
+    and examples say what was set aside; after the set-aside it passes)."""
+    last = rounds[-1]
+    key = ["suite", "expectation"]
+    earlier = (
+        pl.concat(rounds[:-1])
+        .filter((pl.col("severity") == "quarantine") & ~pl.col("success"))
+        .unique(key, keep="first", maintain_order=True)
+        if len(rounds) > 1
+        else last.clear()
+    )
+    kept = last.join(earlier.select(key), on=key, how="anti")
+    order = last.select(key).with_row_index("_order")
+    return pl.concat([kept, earlier]).join(order, on=key, how="left").sort("_order").drop("_order")
 
 
 def _ingest_batch(
@@ -433,9 +586,28 @@ def _ingest_batch(
     t = time.perf_counter()
     gate = gate_batch(settings, staged, state.run_id, faults)
     _timed(timings, "gate", t)
+    rounds = [gate.results]
+    while gate.success and not gate.quarantined.is_empty():
+        if len(rounds) > MAX_SET_ASIDE_ROUNDS:
+            raise NutgrafError(
+                f"the gate kept setting articles aside after {MAX_SET_ASIDE_ROUNDS} rounds; "
+                "nothing of this batch was published"
+            )
+        # Set the named articles aside, rebuild the batch without them and gate it again: the
+        # rest publish only if they pass on their own.
+        t = time.perf_counter()
+        staged = set_aside_articles(settings, staged, gate.quarantined)
+        for name, value in staged.timings.items():
+            timings[name] = round(timings.get(name, 0.0) + value, 3)
+        gate = gate_batch(settings, staged, state.run_id, faults)
+        rounds.append(gate.results)
+        _timed(timings, "gate", t)
+    results = merge_rounds(rounds)
     state.totals.add(staged)
+    state.add_duplicate_groups(staged)
+    state.batch_shape = gate.batch_shape
     batch_no = state.batches + 1
-    state.results.append(gate.results)
+    state.results.append(results)
     state.failed += gate.failed
     state.status = STATUS_PUBLISHED if gate.success else STATUS_GATE_FAILED
     t = time.perf_counter()
@@ -450,9 +622,9 @@ def _ingest_batch(
     t = time.perf_counter()
     if gate.success:
         state.batches = batch_no  # the run row counts published batches
-        publish(settings, staged, state.record(), gate.results, faults, batch_no)
+        publish(settings, staged, state.record(), results, faults, batch_no, gate.batch_shape)
     else:
-        record(settings, state.record(), gate.results, batch_no)
+        record(settings, state.record(), results, batch_no)
     _timed(timings, "publish", t)
     return gate.success
 
@@ -500,4 +672,57 @@ def _ingest(
         if state.batches == 0 and state.status == STATUS_NOTHING_NEW:
             record(settings, state.record(), pl.DataFrame(schema=DQ_RESULTS), 0)
             logger.info("nothing new in %s", settings.landing)
-    return state.summary(timings)
+    summary = state.summary(timings)
+    publish_artifacts(summary, state.gate_result().results)
+    return summary
+
+
+ARTIFACT_SUMMARY_KEY = "nutgraf-run-summary"
+ARTIFACT_CHECKS_KEY = "nutgraf-checks"
+
+
+def publish_artifacts(summary: dict[str, object], results: pl.DataFrame) -> None:
+    """Show the run next to its flow run in Prefect's UI: a markdown summary with the failing
+    checks and a table of every check's result."""
+    failing = results.filter(~pl.col("success"))
+    lines = [
+        f"# nutgraf run {summary['run_id']}: {summary['status']}",
+        "",
+        "| files seen | new | duplicate | quarantined | articles | new paragraphs | tags |",
+        "|---|---|---|---|---|---|---|",
+        f"| {summary['files_seen']} | {summary['files_new']} | {summary['files_duplicate']} "
+        f"| {summary['files_quarantined']} | {summary['articles']} | "
+        f"{summary['paragraphs_new']} | {summary['tags']} |",
+        "",
+        f"Gate: **{summary['gate']}**. Report: `{summary['report_path'] or 'none'}`",
+    ]
+    if not failing.is_empty():
+        lines += ["", "## Checks that did not pass", ""]
+        lines += ["| severity | check | unexpected | observed |", "|---|---|---|---|"]
+        for row in failing.iter_rows(named=True):
+            observed = _markdown_cell(str(row["observed"]))
+            lines.append(
+                f"| {row['severity']} | {row['suite']}.{_markdown_cell(row['expectation'])} | "
+                f"{row['unexpected_count']} | {observed} |"
+            )
+    quarantined = summary.get("quarantined") or []
+    if quarantined:
+        lines += ["", f"## Quarantined files ({len(quarantined)})", ""]
+        lines += [
+            f"- `{_markdown_cell(q['path'])}`: {q['reason']}"
+            for q in quarantined[:20]  # type: ignore[index]
+        ]
+    create_markdown_artifact(
+        "\n".join(lines), key=ARTIFACT_SUMMARY_KEY, description="nutgraf run summary"
+    )
+    table = results.select(
+        "suite", "expectation", "severity", "success", "unexpected_count", "observed"
+    ).to_dicts()
+    if table:
+        create_table_artifact(table, key=ARTIFACT_CHECKS_KEY, description="data-quality checks")
+
+
+def _markdown_cell(text: str) -> str:
+    """Text safe inside a markdown table cell: no pipes, newlines, backticks or markup."""
+    cleaned = text.replace("|", "/").replace("\n", " ").replace("`", "'")
+    return cleaned.replace("<", "&lt;").replace(">", "&gt;")[:200]

@@ -72,6 +72,69 @@ class Settings(BaseSettings):
     max_duplicate_file_share: float = Field(
         0.9, ge=0, le=1, description="Gate (warn): duplicate files above this share are flagged."
     )
+    min_letter_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Gate (quarantine): an article whose first 2,000 characters hold fewer "
+        "letters than this share is set aside as mostly non-letters.",
+    )
+    min_article_chars: int = Field(
+        1, ge=0, description="Gate (quarantine): shorter articles are set aside."
+    )
+    max_article_chars: int = Field(
+        2_000_000, gt=0, description="Gate (quarantine): longer articles are set aside."
+    )
+    max_mojibake_marks: int = Field(
+        2,
+        ge=0,
+        description="Gate (quarantine): an article with more mis-decoded pairs ('Ã©', 'â€') or "
+        "replacement characters is set aside.",
+    )
+    max_empty_share: float = Field(
+        0.5, ge=0, le=1, description="Gate: fail the batch above this share of empty new files."
+    )
+    max_mojibake_share: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Gate: fail the batch above this share of new files holding mojibake.",
+    )
+    max_repeated_share: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="Gate: fail the batch when more of its paragraph occurrences than this "
+        "repeat paragraphs already seen (boilerplate).",
+    )
+    max_repeated_share_rise: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Gate: fail the batch when its share of repeated paragraphs is this much "
+        "above the mean of the last published batches.",
+    )
+    paragraph_length_ratio: tuple[float, float] = Field(
+        (0.5, 2.0),
+        description="Gate: fail the batch when its mean paragraph length divided by that of the "
+        "last published batches falls outside this range.",
+    )
+    max_language_shift: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Gate (warn): total variation distance between the batch's article "
+        "languages and those of the last published batches.",
+    )
+    history_batches: int = Field(
+        10, ge=1, description="Gate: how many published batches the comparisons look back on."
+    )
+    min_history_batches: int = Field(
+        3, ge=1, description="Gate: compare with history only once this many batches published."
+    )
+    min_shape_files: int = Field(
+        10, ge=1, description="Gate: judge a batch's shares only when it has this many new files."
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -46,6 +46,12 @@ SURFACE = "surface"  # the matched text
 SCORE = "score"
 TAGGER = "tagger"
 TAGGER_VERSION = "tagger_version"
+RULE = "rule"  # what set a file aside: "read", "screen" or "<suite>.<check>"
+
+# measured on each article for the gate (not stored in `articles`)
+LETTER_SHARE = "letter_share"  # letters / characters in the first LETTER_SAMPLE_CHARS
+MOJIBAKE_MARKS = "mojibake_marks"  # mis-decoded character pairs ('Ã©', 'â€') and U+FFFD
+TITLE_EXPECTED = "title_expected"  # blank-line layout, where a title line is the norm
 
 # --- vocabularies ---------------------------------------------------------------------------
 

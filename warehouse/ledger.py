@@ -30,3 +30,8 @@ def find_latest_versions(con: duckdb.DuckDBPyConnection, keys: pl.Series) -> pl.
     """ARTICLE_KEY, VERSION: the highest version loaded so far for each key of the batch."""
     with staged(con, keys=keys.unique().to_frame(S.ARTICLE_KEY)):
         return fetch(con, "latest_versions")
+
+
+def read_batch_history(con: duckdb.DuckDBPyConnection, n_batches: int) -> pl.DataFrame:
+    """metric, value, batches: each metric's mean over the last `n_batches` published batches."""
+    return fetch(con, "batch_history", {"n": n_batches})

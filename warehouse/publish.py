@@ -52,6 +52,7 @@ class PublishBatch:
     occurrences: pl.DataFrame
     tags: pl.DataFrame
     quarantine: pl.DataFrame
+    batch_metrics: pl.DataFrame  # metric, value: the batch's shape, for later comparisons
 
 
 Step = Callable[[str], None]
@@ -108,6 +109,7 @@ def publish_batch(
             occurrences=batch.occurrences,
             tags=batch.tags,
             quarantine=batch.quarantine,
+            batch_metrics=batch.batch_metrics,
         ):
             params = {"run_id": run.run_id}
             for name, bound in (
@@ -118,6 +120,7 @@ def publish_batch(
                 ("insert_occurrences", None),
                 ("insert_paragraph_tags", params),
                 ("insert_quarantine", params),
+                ("insert_batch_metrics", {**params, "batch": batch_no}),
             ):
                 execute(con, name, bound)
                 step(f"publish:{name}")

@@ -26,7 +26,14 @@ VOCABULARY: dict[str, frozenset[str] | None] = {
     "person": None,  # open vocabulary: not checked
 }
 ARTICLE_COLUMNS = pl.Schema(
-    {**{k: v for k, v in s.ARTICLES.items() if k != s.TEXT}, s.LANGUAGE: pl.String}
+    {
+        **{k: v for k, v in s.ARTICLES.items() if k != s.TEXT},
+        s.LANGUAGE: pl.String,
+        s.N_CHARS: pl.Int64,
+        s.LETTER_SHARE: pl.Float64,
+        s.MOJIBAKE_MARKS: pl.Int64,
+        s.TITLE_EXPECTED: pl.Boolean,
+    }
 )
 
 
@@ -49,6 +56,10 @@ def clean_batch() -> GateBatch:
             s.TITLE: ["One", "Two"],
             s.ENCODING: ["utf-8", "cp1252"],
             s.LANGUAGE: ["en", "en"],
+            s.N_CHARS: [60, 12],
+            s.LETTER_SHARE: [0.8, 0.75],
+            s.MOJIBAKE_MARKS: [0, 0],
+            s.TITLE_EXPECTED: [True, True],
         },
         schema=ARTICLE_COLUMNS,
     )
@@ -126,9 +137,9 @@ def test_clean_batch_passes():
     assert {"tag_value_in_vocabulary[topic]", "tag_value_in_vocabulary[language]"} <= names
     assert not any("[person]" in n for n in names)
     assert set(result.results["suite"]) == {
-        "articles_suite_v1",
-        "paragraphs_suite_v1",
-        "batch_suite_v1",
+        "articles_suite_v2",
+        "paragraphs_suite_v2",
+        "batch_suite_v2",
     }
 
 
@@ -141,24 +152,24 @@ VIOLATIONS = {
             .otherwise(pl.col(s.ARTICLE_ID))
             .alias(s.ARTICLE_ID)
         ),
-        {"articles_suite_v1.article_id_not_null"},
+        {"articles_suite_v2.article_id_not_null"},
     ),
     "duplicate article_id": (
         "articles",
         lambda f: f.with_columns(pl.lit("a1").alias(s.ARTICLE_ID)),
-        {"articles_suite_v1.article_id_unique"},
+        {"articles_suite_v2.article_id_unique"},
     ),
     "duplicate occurrence key": (
         "occurrences",
         lambda f: pl.concat([f, f.head(1)]),
-        {"paragraphs_suite_v1.occurrence_key_unique", "paragraphs_suite_v1.positions_contiguous"},
+        {"paragraphs_suite_v2.occurrence_key_unique", "paragraphs_suite_v2.positions_contiguous"},
     ),
     "non-contiguous positions": (
         "occurrences",
         lambda f: f.with_columns(
             pl.when(pl.col(s.POSITION) == 2).then(3).otherwise(pl.col(s.POSITION)).alias(s.POSITION)
         ),
-        {"paragraphs_suite_v1.positions_contiguous"},
+        {"paragraphs_suite_v2.positions_contiguous"},
     ),
     "positions not from zero": (
         "occurrences",
@@ -168,17 +179,17 @@ VIOLATIONS = {
             .otherwise(pl.col(s.POSITION))
             .alias(s.POSITION)
         ),
-        {"paragraphs_suite_v1.positions_contiguous"},
+        {"paragraphs_suite_v2.positions_contiguous"},
     ),
     "char_start not before char_end": (
         "occurrences",
         lambda f: f.with_columns(pl.col(s.CHAR_START).alias(s.CHAR_END)),
-        {"paragraphs_suite_v1.char_start_before_char_end"},
+        {"paragraphs_suite_v2.char_start_before_char_end"},
     ),
     "unknown occurrence kind": (
         "occurrences",
         lambda f: f.with_columns(pl.lit("near").alias(s.KIND)),
-        {"paragraphs_suite_v1.kind_in_set"},
+        {"paragraphs_suite_v2.kind_in_set"},
     ),
     "repeat pointing at a later position": (
         "occurrences",
@@ -188,48 +199,48 @@ VIOLATIONS = {
             .otherwise(pl.col(s.REPEAT_OF))
             .alias(s.REPEAT_OF)
         ),
-        {"paragraphs_suite_v1.repeat_points_back"},
+        {"paragraphs_suite_v2.repeat_points_back"},
     ),
     "null paragraph_hash": (
         "paragraphs",
         lambda f: f.with_columns(pl.lit(None, pl.String).alias(s.PARAGRAPH_HASH)),
         {
-            "paragraphs_suite_v1.paragraph_hash_not_null",
-            "paragraphs_suite_v1.tag_paragraph_in_batch",
-            "paragraphs_suite_v1.span_inside_paragraph",
+            "paragraphs_suite_v2.paragraph_hash_not_null",
+            "paragraphs_suite_v2.tag_paragraph_in_batch",
+            "paragraphs_suite_v2.span_inside_paragraph",
         },
     ),
     "duplicate paragraph_hash": (
         "paragraphs",
         lambda f: pl.concat([f, f.tail(1)]),
-        {"paragraphs_suite_v1.paragraph_hash_unique"},
+        {"paragraphs_suite_v2.paragraph_hash_unique"},
     ),
     "paragraph hash not sha256 hex": (
         "paragraphs",
         lambda f: f.with_columns(pl.col(s.PARAGRAPH_HASH).str.to_uppercase()),
         {
-            "paragraphs_suite_v1.paragraph_hash_is_hex",
-            "paragraphs_suite_v1.tag_paragraph_in_batch",
-            "paragraphs_suite_v1.span_inside_paragraph",
+            "paragraphs_suite_v2.paragraph_hash_is_hex",
+            "paragraphs_suite_v2.tag_paragraph_in_batch",
+            "paragraphs_suite_v2.span_inside_paragraph",
         },
     ),
     "paragraph too long": (
         "paragraphs",
         lambda f: f.with_columns(pl.lit(20_001, pl.Int32).alias(s.N_CHARS)),
-        {"paragraphs_suite_v1.paragraph_length_in_range"},
+        {"paragraphs_suite_v2.paragraph_length_in_range"},
     ),
     "paragraph empty": (
         "paragraphs",
         lambda f: f.with_columns(pl.lit(0, pl.Int32).alias(s.N_CHARS), pl.lit("").alias(s.TEXT)),
         {
-            "paragraphs_suite_v1.paragraph_length_in_range",
-            "paragraphs_suite_v1.span_inside_paragraph",
+            "paragraphs_suite_v2.paragraph_length_in_range",
+            "paragraphs_suite_v2.span_inside_paragraph",
         },
     ),
     "duplicate tag key (whole-paragraph tag)": (
         "tags",
         lambda f: pl.concat([f, f.tail(1)]),
-        {"paragraphs_suite_v1.tag_key_unique"},
+        {"paragraphs_suite_v2.tag_key_unique"},
     ),
     "span past the paragraph end": (
         "tags",
@@ -239,22 +250,22 @@ VIOLATIONS = {
             .otherwise(pl.col(s.SPAN_END))
             .alias(s.SPAN_END)
         ),
-        {"paragraphs_suite_v1.span_inside_paragraph"},
+        {"paragraphs_suite_v2.span_inside_paragraph"},
     ),
     "span with only a start": (
         "tags",
         lambda f: f.with_columns(pl.lit(None, pl.Int32).alias(s.SPAN_END)),
-        {"paragraphs_suite_v1.span_inside_paragraph"},
+        {"paragraphs_suite_v2.span_inside_paragraph"},
     ),
     "tag on a hash outside the batch": (
         "tags",
         lambda f: f.with_columns(pl.lit(H3).alias(s.PARAGRAPH_HASH)).head(1),
-        {"paragraphs_suite_v1.tag_paragraph_in_batch", "paragraphs_suite_v1.span_inside_paragraph"},
+        {"paragraphs_suite_v2.tag_paragraph_in_batch", "paragraphs_suite_v2.span_inside_paragraph"},
     ),
     "unknown tag type": (
         "tags",
         lambda f: f.with_columns(pl.lit("mood").alias(s.TAG_TYPE)),
-        {"paragraphs_suite_v1.tag_type_in_set"},
+        {"paragraphs_suite_v2.tag_type_in_set"},
     ),
     "tag value outside its vocabulary": (
         "tags",
@@ -264,7 +275,7 @@ VIOLATIONS = {
             .otherwise(pl.col(s.TAG_VALUE))
             .alias(s.TAG_VALUE)
         ),
-        {"paragraphs_suite_v1.tag_value_in_vocabulary[topic]"},
+        {"paragraphs_suite_v2.tag_value_in_vocabulary[topic]"},
     ),
 }
 
@@ -302,7 +313,7 @@ def test_quarantined_share_above_max_fails_the_batch():
 
     result = run_gate(batch, vocabulary=VOCABULARY, thresholds=thresholds)
 
-    assert result.failed == ["batch_suite_v1.quarantined_share_at_most_max"]
+    assert result.failed == ["batch_suite_v2.quarantined_share_at_most_max"]
     assert json.loads(row_of(result, "quarantined_share_at_most_max")["observed"])["value"] == 0.6
 
 
@@ -434,7 +445,7 @@ def test_report_lists_checks_and_escapes_data(tmp_path: Path):
     assert "http://" not in page and "https://" not in page  # self-contained
     twin = json.loads((tmp_path / "reports" / "run-1.json").read_text(encoding="utf-8"))
     assert twin["status"] == "gate_failed"
-    assert twin["failed"] == ["paragraphs_suite_v1.tag_value_in_vocabulary[topic]"]
+    assert twin["failed"] == ["paragraphs_suite_v2.tag_value_in_vocabulary[topic]"]
     assert len(twin["results"]) == result.results.height
 
 
@@ -473,3 +484,45 @@ def test_importing_the_package_does_not_import_great_expectations():
         cwd=Path(__file__).resolve().parents[2],
     )
     assert out.stdout.strip() == "False"
+
+
+def _history(batches: int, **values: float) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "metric": list(values),
+            "value": list(values.values()),
+            "batches": [batches] * len(values),
+        }
+    )
+
+
+def test_batch_shape_is_compared_with_the_last_published_batches():
+    """Mean paragraph length (17 characters here) against a history of 170: fails; the
+    language mix (all en) against a history of all fr: a warning only."""
+    history = _history(
+        5, mean_paragraph_chars=170.0, repeated_paragraph_share=0.5, **{"language_share:fr": 1.0}
+    )
+    batch = dataclasses.replace(clean_batch(), history=history)
+
+    result = run_gate(batch, vocabulary=VOCABULARY, thresholds=Thresholds(min_shape_files=1))
+
+    assert result.failed == ["batch_suite_v2.mean_paragraph_length_near_history"]
+    ratio = json.loads(row_of(result, "mean_paragraph_length_near_history")["observed"])
+    assert ratio["value"] == pytest.approx(17 / 170)
+    assert ratio["baseline"] == 170.0
+    shift = row_of(result, "language_mix_near_history")
+    assert not shift["success"] and shift["severity"] == "warn"
+    assert json.loads(shift["observed"])["value"] == pytest.approx(1.0)
+    assert row_of(result, "repeated_paragraph_share_near_history")["success"]
+
+
+def test_too_little_history_or_too_few_files_is_not_judged():
+    history = _history(2, mean_paragraph_chars=170.0)  # fewer than min_history_batches
+    batch = dataclasses.replace(clean_batch(), history=history)
+
+    result = run_gate(batch, vocabulary=VOCABULARY)  # 4 files: under min_shape_files
+
+    assert result.success
+    for name in ("mean_paragraph_length_near_history", "repeated_paragraph_share_at_most_max"):
+        observed = json.loads(row_of(result, name)["observed"])
+        assert observed["value"] is None and "not judged" in observed["note"]

@@ -96,8 +96,10 @@ def _batch(paragraph_hash: str = "h1") -> PublishBatch:
                 S.SHA256: pl.String,
                 S.REASON: pl.String,
                 S.DETAIL: pl.String,
+                S.RULE: pl.String,
             }
         ),
+        batch_metrics=pl.DataFrame({"metric": ["n_files"], "value": [1.0]}),
     )
 
 

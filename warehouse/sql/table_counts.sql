@@ -7,3 +7,4 @@ UNION ALL SELECT 'paragraph_tags', count(*) FROM paragraph_tags
 UNION ALL SELECT 'runs', count(*) FROM runs
 UNION ALL SELECT 'dq_results', count(*) FROM dq_results
 UNION ALL SELECT 'quarantine', count(*) FROM quarantine
+UNION ALL SELECT 'batch_metrics', count(*) FROM batch_metrics

@@ -1,0 +1,178 @@
+"""The gate inside real flow runs: quarantine publishes the rest, a bad batch shape publishes
+nothing, every check leaves a dq_results row, and Prefect shows the run as artifacts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from expectations.gate import Thresholds, build_suites
+from flows.settings import Settings
+from tests.helpers import query, read_counts
+from transforms.gazetteer import load_gazetteer, vocabulary
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+SHARED = "The council said the new budget would be published in full on its website next week."
+
+
+def _settings(tmp_path: Path, landing: Path) -> Settings:
+    return Settings(
+        landing=landing,
+        warehouse=tmp_path / "nutgraf.duckdb",
+        reports=tmp_path / "reports",
+        settle_seconds=0,
+    )
+
+
+def _run(settings: Settings) -> dict[str, object]:
+    from flows.ingest import ingest
+
+    return ingest(settings)
+
+
+def _good_article(i: int, *extra: str) -> str:
+    paragraphs = [
+        f"Councillors in district {i} approved a budget of {i * 7 + 3} million pounds on "
+        f"Monday after a debate that lasted {i + 2} hours.",
+        f"The leader of group {i} said residents of ward {i * 3} would see road repairs begin "
+        f"in spring, and that libraries would keep their opening hours.",
+        *extra,
+    ]
+    return f"Budget story number {i}\n\n" + "\n\n".join(paragraphs) + "\n"
+
+
+def _n_checks() -> int:
+    suites = build_suites(vocabulary(load_gazetteer()), Thresholds())
+    return sum(len(suite.checks) for suite in suites)
+
+
+def test_quarantine_sets_bad_articles_aside_and_publishes_the_rest(tmp_path: Path, landing: Path):
+    for i in range(11):
+        extra = (SHARED,) if i == 0 else ()
+        (landing / f"good_{i:02d}.txt").write_text(_good_article(i, *extra))
+    # Sorted first, so it is the first to hold SHARED: once it is set aside, good_00 is.
+    (landing / "a_markup.txt").write_text(
+        "Scraped page\n\n"
+        + SHARED
+        + '\n\n<div class="ad-slot"><img src=x onerror=alert(1)></div>\n\n'
+        + "A paragraph of real words that only this page holds, about the weather today.\n"
+    )
+    (landing / "table.txt").write_text("2024 | 13.5 | 14.2 | 99.1 | 0.4\n" * 20)
+
+    settings = _settings(tmp_path, landing)
+    summary = _run(settings)
+    w = settings.warehouse
+
+    assert summary["status"] == "published"
+    assert summary["gate"] == "passed"
+    assert summary["files_quarantined"] == 2
+    assert read_counts(w)["articles"] == 11
+    assert sorted(query(w, "SELECT path, reason_code, rule FROM quarantine")) == [
+        ("a_markup.txt", "dq_pure_markup", "paragraphs_suite_v2.not_pure_markup"),
+        ("table.txt", "dq_mostly_non_letters", "articles_suite_v2.not_mostly_non_letters"),
+    ]
+    assert query(w, "SELECT count(*) FROM paragraphs WHERE text LIKE '%<div%'") == [(0,)]
+    assert query(w, "SELECT count(*) FROM paragraphs WHERE text LIKE '%weather today%'") == [(0,)]
+    # The shared paragraph still loads, first seen in the article that was kept.
+    assert query(
+        w,
+        f"""SELECT a.path FROM paragraphs p JOIN articles a ON a.article_id = p.first_article_id
+            WHERE p.text = '{SHARED}'""",
+    ) == [("good_00.txt",)]
+    assert query(w, "SELECT count(*) FROM occurrences WHERE kind <> 'first'") == [
+        (0,)
+    ]  # without the markup page, nothing repeats
+    assert query(
+        w,
+        """SELECT expectation, success, unexpected_count FROM dq_results
+           WHERE severity = 'quarantine' AND NOT success ORDER BY 1""",
+    ) == [("not_mostly_non_letters", False, 1), ("not_pure_markup", False, 1)]
+    # every expectation of the run is one row, and all fail-severity ones passed
+    assert query(w, "SELECT count(*) FROM dq_results") == [(_n_checks(),)]
+    assert query(w, "SELECT count(*) FROM dq_results WHERE severity = 'fail' AND NOT success") == [
+        (0,)
+    ]
+    metrics = dict(query(w, "SELECT metric, value FROM batch_metrics"))
+    assert metrics["n_files"] == 13
+    assert metrics["language_share:en"] == 1.0
+
+
+def test_a_boilerplate_feed_fails_the_batch_and_publishes_nothing(tmp_path: Path, landing: Path):
+    boilerplate = [
+        "Sign up for our newsletter to get the top stories in your inbox every morning.",
+        "Follow us on social media for live updates throughout the day and evening.",
+        "Copyright The Daily Example. All rights reserved. Reproduction is prohibited.",
+    ]
+    for i in range(12):
+        (landing / f"page_{i:02d}.txt").write_text(
+            f"Page {i}\n\n" + "\n\n".join(boilerplate) + "\n"
+        )
+
+    settings = _settings(tmp_path, landing)
+    summary = _run(settings)
+    w = settings.warehouse
+
+    assert summary["status"] == "gate_failed"
+    assert "batch_suite_v2.repeated_paragraph_share_at_most_max" in summary["failed_checks"]
+    counts = read_counts(w)
+    assert counts["articles"] == counts["paragraphs"] == counts["occurrences"] == 0
+    assert counts["batch_metrics"] == 0  # only published batches make history
+    (observed,) = query(
+        w,
+        """SELECT observed->>'value' FROM dq_results
+           WHERE expectation = 'repeated_paragraph_share_at_most_max' AND NOT success""",
+    )[0]
+    assert float(observed) == pytest.approx(33 / 36)
+    report = Path(str(summary["report_path"])).read_text()
+    assert "repeated_paragraph_share_at_most_max" in report
+
+
+def test_a_mojibake_feed_fails_the_batch_with_the_reason_named(tmp_path: Path, landing: Path):
+    for i in range(12):
+        (landing / f"story_{i:02d}.txt").write_text(
+            f"Story {i}\n\nThe cafÃ© owner said the councilâ€™s plan was a rÃ©sumÃ© of old "
+            f"promises, number {i}, and that Ã©lections would tell.\n"
+        )
+
+    summary = _run(_settings(tmp_path, landing))
+
+    assert summary["status"] == "gate_failed"
+    assert {
+        "batch_suite_v2.mojibake_share_at_most_max",
+        "batch_suite_v2.quarantined_share_at_most_max",
+    } <= set(summary["failed_checks"])
+    assert {q["reason"] for q in summary["quarantined"]} == {"mojibake"}
+
+
+def test_a_run_shows_its_summary_and_checks_as_prefect_artifacts(tmp_path: Path, landing: Path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.ingest import ARTIFACT_CHECKS_KEY, ARTIFACT_SUMMARY_KEY
+
+    for i in range(3):
+        (landing / f"good_{i:02d}.txt").write_text(_good_article(i))
+    (landing / "table.txt").write_text("1 | 2 | 3\n" * 10)
+    summary = _run(_settings(tmp_path, landing))
+    assert summary["status"] == "published"
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[ARTIFACT_SUMMARY_KEY, ARTIFACT_CHECKS_KEY])
+            ),
+            sort="CREATED_DESC",
+        )
+    latest = {}
+    for artifact in found:
+        latest.setdefault(artifact.key, artifact)
+    markdown = latest[ARTIFACT_SUMMARY_KEY]
+    assert markdown.type == "markdown"
+    assert str(summary["run_id"]) in markdown.data
+    assert "not_mostly_non_letters" in markdown.data
+    assert "table.txt" in markdown.data
+    table = latest[ARTIFACT_CHECKS_KEY]
+    assert table.type == "table"
+    assert "not_mostly_non_letters" in str(table.data)
