@@ -339,7 +339,6 @@ def _summary_section(run_id: str, summary: Mapping[str, object]) -> str:
         ("started at", summary.get("started_at")),
         ("status", summary.get("status")),
         ("gate", summary.get("gate")),
-        ("batches", summary.get("batches")),
         ("failed checks", ", ".join(str(c) for c in summary.get("failed_checks") or []) or None),
     ]
     out = ['<h2 id="summary">Run summary</h2><div class="grid"><table class="narrow">']
@@ -750,8 +749,8 @@ def _history_chart(runs: Sequence[Mapping[str, Any]], *, highlight: str | None =
         f'<text x="{left + plot_w / 2:.0f}" y="{height - 8}" text-anchor="middle">'
         f"runs, oldest to newest (last {n})</text>"
     )
-    for i, run in enumerate(runs):  # x ticks: first, last, and every fifth run's date
-        if i in (0, n - 1) or (i % 5 == 0 and n - 1 - i >= 3):
+    for i, run in enumerate(runs):  # x ticks: each run's date, or every fifth's when many
+        if n <= 8 or i in (0, n - 1) or (i % 5 == 0 and n - 1 - i >= 3):
             label = run["started"].strftime("%m-%d %H:%M")
             out.append(
                 f'<text x="{x_at(i):.1f}" y="{top + plot_h + 30}" text-anchor="middle" '
