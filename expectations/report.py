@@ -339,6 +339,7 @@ def _summary_section(run_id: str, summary: Mapping[str, object]) -> str:
         ("started at", summary.get("started_at")),
         ("status", summary.get("status")),
         ("gate", summary.get("gate")),
+        ("batches published", summary.get("batches")),
         ("failed checks", ", ".join(str(c) for c in summary.get("failed_checks") or []) or None),
     ]
     out = ['<h2 id="summary">Run summary</h2><div class="grid"><table class="narrow">']

@@ -541,6 +541,15 @@ def new_run_id(started_at: datetime) -> str:
     return f"{started_at:%Y%m%dT%H%M%S}-{suffix}"
 
 
+def _write_report(settings: Settings, state: RunState, timings: dict[str, float]) -> Path:
+    return write_report(
+        state.gate_result(),
+        run_id=state.run_id,
+        report_dir=settings.reports,
+        summary=state.summary(timings),
+    )
+
+
 def merge_rounds(rounds: list[pl.DataFrame]) -> pl.DataFrame:
     """One dq row per check of a batch gated in several rounds: the last round's row, except
     that a quarantine check keeps the row of the round it set articles aside in (its count
@@ -611,21 +620,22 @@ def _ingest_batch(
     state.failed += gate.failed
     state.status = STATUS_PUBLISHED if gate.success else STATUS_GATE_FAILED
     t = time.perf_counter()
-    state.report_path = write_report(
-        state.gate_result(),
-        run_id=state.run_id,
-        report_dir=settings.reports,
-        summary=state.summary(timings),
-    )
+    state.report_path = _write_report(settings, state, timings)
     faults.reach("report:written")
     _timed(timings, "report", t)
     t = time.perf_counter()
     if gate.success:
         state.batches = batch_no  # the run row counts published batches
         publish(settings, staged, state.record(), results, faults, batch_no, gate.batch_shape)
+        _timed(timings, "publish", t)
+        # Written before the publish so a failed publish leaves a report; again now that the
+        # batch counts as published.
+        t = time.perf_counter()
+        _write_report(settings, state, timings)
+        _timed(timings, "report", t)
     else:
         record(settings, state.record(), results, batch_no)
-    _timed(timings, "publish", t)
+        _timed(timings, "publish", t)
     return gate.success
 
 
