@@ -127,21 +127,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise NutgrafError(
             f"landing folder {settings.landing} does not exist; create it or pass --landing"
         )
-    from flows.runtime import configure_prefect
+    from flows.runtime import configure_prefect, settle_task_runs
 
     configure_prefect(settings, verbose=args.verbose)
     # transforms.langid keeps its unpacked model here (read when the model is first loaded).
     os.environ["NUTGRAF_CACHE_DIR"] = str(settings.cache_dir.resolve())
     import threading
 
+    from prefect.settings import PREFECT_API_URL
+
     from expectations.gate import warm_up
     from flows.ingest import STATUS_GATE_FAILED, ingest
 
     started = time.perf_counter()
-    # Prefect's ephemeral server imports its app when the flow starts; importing it here
-    # first, before GX's import competes for the interpreter, is seconds faster (both import
-    # hundreds of modules under one import lock).
-    import prefect.server.api.server  # noqa: F401
+    if not PREFECT_API_URL.value():
+        # Prefect's ephemeral server imports its app when the flow starts; importing it here
+        # first, before GX's import competes for the interpreter, is seconds faster (both
+        # import hundreds of modules under one import lock). With a real server, no need.
+        import prefect.server.api.server  # noqa: F401
 
     # Importing GX costs seconds of CPU; overlap it with the Prefect server's start-up.
     threading.Thread(target=warm_up, name="gx-warm-up", daemon=True).start()
@@ -155,6 +158,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2, default=str))
     else:
         _print_summary(summary, settings)
+    sys.stdout.flush()
+    settle_task_runs()
     if summary["status"] == STATUS_GATE_FAILED:
         return EXIT_GATE_FAILED
     return EXIT_QUARANTINED if summary["files_quarantined"] else 0

@@ -7,6 +7,7 @@ offline defaults and leaves anything the user set alone.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from flows.settings import Settings
@@ -20,6 +21,7 @@ from flows.settings import Settings
 # subprocess: ~4 s + ~6 s of CPU) plus, on a fresh home only, the Alembic migrations (~7-9 s
 # of CPU). No setting changes those. Together, the settings below cut a warm start by ~1 s
 # (~1-2 s of server CPU) and a fresh one by ~3 s.
+_FLUSH_SECONDS = 1  # the task-run recorder's flush interval (a whole number, see below)
 _SERVER_DEFAULTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # Automations (reactive and proactive triggers and their actions): nutgraf defines none.
     # Starting them (the actions consumer builds in-memory API clients, automations are
@@ -48,9 +50,10 @@ _SERVER_DEFAULTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # kept every task run in all 13 runs tried (6 to 500 tasks) and cut the server's CPU
     # for 200 tasks from ~4 s to ~1 s. The interval must be a whole number: Prefect
     # truncates it to an int, so 0.5 would busy-loop. A server stopped mid-flush can still
-    # drop that batch; that is rare, and no setting prevents it.
+    # drop that batch (and log the error to stderr): `settle_task_runs` waits one interval
+    # before the process exits, so the last flush is done by then.
     ("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "200", ()),
-    ("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL", "1", ()),
+    ("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL", str(_FLUSH_SECONDS), ()),
     # Registering Prefect's ~50 block types costs ~2-2.7 s of CPU on a fresh PREFECT_HOME.
     # A warm home skips it already, through the memo store. nutgraf uses no blocks, and
     # Block.save() registers its own block type when something does.
@@ -60,6 +63,17 @@ _SERVER_DEFAULTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("PREFECT_API_BLOCKS_REGISTER_ON_START",),
     ),
 )
+
+
+def settle_task_runs() -> None:
+    """Before a process that ran a flow on the ephemeral server exits (which stops that
+    server): give the task-run recorder the time of one flush, so the flow's last task runs
+    are recorded rather than cut off mid-write. Nothing to wait for with a real server."""
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():
+        return
+    time.sleep(_FLUSH_SECONDS + 0.25)
 
 
 def configure_prefect(settings: Settings, *, verbose: bool = False) -> None:
