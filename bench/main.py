@@ -117,7 +117,8 @@ class Bench:
         self.rows.append(
             f"| {n:,} | +1% | 1% new run ({inc['files_new']:,} new files) | {inc_wall:.1f} | - | "
             f"{inc['occurrences'] / inc_wall:,.0f} | {inc_prefect:.1f} | {inc_rss:,} | - | "
-            f"{(inc_wall - inc_prefect) / work:.1%} of the full run without Prefect |"
+            f"+{inc_wall - noop_wall:.1f} s on the no-op run = "
+            f"{(inc_wall - noop_wall) / wall:.1%} of the full run |"
         )
         self.stage(n, "+1%", inc)
 

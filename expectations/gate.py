@@ -83,7 +83,7 @@ class GateBatch:
     n_quarantined: int
     n_duplicate_files: int
     n_new_files: int = 0  # files read as new (before any was set aside); 0: use n_files
-    n_empty: int = 0  # new files set aside with no paragraph
+    n_empty: int = 0  # new files already set aside with no paragraph
     n_mojibake: int = 0  # new files set aside as mis-decoded (undecodable, mojibake)
     history: pl.DataFrame | None = None  # metric, value, batches: means of published batches
 
@@ -192,7 +192,7 @@ def batch_shape(
         q.N_FILES: float(n_files),
         q.QUARANTINED_SHARE: batch.n_quarantined / n_files if n_files else 0.0,
         q.DUPLICATE_SHARE: batch.n_duplicate_files / n_files if n_files else 0.0,
-        q.EMPTY_SHARE: batch.n_empty / n_new if n_new else 0.0,
+        q.EMPTY_SHARE: (batch.n_empty + _count_empty(batch.articles)) / n_new if n_new else 0.0,
         q.MOJIBAKE_SHARE: (
             (batch.n_mojibake + _count_true(batch.articles, s.MOJIBAKE_MARKS)) / n_new
             if n_new
@@ -238,6 +238,13 @@ def batch_shape(
     }
     row = {**metrics, **compared, **baselines}
     return pl.DataFrame({k: [v] for k, v in row.items()}, schema={k: pl.Float64 for k in row})
+
+
+def _count_empty(articles: pl.DataFrame) -> int:
+    """Articles of the batch with no paragraph (not yet set aside)."""
+    if s.N_PARAGRAPHS not in articles.columns:
+        return 0
+    return int((articles[s.N_PARAGRAPHS].fill_null(0) == 0).sum())
 
 
 def _count_true(frame: pl.DataFrame, column: str) -> int:

@@ -230,6 +230,15 @@ def articles_suite_v2(
             ),
             _not_null("sha256_not_null", a, s.SHA256),
             Check(
+                "not_empty_after_splitting",
+                a,
+                "ExpectColumnValuesToBeBetween",
+                "quarantine",
+                {"column": s.N_PARAGRAPHS, "min_value": 1},
+                description=s.REASONS["empty"],
+                reason="empty",
+            ),
+            Check(
                 "decodes_cleanly",
                 a,
                 "ExpectColumnValuesToBeBetween",

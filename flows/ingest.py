@@ -224,16 +224,20 @@ def set_aside_articles(settings: Settings, staged: Staged, quarantined: pl.DataF
     aside = quarantined.join(
         inputs.articles.select(S.ARTICLE_ID, S.PATH), on=S.ARTICLE_ID, how="inner"
     ).select(staged.set_aside.columns)
+    set_aside = pl.concat([staged.set_aside, aside])
+    if normalised.height == inputs.normalised.height:
+        # Only articles without paragraphs (empty ones) go: nothing else changes.
+        batch = staged.batch
+        kept = batch.articles.filter(~pl.col(S.ARTICLE_ID).is_in(ids))
+        rebuilt = TransformedBatch(kept, batch.occurrences, batch.paragraphs, batch.tags)
+        inputs = BatchInputs(articles, normalised, inputs.known)
+        return Staged(staged.files, rebuilt, set_aside, {}, inputs)
     clock = Stopwatch()
     gazetteer = load_gazetteer(settings.tags_file) if not normalised.is_empty() else None
     batch = build_batch(articles, normalised, known=inputs.known, gazetteer=gazetteer, clock=clock)
     timings = {name: round(seconds, 3) for name, seconds in clock.seconds.items()}
     return Staged(
-        staged.files,
-        batch,
-        pl.concat([staged.set_aside, aside]),
-        timings,
-        BatchInputs(articles, normalised, inputs.known),
+        staged.files, batch, set_aside, timings, BatchInputs(articles, normalised, inputs.known)
     )
 
 

@@ -20,7 +20,7 @@ from transforms.normalise import normalise_paragraphs, sha256_hex
 from transforms.split import BODY_START, find_titles, split_paragraphs
 from transforms.tag import detect_language, tag_paragraphs
 
-N_PARAGRAPHS = "n_paragraphs"
+N_PARAGRAPHS = S.N_PARAGRAPHS
 _LANG_WEIGHT = "lang_weight"
 LETTER_SAMPLE_CHARS = 2_000
 """Letters are counted in each article's first characters: counting every letter of a batch
@@ -86,19 +86,18 @@ def split_articles(
 def screen_articles(
     articles: pl.DataFrame, normalised: pl.DataFrame, *, max_paragraph_chars: int
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Set aside articles that must not load, each with a reason code; the one filtering step.
+    """Set aside articles that cannot be built into a batch, each with a reason code.
 
     -> (ARTICLES kept, their NORMALISED paragraphs, ARTICLE_ID/PATH/REASON/DETAIL set aside):
-    `empty` (no paragraph after splitting) and `paragraph_too_long` (a paragraph over
-    `max_paragraph_chars`, typically a file with no line breaks at all).
+    `paragraph_too_long` (a paragraph over `max_paragraph_chars`, typically a file with no
+    line breaks at all). An article with no paragraph passes through: the gate's
+    `not_empty_after_splitting` check sets it aside.
     """
     longest = normalised.group_by(S.ARTICLE_ID).agg(
         pl.col(S.TEXT).str.len_chars().max().alias("_longest")
     )
     judged = articles.join(longest, on=S.ARTICLE_ID, how="left").with_columns(
-        pl.when(pl.col("_longest").is_null())
-        .then(pl.lit("empty"))
-        .when(pl.col("_longest") > max_paragraph_chars)
+        pl.when(pl.col("_longest") > max_paragraph_chars)
         .then(pl.lit("paragraph_too_long"))
         .alias(S.REASON)
     )
@@ -106,16 +105,11 @@ def screen_articles(
         S.ARTICLE_ID,
         S.PATH,
         S.REASON,
-        pl.when(pl.col(S.REASON) == "empty")
-        .then(pl.lit(S.REASONS["empty"]))
-        .otherwise(
-            pl.format(
-                "a paragraph of {} characters is over max_paragraph_chars={}",
-                pl.col("_longest"),
-                pl.lit(max_paragraph_chars),
-            )
-        )
-        .alias(S.DETAIL),
+        pl.format(
+            "a paragraph of {} characters is over max_paragraph_chars={}",
+            pl.col("_longest"),
+            pl.lit(max_paragraph_chars),
+        ).alias(S.DETAIL),
     )
     kept = articles.join(aside.select(S.ARTICLE_ID), on=S.ARTICLE_ID, how="anti")
     kept_paragraphs = normalised.join(aside.select(S.ARTICLE_ID), on=S.ARTICLE_ID, how="anti")
@@ -231,6 +225,7 @@ def build_batch(
         .drop(S.TEXT)
         .join(article_languages, on=S.ARTICLE_ID, how="left")
         .join(stats, on=S.ARTICLE_ID, how="left")
+        .with_columns(pl.col(N_PARAGRAPHS).fill_null(0))
         .sort(S.PATH)
     )
     return TransformedBatch(article_rows, occurrences, paragraphs, tags)

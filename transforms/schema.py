@@ -27,6 +27,7 @@ LANGUAGE = "language"
 TEXT = "text"  # decoded text (articles) or normalised paragraph text (paragraphs)
 N_CHARS = "n_chars"
 N_WORDS = "n_words"
+N_PARAGRAPHS = "n_paragraphs"
 
 POSITION = "position"  # 0-based paragraph position in the article body
 PARAGRAPH_HASH = "paragraph_hash"

@@ -60,6 +60,7 @@ def test_quarantine_sets_bad_articles_aside_and_publishes_the_rest(tmp_path: Pat
         + "A paragraph of real words that only this page holds, about the weather today.\n"
     )
     (landing / "table.txt").write_text("2024 | 13.5 | 14.2 | 99.1 | 0.4\n" * 20)
+    (landing / "blank.txt").write_text("  \n\n\u200b\n")  # decodes, holds no paragraph
 
     settings = _settings(tmp_path, landing)
     summary = _run(settings)
@@ -67,10 +68,11 @@ def test_quarantine_sets_bad_articles_aside_and_publishes_the_rest(tmp_path: Pat
 
     assert summary["status"] == "published"
     assert summary["gate"] == "passed"
-    assert summary["files_quarantined"] == 2
+    assert summary["files_quarantined"] == 3
     assert read_counts(w)["articles"] == 11
     assert sorted(query(w, "SELECT path, reason_code, rule FROM quarantine")) == [
         ("a_markup.txt", "dq_pure_markup", "paragraphs_suite_v2.not_pure_markup"),
+        ("blank.txt", "empty", "articles_suite_v2.not_empty_after_splitting"),
         ("table.txt", "dq_mostly_non_letters", "articles_suite_v2.not_mostly_non_letters"),
     ]
     assert query(w, "SELECT count(*) FROM paragraphs WHERE text LIKE '%<div%'") == [(0,)]
@@ -88,14 +90,19 @@ def test_quarantine_sets_bad_articles_aside_and_publishes_the_rest(tmp_path: Pat
         w,
         """SELECT expectation, success, unexpected_count FROM dq_results
            WHERE severity = 'quarantine' AND NOT success ORDER BY 1""",
-    ) == [("not_mostly_non_letters", False, 1), ("not_pure_markup", False, 1)]
+    ) == [
+        ("not_empty_after_splitting", False, 1),
+        ("not_mostly_non_letters", False, 2),  # the blank file has no letters either
+        ("not_pure_markup", False, 1),
+    ]
     # every expectation of the run is one row, and all fail-severity ones passed
     assert query(w, "SELECT count(*) FROM dq_results") == [(_n_checks(),)]
     assert query(w, "SELECT count(*) FROM dq_results WHERE severity = 'fail' AND NOT success") == [
         (0,)
     ]
     metrics = dict(query(w, "SELECT metric, value FROM batch_metrics"))
-    assert metrics["n_files"] == 13
+    assert metrics["n_files"] == 14
+    assert metrics["empty_article_share"] == pytest.approx(1 / 14)
     assert metrics["language_share:en"] == 1.0
 
 
