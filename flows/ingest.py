@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -201,13 +201,28 @@ def transform_batch(settings: Settings, files: pl.DataFrame, faults: Faults) -> 
     with clock.stage("dedupe"):
         with open_writer(settings.warehouse) as con:
             known = find_known_paragraphs(con, normalised[S.PARAGRAPH_HASH])
+    staged = _build(settings, files, set_aside, BatchInputs(articles, normalised, known), clock)
+    faults.reach("transform:tagged")
+    return staged
+
+
+def _build(
+    settings: Settings,
+    files: pl.DataFrame,
+    set_aside: pl.DataFrame,
+    inputs: BatchInputs,
+    clock: Stopwatch,
+) -> Staged:
+    """Dedupe, detect language and tag `inputs` into the batch a gate sees."""
     with clock.stage("tag"):
         # Loading the gazetteer costs about a second: not on a batch with nothing to tag.
-        gazetteer = load_gazetteer(settings.tags_file) if not normalised.is_empty() else None
-    batch = build_batch(articles, normalised, known=known, gazetteer=gazetteer, clock=clock)
-    faults.reach("transform:tagged")
+        needed = not inputs.normalised.is_empty()
+        gazetteer = load_gazetteer(settings.tags_file) if needed else None
+    batch = build_batch(
+        inputs.articles, inputs.normalised, known=inputs.known, gazetteer=gazetteer, clock=clock
+    )
     timings = {name: round(seconds, 3) for name, seconds in clock.seconds.items()}
-    return Staged(files, batch, set_aside, timings, BatchInputs(articles, normalised, known))
+    return Staged(files, batch, set_aside, timings, inputs)
 
 
 @task(name="set-aside-articles", cache_policy=NO_CACHE)
@@ -225,20 +240,14 @@ def set_aside_articles(settings: Settings, staged: Staged, quarantined: pl.DataF
         inputs.articles.select(S.ARTICLE_ID, S.PATH), on=S.ARTICLE_ID, how="inner"
     ).select(staged.set_aside.columns)
     set_aside = pl.concat([staged.set_aside, aside])
+    kept_inputs = BatchInputs(articles, normalised, inputs.known)
     if normalised.height == inputs.normalised.height:
         # Only articles without paragraphs (empty ones) go: nothing else changes.
         batch = staged.batch
         kept = batch.articles.filter(~pl.col(S.ARTICLE_ID).is_in(ids))
         rebuilt = TransformedBatch(kept, batch.occurrences, batch.paragraphs, batch.tags)
-        inputs = BatchInputs(articles, normalised, inputs.known)
-        return Staged(staged.files, rebuilt, set_aside, {}, inputs)
-    clock = Stopwatch()
-    gazetteer = load_gazetteer(settings.tags_file) if not normalised.is_empty() else None
-    batch = build_batch(articles, normalised, known=inputs.known, gazetteer=gazetteer, clock=clock)
-    timings = {name: round(seconds, 3) for name, seconds in clock.seconds.items()}
-    return Staged(
-        staged.files, batch, set_aside, timings, BatchInputs(articles, normalised, inputs.known)
-    )
+        return Staged(staged.files, rebuilt, set_aside, {}, kept_inputs)
+    return _build(settings, staged.files, set_aside, kept_inputs, Stopwatch())
 
 
 @task(name="gate-batch", cache_policy=NO_CACHE)
@@ -264,24 +273,8 @@ def gate_batch(settings: Settings, staged: Staged, run_id: str, faults: Faults) 
         n_mojibake=int(quarantined[S.REASON].is_in(_MOJIBAKE_REASONS).sum()),
         history=history,
     )
-    thresholds = Thresholds(
-        min_paragraph_chars=settings.min_paragraph_chars,
-        max_paragraph_chars=settings.max_paragraph_chars,
-        max_quarantined_share=settings.max_quarantined_share,
-        max_duplicate_file_share=settings.max_duplicate_file_share,
-        min_letter_share=settings.min_letter_share,
-        min_article_chars=settings.min_article_chars,
-        max_article_chars=settings.max_article_chars,
-        max_mojibake_marks=settings.max_mojibake_marks,
-        max_empty_share=settings.max_empty_share,
-        max_mojibake_share=settings.max_mojibake_share,
-        max_repeated_share=settings.max_repeated_share,
-        max_repeated_share_rise=settings.max_repeated_share_rise,
-        paragraph_length_ratio=settings.paragraph_length_ratio,
-        max_language_shift=settings.max_language_shift,
-        min_history_batches=settings.min_history_batches,
-        min_shape_files=settings.min_shape_files,
-    )
+    # Every threshold is a setting of the same name.
+    thresholds = Thresholds(**{f.name: getattr(settings, f.name) for f in fields(Thresholds)})
     gazetteer = load_gazetteer(settings.tags_file)
     result = run_gate(batch, vocabulary=vocabulary(gazetteer), thresholds=thresholds)
     faults.reach("gate:done")

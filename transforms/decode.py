@@ -24,7 +24,7 @@ FALLBACK_ENCODING = "cp1252"
 # C0 controls other than tab, LF, VT, FF and CR never occur in text articles.
 _BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 # UTF-8 lead/continuation pairs read as cp1252/latin-1: the signature of double-decoded text.
-_MOJIBAKE = re.compile("[\u00c2\u00c3][\u0080-\u00bf]|\u00e2\u20ac|\u00c3\u00a9|\ufffd")
+MOJIBAKE = re.compile("[\u00c2\u00c3][\u0080-\u00bf]|\u00e2\u20ac|\u00c3\u00a9|\ufffd")
 _MOJIBAKE_SHARE = 0.002  # flagged when such pairs exceed this share of characters (and >= 3)
 
 
@@ -119,7 +119,7 @@ def decode_text(data: bytes) -> tuple[str | None, str | None, str | None, str | 
                 f"invalid UTF-8 at byte {exc.start} and not {FALLBACK_ENCODING} either",
             )
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    bad = len(_MOJIBAKE.findall(text))
+    bad = len(MOJIBAKE.findall(text))
     if bad >= 3 and bad > _MOJIBAKE_SHARE * len(text):
         return (
             None,
@@ -171,7 +171,7 @@ def decode_articles(raw: pl.DataFrame) -> pl.DataFrame:
         .with_columns(text.str.strip_prefix("\ufeff").str.replace_all("\r\n?", "\n"))
         .with_columns(
             text.str.contains(_BINARY_BYTES.pattern.decode()).alias("_binary"),
-            text.str.count_matches(_MOJIBAKE.pattern).alias("_bad"),
+            text.str.count_matches(MOJIBAKE.pattern).alias("_bad"),
         )
         .with_columns(found.alias("_found"))
         .with_columns(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from transforms import schema as S
+from transforms.decode import MOJIBAKE
 from transforms.dedupe import collect_new_paragraphs, mark_occurrences
 from transforms.gazetteer import Gazetteer
 from transforms.normalise import normalise_paragraphs, sha256_hex
@@ -27,9 +28,6 @@ LETTER_SAMPLE_CHARS = 2_000
 costs ~1.5 s per 10,000 articles, and a feed of garbage is garbage from its first line.
 Combining marks count as letters: Khmer or Devanagari write vowels as marks (Khmer news is
 half letters, four fifths letters or marks)."""
-MOJIBAKE = r"[\x{C2}\x{C3}][\x{80}-\x{BF}]|\x{E2}\x{20AC}|\x{FFFD}"
-"""UTF-8 read as Latin-1/cp1252 ('Ã©', 'Â\xa0', 'â€™') and replacement characters; the same
-pairs transforms.decode counts when it rejects a whole file."""
 
 
 @dataclass
@@ -172,7 +170,8 @@ def measure_articles(articles: pl.DataFrame) -> pl.DataFrame:
         .then(sample.str.count_matches(r"[\p{L}\p{M}]") / n_sample)
         .otherwise(0.0)
         .alias(S.LETTER_SHARE),
-        text.str.count_matches(MOJIBAKE).cast(pl.Int64).alias(S.MOJIBAKE_MARKS),
+        # the pairs transforms.decode counts when it rejects a whole file
+        text.str.count_matches(MOJIBAKE.pattern).cast(pl.Int64).alias(S.MOJIBAKE_MARKS),
         # paragraphs on blank lines: the layout in which the first line is a title
         text.str.contains(r"\n[ \t]*\n").alias(S.TITLE_EXPECTED),
     )
