@@ -81,3 +81,11 @@ def open_reader(path: Path, *, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyCo
         yield con
     finally:
         con.close()
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back if a transaction is still open; a failed COMMIT has already rolled back."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.TransactionException:
+        pass

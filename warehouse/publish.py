@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
+from warehouse.connection import rollback
 from warehouse.errors import WarehouseError
 from warehouse.sql import execute, staged
 
@@ -56,14 +57,6 @@ class PublishBatch:
 
 
 Step = Callable[[str], None]
-
-
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    """Roll back if a transaction is still open; a failed COMMIT has already rolled back."""
-    try:
-        con.execute("ROLLBACK")
-    except duckdb.TransactionException:
-        pass
 
 
 def _no_step(name: str) -> None:
@@ -128,12 +121,12 @@ def publish_batch(
         step("publish:before-commit")
         con.execute("COMMIT")
     except duckdb.Error as exc:
-        _rollback(con)
+        rollback(con)
         raise WarehouseError(
             f"publishing run {run.run_id} failed and was rolled back, nothing was written: {exc}"
         ) from exc
     except BaseException:
-        _rollback(con)
+        rollback(con)
         raise
 
 
@@ -146,5 +139,5 @@ def record_run(
         _insert_run(con, run, dq_results, _no_step, batch_no)
         con.execute("COMMIT")
     except BaseException:
-        _rollback(con)
+        rollback(con)
         raise

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse.connection import open_reader, open_writer
+from warehouse.connection import open_reader, open_writer, rollback
 from warehouse.errors import WarehouseError, WarehouseMissing
 from warehouse.lock import writer_lock
 from warehouse.migrations import apply_migrations
@@ -107,14 +107,6 @@ def _choose(
     return rows
 
 
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    """Roll back if a transaction is still open; a failed COMMIT has already rolled back."""
-    try:
-        con.execute("ROLLBACK")
-    except duckdb.TransactionException:
-        pass
-
-
 def release_quarantine(
     warehouse: Path,
     *,
@@ -144,7 +136,7 @@ def release_quarantine(
                     execute(con, "quarantine_release")
             con.execute("COMMIT")
         except BaseException:
-            _rollback(con)
+            rollback(con)
             raise
     return Release(
         released=waiting, already_released=chosen.filter(pl.col(RELEASED_AT).is_not_null())
