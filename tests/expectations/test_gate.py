@@ -528,3 +528,75 @@ def test_too_little_history_or_too_few_files_is_not_judged():
     for name in ("mean_paragraph_length_near_history", "repeated_paragraph_share_at_most_max"):
         observed = json.loads(row_of(result, name)["observed"])
         assert observed["value"] is None and "not judged" in observed["note"]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason", "rule"),
+    [
+        (s.MOJIBAKE_MARKS, 5, "dq_mojibake", "articles_suite_v2.decodes_cleanly"),
+        (s.LETTER_SHARE, 0.1, "dq_mostly_non_letters", "articles_suite_v2.not_mostly_non_letters"),
+        (s.N_CHARS, 0, "dq_size_out_of_bounds", "articles_suite_v2.size_in_bounds"),
+        (s.N_PARAGRAPHS, 0, "empty", "articles_suite_v2.not_empty_after_splitting"),
+    ],
+)
+def test_article_checks_set_the_offending_article_aside(column, value, reason, rule):
+    batch = with_frame(
+        clean_batch(),
+        "articles",
+        lambda f: f.with_columns(
+            pl.when(pl.col(s.ARTICLE_ID) == "a2")
+            .then(pl.lit(value))
+            .otherwise(pl.col(column))
+            .cast(f.schema[column])
+            .alias(column)
+        ),
+    )
+
+    result = run_gate(batch, vocabulary=VOCABULARY, thresholds=Thresholds(min_article_chars=1))
+
+    assert result.success
+    assert result.quarantined.select(s.ARTICLE_ID, s.REASON, s.RULE).rows() == [
+        ("a2", reason, rule)
+    ]
+
+
+def test_a_markup_paragraph_sets_aside_every_article_holding_it():
+    batch = with_frame(
+        clean_batch(),
+        "paragraphs",
+        lambda f: f.with_columns(
+            pl.when(pl.col(s.PARAGRAPH_HASH) == H2)
+            .then(pl.lit('<div class="ad"></div>'))
+            .otherwise(pl.col(s.TEXT))
+            .alias(s.TEXT)
+        ),
+    )
+
+    result = run_gate(batch, vocabulary=VOCABULARY)
+
+    assert result.success
+    assert result.quarantine_article_ids == ["a1", "a2"]  # both hold H2
+    assert set(result.quarantined[s.REASON]) == {"dq_pure_markup"}
+
+
+def test_an_unknown_language_code_fails_the_batch():
+    batch = with_frame(
+        clean_batch(), "paragraphs", lambda f: f.with_columns(pl.lit("xx").alias(s.LANGUAGE))
+    )
+
+    result = run_gate(batch, vocabulary=VOCABULARY)
+
+    assert result.failed == ["paragraphs_suite_v2.language_code_valid"]
+
+
+def test_a_sharp_rise_in_repeated_paragraphs_fails_the_batch():
+    """The clean batch repeats 2 of its 4 occurrences; history repeated none."""
+    batch = dataclasses.replace(
+        clean_batch(), history=_history(5, repeated_paragraph_share=0.0, mean_paragraph_chars=17.0)
+    )
+
+    result = run_gate(batch, vocabulary=VOCABULARY, thresholds=Thresholds(min_shape_files=1))
+
+    assert result.failed == ["batch_suite_v2.repeated_paragraph_share_near_history"]
+    observed = json.loads(row_of(result, "repeated_paragraph_share_near_history")["observed"])
+    assert observed["value"] == pytest.approx(0.5) and observed["baseline"] == 0.0

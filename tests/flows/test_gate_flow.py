@@ -17,12 +17,13 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 SHARED = "The council said the new budget would be published in full on its website next week."
 
 
-def _settings(tmp_path: Path, landing: Path) -> Settings:
+def _settings(tmp_path: Path, landing: Path, **extra: object) -> Settings:
     return Settings(
         landing=landing,
         warehouse=tmp_path / "nutgraf.duckdb",
         reports=tmp_path / "reports",
         settle_seconds=0,
+        **extra,
     )
 
 
@@ -106,17 +107,22 @@ def test_quarantine_sets_bad_articles_aside_and_publishes_the_rest(tmp_path: Pat
     assert metrics["language_share:en"] == 1.0
 
 
-def test_a_boilerplate_feed_fails_the_batch_and_publishes_nothing(tmp_path: Path, landing: Path):
-    boilerplate = [
-        "Sign up for our newsletter to get the top stories in your inbox every morning.",
-        "Follow us on social media for live updates throughout the day and evening.",
-        "Copyright The Daily Example. All rights reserved. Reproduction is prohibited.",
-    ]
+BOILERPLATE = [
+    "Sign up for our newsletter to get the top stories in your inbox every morning.",
+    "Follow us on social media for live updates throughout the day and evening.",
+    "Copyright The Daily Example. All rights reserved. Reproduction is prohibited.",
+]
+
+
+def _boilerplate_feed(landing: Path) -> None:
     for i in range(12):
         (landing / f"page_{i:02d}.txt").write_text(
-            f"Page {i}\n\n" + "\n\n".join(boilerplate) + "\n"
+            f"Page {i}\n\n" + "\n\n".join(BOILERPLATE) + "\n"
         )
 
+
+def test_a_boilerplate_feed_fails_the_batch_and_publishes_nothing(tmp_path: Path, landing: Path):
+    _boilerplate_feed(landing)
     settings = _settings(tmp_path, landing)
     summary = _run(settings)
     w = settings.warehouse
@@ -183,3 +189,13 @@ def test_a_run_shows_its_summary_and_checks_as_prefect_artifacts(tmp_path: Path,
     table = latest[ARTIFACT_CHECKS_KEY]
     assert table.type == "table"
     assert "not_mostly_non_letters" in str(table.data)
+
+
+def test_gate_thresholds_are_settings(tmp_path: Path, landing: Path):
+    """The feed that fails at the default max_repeated_share (0.8) publishes at 0.95."""
+    _boilerplate_feed(landing)
+
+    summary = _run(_settings(tmp_path, landing, max_repeated_share=0.95))
+
+    assert summary["status"] == "published"
+    assert read_counts(tmp_path / "nutgraf.duckdb")["articles"] == 12
