@@ -34,6 +34,7 @@ import os
 import tempfile
 import unicodedata
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,8 @@ CACHE_LAYOUT = 1
 """Version of the arrays' layout in the cache file; a file of another layout is rebuilt."""
 SLICE_TEXTS = 20_000
 """Texts encoded and sorted together: bounds the copies of the text (~3x its UTF-8 size)."""
+SLICE_THREADS = min(2, os.cpu_count() or 1)
+"""Slices classified at once, each in its own thread (and its own working memory)."""
 CHUNK_CELLS = 1 << 22
 """Texts are walked in chunks of at most this many (longest text's bytes x texts) cells, about
 30 bytes of working memory each: ~120 MB whatever the batch size."""
@@ -238,10 +241,13 @@ def classify(texts: pl.Series, model: LanguageModel) -> pl.DataFrame:
     aliased code, at 2/116).
     """
     texts = texts.cast(pl.String)
-    verdicts = [
-        _classify_slice(texts.slice(start, SLICE_TEXTS), model)
-        for start in range(0, texts.len(), SLICE_TEXTS)
-    ]
+    starts = range(0, texts.len(), SLICE_TEXTS)
+    # numpy's steps and scipy's product release the GIL: two slices at once take ~0.7x the
+    # time of one after the other on two cores (bench: 0.79 s -> 0.57 s on 30,000 texts)
+    with ThreadPoolExecutor(max_workers=SLICE_THREADS) as pool:
+        verdicts = list(
+            pool.map(lambda start: _classify_slice(texts.slice(start, SLICE_TEXTS), model), starts)
+        )
     best = np.concatenate([b for b, _ in verdicts]) if verdicts else np.zeros(0, np.int64)
     confidence = np.concatenate([c for _, c in verdicts]) if verdicts else np.zeros(0, np.float32)
     return pl.DataFrame(
