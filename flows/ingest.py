@@ -45,6 +45,7 @@ from transforms.discover import (
     select_unseen,
 )
 from transforms.errors import NutgrafError
+from transforms.formats import JsonFields, parse_records
 from transforms.gazetteer import load_gazetteer, vocabulary
 from transforms.normalise import sha256_hex
 from transforms.pipeline import (
@@ -52,6 +53,7 @@ from transforms.pipeline import (
     TransformedBatch,
     build_batch,
     identify_articles,
+    resolve_metadata,
     screen_articles,
     split_articles,
 )
@@ -77,6 +79,19 @@ MAX_SET_ASIDE_ROUNDS = 5
 N_DUPLICATE_GROUPS = 10
 """The largest groups of identical paragraphs the summary and report show."""
 _MOJIBAKE_REASONS = ("mojibake", "undecodable")
+UNCHANGED = pl.Schema({S.PATH: pl.String, S.RECORD: pl.Int32, S.ARTICLE_KEY: pl.String})
+"""Records whose article's latest version already has their content: not loaded again."""
+SET_ASIDE = pl.Schema(
+    {
+        S.ARTICLE_ID: pl.String,
+        S.PATH: pl.String,
+        S.RECORD: pl.Int32,
+        S.REASON: pl.String,
+        S.DETAIL: pl.String,
+        S.RULE: pl.String,
+    }
+)
+"""Records set aside inside a batch: unparseable ones (no ARTICLE_ID), screened and gated."""
 
 
 @dataclass
@@ -105,9 +120,10 @@ class Staged:
 
     files: pl.DataFrame  # PATH, SIZE, MTIME, SHA256, REASON, DETAIL, TEXT, ENCODING, STATUS
     batch: TransformedBatch
-    set_aside: pl.DataFrame  # ARTICLE_ID, PATH, REASON, DETAIL, RULE: articles set aside
+    set_aside: pl.DataFrame  # ARTICLE_ID, PATH, RECORD, REASON, DETAIL, RULE: records set aside
     timings: dict[str, float] = field(default_factory=dict)
     inputs: BatchInputs | None = None
+    unchanged: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=UNCHANGED))
 
 
 def _timed(timings: dict[str, float], name: str, start: float) -> None:
@@ -182,28 +198,79 @@ def read_batch(
     return pl.concat([decoded, rest.select(decoded.columns)]).sort(S.PATH)
 
 
+def json_fields(settings: Settings) -> JsonFields:
+    """The JSON / front-matter keys the settings name."""
+    return JsonFields(
+        title=settings.json_title_field,
+        body=tuple(settings.json_body_fields),
+        url=settings.json_url_field,
+        source=settings.json_source_field,
+        published_at=settings.json_published_at_field,
+        author=settings.json_author_field,
+        language=settings.json_language_field,
+        id=settings.json_id_field,
+    )
+
+
 @task(name="transform-batch", cache_policy=NO_CACHE)
 def transform_batch(settings: Settings, files: pl.DataFrame, faults: Faults) -> Staged:
-    """Split, normalise, screen, dedupe against the warehouse, detect language and tag."""
+    """Parse formats, split, normalise, screen, dedupe against the warehouse, detect language
+    and tag."""
     clock = Stopwatch()
     new = files.filter(pl.col(S.STATUS) == S.FILE_NEW)
+    with clock.stage("parse"):
+        records = parse_records(new, json_fields(settings))
+        bad = records.filter(pl.col(S.REASON).is_not_null())
+        records = (
+            records.filter(pl.col(S.REASON).is_null())
+            .drop(S.REASON, S.DETAIL)
+            .join(new.select(S.PATH, S.MTIME, S.ENCODING), on=S.PATH, how="left")
+            .pipe(resolve_metadata, source_from_folder=settings.source_from_folder)
+        )
     with clock.stage("split"):
         with open_writer(settings.warehouse) as con:
-            latest = find_latest_versions(con, new[S.PATH])
-        articles = identify_articles(new, latest_versions=latest)
+            latest = find_latest_versions(con, _own_keys(records))
+        articles, unchanged = identify_articles(records, earlier=latest)
     articles, normalised = split_articles(articles, clock)
     with clock.stage("split"):
-        articles, normalised, set_aside = screen_articles(
+        articles, normalised, screened = screen_articles(
             articles, normalised, max_paragraph_chars=settings.max_paragraph_chars
         )
-        set_aside = set_aside.with_columns(pl.concat_str(pl.lit("screen:"), S.REASON).alias(S.RULE))
+        set_aside = pl.concat(
+            [
+                bad.select(
+                    pl.lit(None, pl.String).alias(S.ARTICLE_ID),
+                    S.PATH,
+                    S.RECORD,
+                    S.REASON,
+                    S.DETAIL,
+                    pl.concat_str(pl.lit("parse:"), S.REASON).alias(S.RULE),
+                ),
+                screened.with_columns(
+                    pl.concat_str(pl.lit("screen:"), S.REASON).alias(S.RULE)
+                ).select(SET_ASIDE.names()),
+            ]
+        ).pipe(S.conform, SET_ASIDE)
     faults.reach("transform:split")
     with clock.stage("dedupe"):
         with open_writer(settings.warehouse) as con:
             known = find_known_paragraphs(con, normalised[S.PARAGRAPH_HASH])
     staged = _build(settings, files, set_aside, BatchInputs(articles, normalised, known), clock)
+    staged.unchanged = unchanged.pipe(S.conform, UNCHANGED)
     faults.reach("transform:tagged")
     return staged
+
+
+def _own_keys(records: pl.DataFrame) -> pl.DataFrame:
+    """ARTICLE_KEY (the path, or path#line), EXTERNAL_ID, URL to look earlier articles up by."""
+    return records.select(
+        pl.when(pl.col(S.RECORD).is_not_null())
+        .then(pl.format("{}#{}", S.PATH, S.RECORD))
+        .otherwise(pl.col(S.PATH))
+        .alias(S.ARTICLE_KEY),
+        S.EXTERNAL_ID,
+        S.URL,
+    )
 
 
 def _build(
@@ -237,7 +304,7 @@ def set_aside_articles(settings: Settings, staged: Staged, quarantined: pl.DataF
     articles = inputs.articles.filter(~pl.col(S.ARTICLE_ID).is_in(ids))
     normalised = inputs.normalised.filter(~pl.col(S.ARTICLE_ID).is_in(ids))
     aside = quarantined.join(
-        inputs.articles.select(S.ARTICLE_ID, S.PATH), on=S.ARTICLE_ID, how="inner"
+        inputs.articles.select(S.ARTICLE_ID, S.PATH, S.RECORD), on=S.ARTICLE_ID, how="inner"
     ).select(staged.set_aside.columns)
     set_aside = pl.concat([staged.set_aside, aside])
     kept_inputs = BatchInputs(articles, normalised, inputs.known)
@@ -246,8 +313,10 @@ def set_aside_articles(settings: Settings, staged: Staged, quarantined: pl.DataF
         batch = staged.batch
         kept = batch.articles.filter(~pl.col(S.ARTICLE_ID).is_in(ids))
         rebuilt = TransformedBatch(kept, batch.occurrences, batch.paragraphs, batch.tags)
-        return Staged(staged.files, rebuilt, set_aside, {}, kept_inputs)
-    return _build(settings, staged.files, set_aside, kept_inputs, Stopwatch())
+        return Staged(staged.files, rebuilt, set_aside, {}, kept_inputs, staged.unchanged)
+    rebuilt_staged = _build(settings, staged.files, set_aside, kept_inputs, Stopwatch())
+    rebuilt_staged.unchanged = staged.unchanged
+    return rebuilt_staged
 
 
 @task(name="gate-batch", cache_policy=NO_CACHE)
@@ -307,34 +376,45 @@ def record(settings: Settings, run: RunRecord, results: pl.DataFrame, batch_no: 
 
 
 def _quarantined(staged: Staged) -> pl.DataFrame:
-    """PATH, SHA256, REASON, DETAIL of every file set aside in this batch."""
+    """PATH, RECORD, SHA256, REASON, DETAIL, RULE of every file, or record of a file, set aside
+    in this batch."""
     files = staged.files
-    aside = staged.set_aside.select(
+    whole = files.filter(pl.col(S.REASON).is_not_null()).select(
         S.PATH,
-        pl.col(S.REASON).alias("_aside_reason"),
-        pl.col(S.DETAIL).alias("_aside_detail"),
-        pl.col(S.RULE).alias("_aside_rule"),
+        pl.lit(None, pl.Int32).alias(S.RECORD),
+        S.SHA256,
+        S.REASON,
+        S.DETAIL,
+        pl.concat_str(pl.lit("read:"), S.REASON).alias(S.RULE),
     )
-    marked = files.join(aside, on=S.PATH, how="left").with_columns(
-        pl.coalesce(S.REASON, "_aside_reason").alias(S.REASON),
-        pl.coalesce(S.DETAIL, "_aside_detail").alias(S.DETAIL),
-        pl.when(pl.col(S.REASON).is_not_null())
-        .then(pl.concat_str(pl.lit("read:"), S.REASON))
-        .otherwise(pl.col("_aside_rule"))
-        .alias(S.RULE),
+    records = staged.set_aside.join(files.select(S.PATH, S.SHA256), on=S.PATH, how="left").select(
+        whole.columns
     )
-    return marked.filter(pl.col(S.REASON).is_not_null()).select(
-        S.PATH, S.SHA256, S.REASON, S.DETAIL, S.RULE
+    return pl.concat([whole, records]).sort(S.PATH, S.RECORD, nulls_last=False)
+
+
+def _set_aside_files(staged: Staged) -> pl.DataFrame:
+    """PATH, REASON of every new file that loads nothing because what it held was set aside
+    (a file of one article, or a .jsonl file all of whose lines were)."""
+    kept = pl.concat(
+        [staged.batch.articles.select(S.PATH), staged.unchanged.select(S.PATH)]
+    ).unique()
+    return (
+        staged.set_aside.join(kept, on=S.PATH, how="anti")
+        .sort(S.PATH, S.RECORD, nulls_last=False)
+        .unique(S.PATH, keep="first")
+        .select(S.PATH, S.REASON)
     )
 
 
 def _file_counts(staged: Staged) -> dict[str, int]:
     status = staged.files[S.STATUS]
     return {
-        "files_new": int((status == S.FILE_NEW).sum()) - staged.set_aside.height,
+        "files_new": int((status == S.FILE_NEW).sum()) - _set_aside_files(staged).height,
         "files_duplicate": int((status == S.FILE_DUPLICATE).sum()),
         "files_quarantined": _quarantined(staged).height,
         "files_touched": int((status == FILE_TOUCHED).sum()),
+        "records_unchanged": staged.unchanged.height,
     }
 
 
@@ -352,9 +432,11 @@ def _publish_frames(
 ) -> PublishBatch:
     files = staged.files
     quarantined = _quarantined(staged)
+    aside_files = _set_aside_files(staged).select(S.PATH, pl.col(S.REASON).alias("_aside"))
     ledger_rows = (
         files.filter(pl.col(S.STATUS) != FILE_TOUCHED)
-        .join(quarantined.select(S.PATH, pl.col(S.REASON).alias("_q")), on=S.PATH, how="left")
+        .join(aside_files, on=S.PATH, how="left")
+        .with_columns(pl.coalesce(S.REASON, "_aside").alias("_q"))
         .with_columns(
             pl.when(pl.col("_q").is_not_null())
             .then(pl.lit(S.FILE_QUARANTINED))
@@ -370,7 +452,13 @@ def _publish_frames(
         S.PATH, S.SHA256, S.SIZE, S.MTIME
     )
     quarantine = quarantined.with_columns(
-        pl.concat_str(pl.lit(run_id), S.PATH, separator="\x00")
+        pl.concat_str(
+            pl.lit(run_id),
+            S.PATH,
+            pl.col(S.RECORD).cast(pl.String),
+            separator="\x00",
+            ignore_nulls=True,
+        )
         .map_batches(sha256_hex, return_dtype=pl.String)
         .str.slice(0, 16)
         .alias("quarantine_id")
@@ -385,6 +473,7 @@ def _publish_frames(
         tags=batch.tags,
         quarantine=quarantine,
         batch_metrics=_batch_metrics(staged, shape),
+        reordered=(None if staged.inputs is None else staged.inputs.known.select(S.PARAGRAPH_HASH)),
     )
 
 
@@ -398,6 +487,7 @@ class Totals:
     files_duplicate: int = 0
     files_quarantined: int = 0
     files_touched: int = 0
+    records_unchanged: int = 0
     articles: int = 0
     paragraphs_new: int = 0
     occurrences: int = 0
@@ -421,9 +511,10 @@ class Totals:
             self.tags_by_type[key] = self.tags_by_type.get(key, 0) + n
         self.occurrences_by_kind = dict(sorted(self.occurrences_by_kind.items()))
         self.tags_by_type = dict(sorted(self.tags_by_type.items()))
-        rows = _quarantined(staged).select(S.PATH, S.REASON, S.DETAIL, S.RULE).iter_rows()
+        rows = _quarantined(staged).select(S.PATH, S.RECORD, S.REASON, S.DETAIL, S.RULE)
         self.quarantined += [
-            {"path": p, "reason": r, "detail": d, "rule": u} for p, r, d, u in rows
+            {"path": p, "record": n, "reason": r, "detail": d, "rule": u}
+            for p, n, r, d, u in rows.iter_rows()
         ]
 
 

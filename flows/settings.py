@@ -38,7 +38,29 @@ class Settings(BaseSettings):
         description="Derived files kept between runs (the language model, unpacked once).",
     )
     patterns: tuple[str, ...] = Field(
-        ("*.txt", "*.md"), description="Glob patterns of article files, matched recursively."
+        ("*.txt", "*.md", "*.markdown", "*.json", "*.jsonl", "*.ndjson", "*.html", "*.htm"),
+        description="Glob patterns of article files, matched recursively; the extension "
+        "chooses the format (transforms/formats.py).",
+    )
+    json_title_field: str = Field("title", description="JSON / front-matter key of the title.")
+    json_body_fields: tuple[str, ...] = Field(
+        ("body", "text"), description="JSON / front-matter keys of the body: the first present."
+    )
+    json_url_field: str = Field("url", description="JSON / front-matter key of the url.")
+    json_source_field: str = Field("source", description="JSON / front-matter key of the outlet.")
+    json_published_at_field: str = Field(
+        "published_at",
+        description="JSON / front-matter key of the publication time (ISO 8601 or RFC 2822).",
+    )
+    json_author_field: str = Field("author", description="JSON / front-matter key of the author.")
+    json_language_field: str = Field(
+        "language", description="JSON / front-matter key of the declared language."
+    )
+    json_id_field: str = Field("id", description="JSON / front-matter key of the article's id.")
+    source_from_folder: bool = Field(
+        True,
+        description="An article without a source takes the first folder under the landing "
+        "folder (unless it is a number, like a year) as its source.",
     )
     max_file_bytes: int = Field(
         20_000_000, gt=0, description="Files larger than this are quarantined as oversized."

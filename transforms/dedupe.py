@@ -2,7 +2,9 @@
 
 Kinds (schema.OCCURRENCE_KINDS):
 - ``first``: the first place the paragraph appears — not in the warehouse, and the earliest
-  article of the batch (articles ordered by path, then article id, so reruns agree);
+  article of the batch (articles ordered by published_at, then path, record and article id,
+  so reruns agree; the publish step applies the same order across the warehouse, so a copy
+  loaded before its original becomes ``corpus`` once the original arrives);
 - ``repeat``: the paragraph already appeared earlier in the same article; REPEAT_OF holds that
   position (an in-article repeat is a repeat even when the corpus had the paragraph before);
 - ``corpus``: the paragraph was already seen in an earlier article or in the warehouse.
@@ -18,11 +20,17 @@ _ORDER = "article_order"
 _FIRST_IN_ARTICLE = "first_in_article"
 
 
+FIRST_SEEN_ORDER = (S.PUBLISHED_AT, S.PATH, S.RECORD, S.ARTICLE_ID)
+"""The order in which articles count as having seen a paragraph first (nulls last); the same
+order as warehouse/sql/reorder_first_seen.sql."""
+
+
 def order_articles(articles: pl.DataFrame) -> pl.DataFrame:
-    """ARTICLE_ID, PATH -> ARTICLE_ID, article_order: the deterministic order of first sight."""
+    """ARTICLE_ID, PATH, PUBLISHED_AT, RECORD -> ARTICLE_ID, article_order: the deterministic
+    order of first sight."""
     return (
-        articles.select(S.ARTICLE_ID, S.PATH)
-        .sort(S.PATH, S.ARTICLE_ID)
+        articles.select(FIRST_SEEN_ORDER)
+        .sort(FIRST_SEEN_ORDER, nulls_last=True)
         .with_row_index(_ORDER)
         .select(S.ARTICLE_ID, _ORDER)
     )
@@ -33,8 +41,8 @@ def mark_occurrences(
 ) -> pl.DataFrame:
     """NORMALISED -> OCCURRENCES with KIND and REPEAT_OF.
 
-    `articles` (ARTICLE_ID, PATH) fixes which article saw a paragraph first; `known_hashes`
-    holds the paragraph hashes already in the warehouse.
+    `articles` (ARTICLE_ID, PATH, PUBLISHED_AT, RECORD) fixes which article saw a paragraph
+    first; `known_hashes` holds the paragraph hashes already in the warehouse.
     """
     marked = (
         normalised.join(order_articles(articles), on=S.ARTICLE_ID, how="left")

@@ -45,25 +45,137 @@ class Stopwatch:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
 
 
-def identify_articles(decoded: pl.DataFrame, *, latest_versions: pl.DataFrame) -> pl.DataFrame:
-    """PATH, SHA256, TEXT, ENCODING (+ latest_versions: ARTICLE_KEY, VERSION) -> ARTICLES.
+_PATH_DATE = r"(?:^|/)((?:19|20)\d{2})[/-](\d{2})[/-](\d{2})(?:[/_.T-]|$)"
+"""A YYYY/MM/DD folder path or a YYYY-MM-DD in a name: the date a file's path gives."""
 
-    In v1 an article is identified by its path: a new file version under a known path is the
-    next version of that article. ARTICLE_ID is derived from the key and the bytes' sha256, so a
-    rerun over the same files yields the same ids.
+
+def resolve_metadata(records: pl.DataFrame, *, source_from_folder: bool = True) -> pl.DataFrame:
+    """RECORDS + MTIME -> adds SOURCE_ORIGIN, PUBLISHED_ORIGIN and fills SOURCE and PUBLISHED_AT
+    where the record carries none.
+
+    - source: the record's own, else (with `source_from_folder`) the first folder under the
+      landing folder when it is not a year (a per-outlet layout: ``reuters/2026/...``);
+    - published_at: the record's own, else a date in the path (``2026/03/04/`` or
+      ``2026-03-04``, midnight UTC), else the file's mtime.
     """
-    keyed = decoded.with_columns(pl.col(S.PATH).alias(S.ARTICLE_KEY))
-    # Several new versions of one key in one batch cannot happen: one path has one current file.
-    versioned = keyed.join(
-        latest_versions.rename({S.VERSION: "previous"}), on=S.ARTICLE_KEY, how="left"
-    ).with_columns(
-        (pl.col("previous").fill_null(0) + 1).cast(pl.Int32).alias(S.VERSION),
-        pl.concat_str(S.ARTICLE_KEY, S.SHA256, separator="\x00")
+    folder = pl.col(S.PATH).str.extract(r"^([^/]+)/", 1)
+    folder = pl.when(folder.str.contains(r"^\d+$")).then(None).otherwise(folder)
+    from_folder = folder if source_from_folder else pl.lit(None, pl.String)
+    parts = [pl.col(S.PATH).str.extract(_PATH_DATE, i) for i in (1, 2, 3)]
+    path_date = pl.concat_str(parts, separator="-").str.to_datetime(
+        "%Y-%m-%d", strict=False, time_unit="us", time_zone="UTC"
+    )
+    mtime = (pl.col(S.MTIME) * 1_000_000).cast(pl.Int64).cast(pl.Datetime("us", "UTC"))
+    return records.with_columns(
+        pl.when(pl.col(S.SOURCE).is_not_null())
+        .then(pl.lit("metadata"))
+        .when(from_folder.is_not_null())
+        .then(pl.lit("folder"))
+        .alias(S.SOURCE_ORIGIN),
+        pl.coalesce(S.SOURCE, from_folder).alias(S.SOURCE),
+        pl.when(pl.col(S.PUBLISHED_AT).is_not_null())
+        .then(pl.lit("metadata"))
+        .when(path_date.is_not_null())
+        .then(pl.lit("path"))
+        .when(pl.col(S.MTIME).is_not_null())
+        .then(pl.lit("mtime"))
+        .alias(S.PUBLISHED_ORIGIN),
+        pl.coalesce(pl.col(S.PUBLISHED_AT), path_date, mtime).alias(S.PUBLISHED_AT),
+    )
+
+
+def identify_articles(
+    records: pl.DataFrame, *, earlier: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Records with resolved metadata, ENCODING (+ earlier: the warehouse's current version of
+    every article the batch may continue) -> (ARTICLES, unchanged records).
+
+    An article is identified by its external id, else its url, else its path (plus the line
+    of a .jsonl record): a record whose id or url an earlier article carries is the next
+    version of that article whatever its file name. A record whose content (TEXT) equals the
+    version before it is unchanged and not loaded again (a .jsonl feed rewritten with new lines
+    appended loads only those). Versions of one article in one batch follow published_at.
+    ARTICLE_ID is derived from the key, the file's sha256 and the record, so a rerun over the
+    same files yields the same ids.
+
+    `earlier`: ARTICLE_KEY, VERSION, CONTENT_SHA256, EXTERNAL_ID, URL (see
+    warehouse.ledger.find_latest_versions).
+    """
+    own_key = (
+        pl.when(pl.col(S.EXTERNAL_ID).is_not_null())
+        .then(pl.concat_str(pl.lit("id:"), S.EXTERNAL_ID))
+        .when(pl.col(S.URL).is_not_null())
+        .then(pl.concat_str(pl.lit("url:"), S.URL))
+        .when(pl.col(S.RECORD).is_not_null())
+        .then(pl.format("{}#{}", S.PATH, S.RECORD))
+        .otherwise(pl.col(S.PATH))
+    )
+    keyed = records.with_columns(
+        own_key.alias("_own_key"),
+        pl.col(S.TEXT).map_batches(sha256_hex, return_dtype=pl.String).alias(S.CONTENT_SHA256),
+    )
+    by_id = (
+        earlier.drop_nulls(S.EXTERNAL_ID)
+        .sort(S.VERSION, descending=True)
+        .unique(S.EXTERNAL_ID, keep="first")
+        .select(S.EXTERNAL_ID, pl.col(S.ARTICLE_KEY).alias("_by_id"))
+    )
+    by_url = (
+        earlier.drop_nulls(S.URL)
+        .sort(S.VERSION, descending=True)
+        .unique(S.URL, keep="first")
+        .select(S.URL, pl.col(S.ARTICLE_KEY).alias("_by_url"))
+    )
+    # in the batch: a url that a record with an id carries leads to that id's article
+    batch_url = (
+        keyed.filter(pl.col(S.EXTERNAL_ID).is_not_null() & pl.col(S.URL).is_not_null())
+        .sort(S.PUBLISHED_AT, S.PATH, S.RECORD, nulls_last=True)
+        .unique(S.URL, keep="first")
+        .select(S.URL, pl.col("_own_key").alias("_batch_url"))
+    )
+    linked = (
+        keyed.join(by_id, on=S.EXTERNAL_ID, how="left")
+        .join(by_url, on=S.URL, how="left")
+        .join(batch_url, on=S.URL, how="left")
+        .with_columns(
+            pl.coalesce("_by_id", "_by_url", "_batch_url", "_own_key").alias(S.ARTICLE_KEY)
+        )
+    )
+    latest = earlier.select(
+        S.ARTICLE_KEY,
+        pl.col(S.VERSION).alias("_previous"),
+        pl.col(S.CONTENT_SHA256).alias("_previous_content"),
+    ).unique(S.ARTICLE_KEY)
+    ordered = (
+        linked.join(latest, on=S.ARTICLE_KEY, how="left")
+        .sort(S.ARTICLE_KEY, S.PUBLISHED_AT, S.PATH, S.RECORD, nulls_last=True)
+        .with_columns(
+            pl.col(S.CONTENT_SHA256)
+            .shift(1)
+            .over(S.ARTICLE_KEY)
+            .fill_null(pl.col("_previous_content"))
+            .alias("_before")
+        )
+    )
+    unchanged = pl.col(S.CONTENT_SHA256) == pl.col("_before")
+    # a content seen earlier in the sequence but not just before (A, B, A) is a new version
+    fresh = ordered.filter(~unchanged.fill_null(False)).with_columns(
+        (pl.col("_previous").fill_null(0) + pl.int_range(1, pl.len() + 1).over(S.ARTICLE_KEY))
+        .cast(pl.Int32)
+        .alias(S.VERSION),
+        pl.concat_str(
+            S.ARTICLE_KEY,
+            S.SHA256,
+            pl.col(S.RECORD).cast(pl.String),
+            separator="\x00",
+            ignore_nulls=True,
+        )
         .map_batches(_article_ids, return_dtype=pl.String)
         .alias(S.ARTICLE_ID),
         pl.lit(None, dtype=pl.String).alias(S.TITLE),
     )
-    return S.conform(versioned, S.ARTICLES)
+    skipped = ordered.filter(unchanged.fill_null(False)).select(S.PATH, S.RECORD, S.ARTICLE_KEY)
+    return S.conform(fresh, S.ARTICLES).sort(S.PATH, S.RECORD, nulls_last=False), skipped
 
 
 def _article_ids(keys: pl.Series) -> pl.Series:
@@ -88,7 +200,8 @@ def screen_articles(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Set aside articles that cannot be built into a batch, each with a reason code.
 
-    -> (ARTICLES kept, their NORMALISED paragraphs, ARTICLE_ID/PATH/REASON/DETAIL set aside):
+    -> (ARTICLES kept, their NORMALISED paragraphs, ARTICLE_ID/PATH/RECORD/REASON/DETAIL set
+    aside):
     `paragraph_too_long` (a paragraph over `max_paragraph_chars`, typically a file with no
     line breaks at all). An article with no paragraph passes through: the gate's
     `not_empty_after_splitting` check sets it aside.
@@ -104,6 +217,7 @@ def screen_articles(
     aside = judged.filter(pl.col(S.REASON).is_not_null()).select(
         S.ARTICLE_ID,
         S.PATH,
+        S.RECORD,
         S.REASON,
         pl.format(
             "a paragraph of {} characters is over max_paragraph_chars={}",

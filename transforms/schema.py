@@ -47,7 +47,19 @@ SURFACE = "surface"  # the matched text
 SCORE = "score"
 TAGGER = "tagger"
 TAGGER_VERSION = "tagger_version"
-RULE = "rule"  # what set a file aside: "read", "screen" or "<suite>.<check>"
+RULE = "rule"  # what set a file aside: "read:<reason>", "screen:<reason>" or "<suite>.<check>"
+RECORD = "record"  # 1-based line of a record in a .jsonl file; null for one-article formats
+FORMAT = "format"  # text | markdown | json | jsonl | html (transforms.formats)
+TITLE_LINE = "title_line"  # the text's first line may be a title (transforms.split)
+CONTENT_SHA256 = "content_sha256"  # sha256 of TEXT: an article version's content
+URL = "url"
+SOURCE = "source"  # the outlet
+SOURCE_ORIGIN = "source_origin"  # metadata | folder
+PUBLISHED_AT = "published_at"  # aware UTC
+PUBLISHED_ORIGIN = "published_at_origin"  # metadata | path | mtime
+AUTHOR = "author"
+LANGUAGE_HINT = "language_hint"  # the language the record declares (not the detected one)
+EXTERNAL_ID = "external_id"  # the record's own id
 
 # measured on each article for the gate (not stored in `articles`)
 LETTER_SHARE = "letter_share"  # letters / characters in the first LETTER_SAMPLE_CHARS
@@ -78,6 +90,12 @@ REASONS = {
     "not_a_file": "a folder or special file named like an article",
     "outside_landing": "a symlink to a place outside the landing folder (not followed)",
     "paragraph_too_long": "a paragraph is longer than the max_paragraph_chars setting",
+    "bad_json": "a .json file or .jsonl line that is not JSON",
+    "not_an_object": "JSON that is not an article object (a list, a string, a number...)",
+    "missing_body": "an article object without a body field (settings json_body_fields)",
+    "bad_metadata": "a metadata field of the wrong type or an unparseable date (named in detail)",
+    "bad_front_matter": "Markdown front matter that is not a YAML mapping",
+    "format_mismatch": "the content is not the format its extension names",
 }
 
 # --- frame schemas --------------------------------------------------------------------------
@@ -95,6 +113,18 @@ ARTICLES = pl.Schema(
         TITLE: pl.String,
         ENCODING: pl.String,
         TEXT: pl.String,
+        RECORD: pl.Int32,
+        FORMAT: pl.String,
+        TITLE_LINE: pl.Boolean,
+        CONTENT_SHA256: pl.String,
+        SOURCE: pl.String,
+        SOURCE_ORIGIN: pl.String,
+        URL: pl.String,
+        PUBLISHED_AT: pl.Datetime("us", "UTC"),
+        PUBLISHED_ORIGIN: pl.String,
+        AUTHOR: pl.String,
+        EXTERNAL_ID: pl.String,
+        LANGUAGE_HINT: pl.String,
     }
 )
 """read -> split: one row per article version with its decoded text (BOM dropped, LF newlines)."""

@@ -44,12 +44,15 @@ _TOKEN_START = "token_start"
 def find_titles(articles: pl.DataFrame) -> pl.DataFrame:
     """ARTICLE_ID, TEXT -> adds TITLE (null when there is none) and BODY_START (char offset).
 
-    A title is the first non-blank line when a blank line follows it and more text follows that.
+    A title is the first non-blank line when a blank line follows it and more text follows that,
+    unless TITLE_LINE (when the frame has it) is false: a format that gave no title.
     """
     title_match = pl.col(S.TEXT).str.extract(_TITLE, 1)
     whole = pl.col(S.TEXT).str.extract(_TITLE, 0)
     rest_has_text = pl.col(S.TEXT).str.slice(whole.str.len_chars()).str.contains(_VISIBLE)
     has_title = title_match.is_not_null() & rest_has_text
+    if S.TITLE_LINE in articles.columns:
+        has_title = has_title & pl.col(S.TITLE_LINE).fill_null(True)
     return articles.with_columns(
         pl.when(has_title).then(title_match).otherwise(None).alias(S.TITLE),
         pl.when(has_title)
@@ -81,7 +84,8 @@ def split_paragraphs(articles: pl.DataFrame) -> pl.DataFrame:
 
     Offsets index the article's decoded TEXT; RAW_TEXT is the slice [CHAR_START, CHAR_END).
     """
-    prepared = articles.select(S.ARTICLE_ID, S.TEXT).pipe(find_titles).pipe(choose_layout)
+    columns = [c for c in (S.ARTICLE_ID, S.TEXT, S.TITLE_LINE) if c in articles.columns]
+    prepared = articles.select(columns).pipe(find_titles).pipe(choose_layout)
     body = pl.col(S.TEXT).str.slice(pl.col(BODY_START))
     tokens = (
         prepared.with_columns(

@@ -54,6 +54,7 @@ class PublishBatch:
     tags: pl.DataFrame
     quarantine: pl.DataFrame
     batch_metrics: pl.DataFrame  # metric, value: the batch's shape, for later comparisons
+    reordered: pl.DataFrame | None = None  # paragraph_hash: stored paragraphs the batch also has
 
 
 Step = Callable[[str], None]
@@ -103,6 +104,11 @@ def publish_batch(
             tags=batch.tags,
             quarantine=batch.quarantine,
             batch_metrics=batch.batch_metrics,
+            reordered=(
+                batch.reordered
+                if batch.reordered is not None
+                else pl.DataFrame(schema={"paragraph_hash": pl.String})
+            ),
         ):
             params = {"run_id": run.run_id}
             for name, bound in (
@@ -114,6 +120,8 @@ def publish_batch(
                 ("insert_paragraph_tags", params),
                 ("insert_quarantine", params),
                 ("insert_batch_metrics", {**params, "batch": batch_no}),
+                ("reorder_first_seen", None),
+                ("reorder_first_article", None),
             ):
                 execute(con, name, bound)
                 step(f"publish:{name}")

@@ -62,9 +62,13 @@ def clean_batch() -> GateBatch:
             s.LETTER_SHARE: [0.8, 0.75],
             s.MOJIBAKE_MARKS: [0, 0],
             s.TITLE_EXPECTED: [True, True],
-        },
-        schema=ARTICLE_COLUMNS,
+        }
     )
+    articles = articles.with_columns(
+        pl.lit(None, dtype).alias(name)
+        for name, dtype in ARTICLE_COLUMNS.items()
+        if name not in articles.columns
+    ).pipe(s.conform, ARTICLE_COLUMNS)
     occurrences = pl.DataFrame(
         {
             s.ARTICLE_ID: ["a1", "a1", "a1", "a2"],
@@ -408,20 +412,20 @@ def test_check_that_cannot_run_fails_with_the_error():
         "custom_suite_v1",
         (
             Check(
-                "published_at_present",
+                "no_such_column_present",
                 "articles",
                 "ExpectColumnValuesToNotBeNull",
                 "fail",
-                {"column": "published_at"},
+                {"column": "no_such_column"},
             ),
         ),
     )
 
     result = run_gate(clean_batch(), vocabulary=VOCABULARY, suites=[suite])
 
-    assert result.failed == ["custom_suite_v1.published_at_present"]
-    observed = json.loads(row_of(result, "published_at_present")["observed"])
-    assert "published_at" in observed["error"]
+    assert result.failed == ["custom_suite_v1.no_such_column_present"]
+    observed = json.loads(row_of(result, "no_such_column_present")["observed"])
+    assert "no_such_column" in observed["error"]
 
 
 def test_report_lists_checks_and_escapes_data(tmp_path: Path):

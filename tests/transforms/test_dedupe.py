@@ -19,7 +19,15 @@ def _normalised(rows: list[tuple[str, int, str]]) -> pl.DataFrame:
     )
 
 
-ARTICLES = pl.DataFrame({S.ARTICLE_ID: ["b", "a"], S.PATH: ["2.txt", "1.txt"]})
+ARTICLES = pl.DataFrame(
+    {
+        S.ARTICLE_ID: ["b", "a"],
+        S.PATH: ["2.txt", "1.txt"],
+        S.PUBLISHED_AT: [None, None],
+        S.RECORD: [None, None],
+    },
+    schema_overrides={S.PUBLISHED_AT: pl.Datetime("us", "UTC"), S.RECORD: pl.Int32},
+)
 
 
 def test_kinds_first_repeat_and_corpus():

@@ -65,6 +65,11 @@ def _batch(paragraph_hash: str = "h1") -> PublishBatch:
                 "n_chars": [3],
             },
             schema_overrides={"title": pl.String},
+        ).with_columns(
+            pl.lit(None, dtype).alias(name)
+            for name, dtype in S.ARTICLES.items()
+            if name not in {"article_id", "article_key", "version", "path", "sha256", "title"}
+            and name not in {"encoding", S.TEXT, S.TITLE_LINE}
         ),
         paragraphs=pl.DataFrame(
             {
@@ -93,6 +98,7 @@ def _batch(paragraph_hash: str = "h1") -> PublishBatch:
             schema={
                 "quarantine_id": pl.String,
                 S.PATH: pl.String,
+                S.RECORD: pl.Int32,
                 S.SHA256: pl.String,
                 S.REASON: pl.String,
                 S.DETAIL: pl.String,

@@ -1,3 +1,3 @@
-INSERT INTO quarantine (quarantine_id, run_id, path, sha256, reason_code, detail, rule)
-SELECT quarantine_id, $run_id, path, sha256, reason, detail, rule
+INSERT INTO quarantine (quarantine_id, run_id, path, sha256, reason_code, detail, rule, record)
+SELECT quarantine_id, $run_id, path, sha256, reason, detail, rule, record
 FROM staged_quarantine
