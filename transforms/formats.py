@@ -299,7 +299,7 @@ def _article(title: str | None, body: str, metadata: dict[str, Any]) -> dict[str
 
 
 def _plain_heading(line: str) -> str:
-    return " ".join(re.sub(r"^\s{0,3}#{1,6}\s+|\s+#+\s*$", "", line).split())
+    return " ".join(re.sub(r"^[ \t]{0,3}#{1,6}\s+|\s+#+\s*$", "", line).split())
 
 
 # --- Markdown -------------------------------------------------------------------------------
@@ -308,14 +308,14 @@ _MD_INLINE = [
     (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), ""),  # images
     (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links -> their text
     (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # reference links
-    (re.compile(r"(?m)^\s{0,3}\[[^\]]+\]:\s+\S+.*$"), ""),  # link definitions
+    (re.compile(r"(?m)^[ \t]{0,3}\[[^\]]+\]:[ \t]+\S+.*$"), ""),  # link definitions
     (re.compile(r"`([^`\n]+)`"), r"\1"),  # code spans
     (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # strong
     (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), r"\1"),  # emphasis
     (re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])"), r"\1"),
-    (re.compile(r"(?m)^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+\s*)?$"), r"\1"),  # ATX headings
-    (re.compile(r"(?m)^\s{0,3}>\s?"), ""),  # block quotes
-    (re.compile(r"(?m)^\s{0,3}(?:[-*_]\s*){3,}$"), ""),  # rules
+    (re.compile(r"(?m)^[ \t]{0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+[ \t]*)?$"), r"\1"),  # ATX headings
+    (re.compile(r"(?m)^[ \t]{0,3}>[ \t]?"), ""),  # block quotes
+    (re.compile(r"(?m)^[ \t]{0,3}(?:[-*_][ \t]*){3,}$"), ""),  # rules
     (re.compile(r"(?m) {2,}$"), ""),  # hard line breaks
 ]
 
@@ -354,7 +354,7 @@ def _from_markdown(text: str, fields: JsonFields) -> dict[str, Any]:
         body = text[found.end() :]
     body = body.strip("\n")
     first, _, rest = body.partition("\n")
-    if title is None and re.match(r"\s{0,3}#\s", first):
+    if title is None and re.match(r"[ \t]{0,3}#\s", first):
         title, body = _plain_heading(first), rest  # a leading level-1 heading is the title
     return _article(title, markdown_to_text(body), meta)
 

@@ -92,14 +92,15 @@ def identify_articles(
 
     An article is identified by its external id, else its url, else its path (plus the line
     of a .jsonl record): a record whose id or url an earlier article carries is the next
-    version of that article whatever its file name. A record whose content (TEXT) equals the
-    version before it is unchanged and not loaded again (a .jsonl feed rewritten with new lines
-    appended loads only those). Versions of one article in one batch follow published_at.
+    version of that article whatever its file name. A record whose content (TEXT) equals a
+    version already loaded (or earlier in the batch) is unchanged and not loaded again: a .jsonl
+    feed rewritten with new lines appended loads only those. Versions of one article in one
+    batch follow published_at.
     ARTICLE_ID is derived from the key, the file's sha256 and the record, so a rerun over the
     same files yields the same ids.
 
-    `earlier`: ARTICLE_KEY, VERSION, CONTENT_SHA256, EXTERNAL_ID, URL (see
-    warehouse.ledger.find_latest_versions).
+    `earlier`: ARTICLE_KEY, VERSION, CONTENT_SHA256, EXTERNAL_ID, URL of every version of the
+    articles the batch may continue (warehouse.ledger.find_latest_versions).
     """
     own_key = (
         pl.when(pl.col(S.EXTERNAL_ID).is_not_null())
@@ -141,25 +142,21 @@ def identify_articles(
             pl.coalesce("_by_id", "_by_url", "_batch_url", "_own_key").alias(S.ARTICLE_KEY)
         )
     )
-    latest = earlier.select(
-        S.ARTICLE_KEY,
-        pl.col(S.VERSION).alias("_previous"),
-        pl.col(S.CONTENT_SHA256).alias("_previous_content"),
-    ).unique(S.ARTICLE_KEY)
+    latest = earlier.group_by(S.ARTICLE_KEY).agg(pl.col(S.VERSION).max().alias("_previous"))
+    loaded = earlier.select(S.ARTICLE_KEY, S.CONTENT_SHA256, pl.lit(True).alias("_loaded"))
     ordered = (
         linked.join(latest, on=S.ARTICLE_KEY, how="left")
+        .join(loaded.unique(), on=[S.ARTICLE_KEY, S.CONTENT_SHA256], how="left")
         .sort(S.ARTICLE_KEY, S.PUBLISHED_AT, S.PATH, S.RECORD, nulls_last=True)
         .with_columns(
-            pl.col(S.CONTENT_SHA256)
-            .shift(1)
-            .over(S.ARTICLE_KEY)
-            .fill_null(pl.col("_previous_content"))
-            .alias("_before")
+            (
+                pl.col("_loaded").fill_null(False)
+                | pl.int_range(pl.len()).over(S.ARTICLE_KEY, S.CONTENT_SHA256).gt(0)
+            ).alias("_unchanged")
         )
     )
-    unchanged = pl.col(S.CONTENT_SHA256) == pl.col("_before")
-    # a content seen earlier in the sequence but not just before (A, B, A) is a new version
-    fresh = ordered.filter(~unchanged.fill_null(False)).with_columns(
+    unchanged = pl.col("_unchanged")
+    fresh = ordered.filter(~unchanged).with_columns(
         (pl.col("_previous").fill_null(0) + pl.int_range(1, pl.len() + 1).over(S.ARTICLE_KEY))
         .cast(pl.Int32)
         .alias(S.VERSION),
@@ -174,7 +171,7 @@ def identify_articles(
         .alias(S.ARTICLE_ID),
         pl.lit(None, dtype=pl.String).alias(S.TITLE),
     )
-    skipped = ordered.filter(unchanged.fill_null(False)).select(S.PATH, S.RECORD, S.ARTICLE_KEY)
+    skipped = ordered.filter(unchanged).select(S.PATH, S.RECORD, S.ARTICLE_KEY)
     return S.conform(fresh, S.ARTICLES).sort(S.PATH, S.RECORD, nulls_last=False), skipped
 
 

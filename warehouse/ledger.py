@@ -28,7 +28,7 @@ def find_known_paragraphs(con: duckdb.DuckDBPyConnection, hashes: pl.Series) -> 
 
 def find_latest_versions(con: duckdb.DuckDBPyConnection, keys: pl.DataFrame) -> pl.DataFrame:
     """ARTICLE_KEY, EXTERNAL_ID, URL of a batch's records -> ARTICLE_KEY, VERSION,
-    CONTENT_SHA256, EXTERNAL_ID, URL of the current version of every article they may continue
+    CONTENT_SHA256, EXTERNAL_ID, URL of every version of every article they may continue
     (same key, same external id or same url)."""
     with staged(con, keys=keys.select(S.ARTICLE_KEY, S.EXTERNAL_ID, S.URL).unique()):
         return fetch(con, "latest_versions")
