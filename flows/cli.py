@@ -106,7 +106,8 @@ def _print_summary(summary: dict[str, object], settings: Settings) -> None:
     ]
     for item in summary.get("quarantined") or []:
         path = item["path"] if item["path"].isprintable() else repr(item["path"])
-        lines.append(f"  quarantined {path}: {item['reason']} - {item['detail']}")
+        line = "" if item.get("record") is None else f" line {item['record']}"
+        lines.append(f"  quarantined {path}{line}: {item['reason']} - {item['detail']}")
     gate = summary.get("gate")
     if gate == "failed":
         lines.append("  gate        FAILED: " + ", ".join(summary.get("failed_checks") or []))
@@ -300,7 +301,8 @@ def _quarantine_show(args: argparse.Namespace) -> int:
                 f"  rule      {entry.rule or 'not recorded'}",
                 f"  detail    {_escape(entry.detail or '')}",
                 f"  run       {entry.run_id}",
-                f"  path      {_escape(entry.path)}",
+                f"  path      {_escape(entry.path)}"
+                + ("" if entry.record is None else f", line {entry.record}"),
                 f"  sha256    {entry.sha256 or 'none (the file was not read)'}",
                 f"  released  {released}",
                 f"  excerpt   {excerpt}",

@@ -45,6 +45,7 @@ class QuarantineEntry:
     quarantine_id: str
     run_id: str
     path: str  # relative to the landing folder
+    record: int | None  # the line of a .jsonl record set aside alone; null for a whole file
     sha256: str | None  # null when the file was never read (unreadable, not a file, ...)
     reason_code: str
     rule: str | None  # the check that set it aside; null on rows older than migration 0003

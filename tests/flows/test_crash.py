@@ -33,6 +33,7 @@ KILL_POINTS = [
     "publish:insert_articles",
     "publish:insert_paragraph_tags",
     "publish:insert_batch_metrics",
+    "publish:reorder_first_seen",
     "publish:dq",
     "publish:before-commit",
     "publish:committed",

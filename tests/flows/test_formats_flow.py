@@ -215,3 +215,35 @@ def test_first_seen_follows_published_at_even_when_the_copy_loads_first(
         "SELECT first_source, copy_source, shared_paragraphs FROM syndication_pairs",
     )
     assert pairs == [("Reuters", "Planet", 2)]
+
+
+def test_a_released_jsonl_line_rereads_its_file_and_loads_nothing_twice(
+    tmp_path: Path, landing: Path
+):
+    from warehouse.quarantine import list_quarantine, release_quarantine
+
+    settings = _settings(tmp_path, landing)
+    good = [json.dumps({"id": f"g-{i}", "body": "\n\n".join(_story(i))}) for i in (1, 2)]
+    bad = json.dumps({"id": "b-1", "content": "\n\n".join(_story(3))})  # no body field
+    _write(landing / "feed.jsonl", "\n".join([good[0], bad, good[1]]) + "\n")
+    _run(settings)
+    waiting = list_quarantine(settings.warehouse)
+    assert waiting.select("path", "record", "reason").rows() == [("feed.jsonl", 2, "missing_body")]
+
+    release_quarantine(settings.warehouse, quarantine_id=waiting["id"][0], lock_timeout=10)
+    again = _run(settings)
+
+    assert again["records_unchanged"] == 2 and again["articles"] == 0
+    warehouse = tmp_path / "nutgraf.duckdb"
+    assert query(warehouse, "SELECT count(*) FROM articles") == [(2,)]
+    assert len(list_quarantine(settings.warehouse)) == 1  # set aside again, a new row
+
+    _write(landing / "feed.jsonl", "\n".join([good[0], bad.replace("content", "body"), good[1]]))
+    fixed = _run(settings)
+
+    assert fixed["articles"] == 1 and fixed["records_unchanged"] == 2
+    assert query(warehouse, "SELECT external_id FROM articles ORDER BY 1") == [
+        ("b-1",),
+        ("g-1",),
+        ("g-2",),
+    ]
