@@ -88,7 +88,7 @@ def test_run_report_and_query_on_the_samples(tmp_path: Path):
     out = done.stdout
     for expected in (
         "published",
-        "files       seen 8, new 6, duplicate 1, quarantined 1",
+        "files       seen 10, new 8, duplicate 1, quarantined 1",
         "first",
         "repeat",
         "corpus",
@@ -105,7 +105,7 @@ def test_run_report_and_query_on_the_samples(tmp_path: Path):
     assert report.returncode == 0 and "published" in report.stdout and ".html" in report.stdout
 
     rows = nutgraf("query", "--format", "json", "SELECT count(*) AS n FROM articles", cwd=tmp_path)
-    assert json.loads(rows.stdout) == [{"n": 6}]
+    assert json.loads(rows.stdout) == [{"n": 9}]  # the .jsonl sample holds two
 
     again = nutgraf("run", "--landing", str(landing), cwd=tmp_path)
     assert again.returncode == 0 and "nothing new" in again.stdout

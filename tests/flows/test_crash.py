@@ -56,7 +56,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory, processes: NutgrafProces
 
 def _env(*faults: str) -> dict[str, str]:
     return {
-        "NUTGRAF_BATCH_FILES": "4",  # 8 sample files: two batches, two transactions
+        "NUTGRAF_BATCH_FILES": "4",  # 10 sample files: three batches, three transactions
         "NUTGRAF_SETTLE_SECONDS": "0",
         "NUTGRAF_FAULT_POINTS": json.dumps(list(faults)),
     }

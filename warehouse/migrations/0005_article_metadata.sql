@@ -16,12 +16,13 @@ ALTER TABLE articles ADD COLUMN external_id VARCHAR;
 ALTER TABLE articles ADD COLUMN language_hint VARCHAR;
 ALTER TABLE quarantine ADD COLUMN record INTEGER;
 
--- Pairs of articles sharing a paragraph, with who published first.
+-- Pairs of articles sharing paragraphs: the article that had them first (earliest
+-- published_at) and the one that ran them again, with how many they share.
 CREATE VIEW syndication_pairs AS
 SELECT f.article_id AS first_article_id, fa.source AS first_source,
-       fa.published_at AS first_published_at,
+       fa.published_at AS first_published_at, fa.path AS first_path,
        c.article_id AS copy_article_id, ca.source AS copy_source,
-       ca.published_at AS copy_published_at,
+       ca.published_at AS copy_published_at, ca.path AS copy_path,
        count(DISTINCT c.paragraph_hash) AS shared_paragraphs
 FROM occurrences c
 JOIN occurrences f ON f.paragraph_hash = c.paragraph_hash AND f.kind = 'first'
