@@ -26,8 +26,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CORPORA = Path(os.environ.get("NUTGRAF_CORPORA", ROOT.parent / "shared" / "corpora"))
 STAGES = (
-    "discover", "read_decode", "split", "normalise_hash", "dedupe", "near_dup", "language", "tag",
-    "gate", "report", "publish",
+    "discover", "read_decode", "parse", "split", "normalise_hash", "dedupe", "near_dup", "language",
+    "tag", "gate", "report", "publish",
 )  # fmt: skip
 
 

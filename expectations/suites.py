@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import polars as pl
@@ -67,6 +68,9 @@ DERIVED_NOT_MARKUP = "not_pure_markup"
 DERIVED_LANGUAGE_VALID = "language_code_valid"
 # articles: a title where the layout has one
 DERIVED_TITLE_WHERE_EXPECTED = "title_where_expected"
+DERIVED_PUBLISHED_NOT_AHEAD = "published_at_not_ahead"
+PUBLISHED_AT_LEEWAY = timedelta(days=1)
+"""How far ahead of the gate's clock a published_at may lie (time zones, embargoed copy)."""
 
 # batch frame columns: metrics of this batch ...
 QUARANTINED_SHARE = "quarantined_file_share"
@@ -285,6 +289,19 @@ def articles_suite_v2(
                 a,
                 DERIVED_TITLE_WHERE_EXPECTED,
                 (pl.col(s.TITLE).is_not_null() | ~pl.col(s.TITLE_EXPECTED)).fill_null(True),
+                "warn",
+            ),
+            # Every article has one: its own, its path's date or its file's mtime.
+            _not_null("published_at_present", a, s.PUBLISHED_AT),
+            # A feed dated ahead of time has a time-zone or clock fault worth seeing.
+            _is_true(
+                "published_at_not_in_future",
+                a,
+                DERIVED_PUBLISHED_NOT_AHEAD,
+                (
+                    pl.col(s.PUBLISHED_AT)
+                    <= pl.lit(datetime.now(UTC) + PUBLISHED_AT_LEEWAY, pl.Datetime("us", "UTC"))
+                ).fill_null(True),
                 "warn",
             ),
         ),

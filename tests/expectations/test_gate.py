@@ -9,6 +9,7 @@ import logging
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -62,6 +63,7 @@ def clean_batch() -> GateBatch:
             s.LETTER_SHARE: [0.8, 0.75],
             s.MOJIBAKE_MARKS: [0, 0],
             s.TITLE_EXPECTED: [True, True],
+            s.PUBLISHED_AT: [datetime(2026, 3, 4, tzinfo=UTC), datetime(2026, 3, 5, tzinfo=UTC)],
         }
     )
     articles = articles.with_columns(
@@ -338,8 +340,18 @@ def test_quarantined_share_above_max_fails_the_batch():
             dataclasses.replace(clean_batch(), n_files=20, n_duplicate_files=19, n_quarantined=0),
             "duplicate_file_share_at_most_max",
         ),
+        (
+            with_frame(
+                clean_batch(),
+                "articles",
+                lambda f: f.with_columns(
+                    pl.lit(datetime.now(UTC) + timedelta(days=3)).alias(s.PUBLISHED_AT)
+                ),
+            ),
+            "published_at_not_in_future",
+        ),
     ],
-    ids=["language missing", "mostly duplicate files"],
+    ids=["language missing", "mostly duplicate files", "dated ahead of the clock"],
 )
 def test_warn_failure_does_not_fail_the_gate(batch, expectation):
     result = run_gate(batch, vocabulary=VOCABULARY)

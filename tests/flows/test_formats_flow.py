@@ -102,8 +102,9 @@ def test_an_outlet_landing_layout_loads_every_format_with_its_metadata(
     warehouse = tmp_path / "nutgraf.duckdb"
     rows = query(
         warehouse,
-        "SELECT path, record, format, source, source_origin, strftime(published_at, '%Y-%m-%d %H:%M'), "
-        "published_at_origin, author, url, external_id FROM articles ORDER BY path, record",
+        "SELECT path, record, format, source, source_origin, "
+        "strftime(published_at, '%Y-%m-%d %H:%M'), published_at_origin, author, url, external_id "
+        "FROM articles ORDER BY path, record",
     )
     assert rows == [
         ("planet/libraries.md", None, "markdown", "planet", "folder", "2026-03-05 08:00",
