@@ -47,7 +47,19 @@ from transforms.discover import (
 from transforms.errors import NutgrafError
 from transforms.formats import JsonFields, parse_records
 from transforms.gazetteer import load_gazetteer, vocabulary
-from transforms.normalise import sha256_hex
+from transforms.neardup import (
+    NEAR_DUP_OF,
+    PAIR_A,
+    PAIR_B,
+    SEEN_AT,
+    SHINGLING,
+    SIMILARITY,
+    assign_canonicals,
+    band_signatures,
+    candidate_pairs,
+    verify,
+)
+from transforms.normalise import HASH_ALGORITHM, NORMAL_FORM, sha256_hex
 from transforms.pipeline import (
     Stopwatch,
     TransformedBatch,
@@ -68,6 +80,8 @@ from warehouse.ledger import (
 from warehouse.lock import writer_lock
 from warehouse.migrations import apply_migrations
 from warehouse.publish import PublishBatch, RunRecord, publish_batch, record_run
+from warehouse.sql import fetch
+from warehouse.sql import staged as staged_frames
 
 STATUS_PUBLISHED = "published"
 STATUS_NOTHING_NEW = "nothing_new"
@@ -124,6 +138,7 @@ class Staged:
     timings: dict[str, float] = field(default_factory=dict)
     inputs: BatchInputs | None = None
     unchanged: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=UNCHANGED))
+    near: NearDuplicates | None = None  # set once the batch passed its gate
 
 
 def _timed(timings: dict[str, float], name: str, start: float) -> None:
@@ -319,6 +334,88 @@ def set_aside_articles(settings: Settings, staged: Staged, quarantined: pl.DataF
     return rebuilt_staged
 
 
+@dataclass(frozen=True)
+class NearDuplicates:
+    """What the near-duplicate search of a batch found and will write."""
+
+    bands: pl.DataFrame  # PARAGRAPH_HASH, band_0..7 of the batch's new paragraphs
+    links: pl.DataFrame  # PARAGRAPH_HASH, NEAR_DUP_OF, SIMILARITY of new paragraphs
+    repointed: pl.DataFrame  # the same, for stored paragraphs whose group got a new canonical
+    counts: dict[str, int]
+
+
+_LINKS = pl.Schema({S.PARAGRAPH_HASH: pl.String, NEAR_DUP_OF: pl.String, SIMILARITY: pl.Float64})
+
+
+@task(name="link-near-duplicates", cache_policy=NO_CACHE, **_RETRIES)
+def link_near_duplicates(settings: Settings, staged: Staged) -> NearDuplicates:
+    """Band the batch's new paragraphs, find candidates among the stored bands and inside the
+    batch, verify them on exact shingle sets and link each to its group's canonical paragraph.
+
+    Only the new paragraphs are banded and looked up: the cost follows the batch, not the
+    warehouse."""
+    paragraphs = staged.batch.paragraphs.select(S.PARAGRAPH_HASH, S.TEXT, S.ARTICLE_ID)
+    bands = band_signatures(paragraphs, min_words=settings.near_dup_min_words)
+    with open_writer(settings.warehouse) as con:
+        with staged_frames(con, bands=bands):
+            outside = fetch(con, "near_dup_candidates")
+        with staged_frames(con, wanted=outside.select(pl.col(PAIR_B).alias(S.PARAGRAPH_HASH))):
+            stored = fetch(con, "near_dup_paragraphs").with_columns(
+                pl.col(SEEN_AT).dt.convert_time_zone("UTC")
+            )
+    inside = candidate_pairs(bands, bands.clear())
+    candidates = pl.concat([outside, inside]).unique()
+    texts = pl.concat(
+        [paragraphs.select(S.PARAGRAPH_HASH, S.TEXT), stored.select(S.PARAGRAPH_HASH, S.TEXT)]
+    )
+    verified = verify(candidates, texts, threshold=settings.near_dup_threshold)
+    seen = paragraphs.join(
+        staged.batch.articles.select(S.ARTICLE_ID, pl.col(S.PUBLISHED_AT).alias(SEEN_AT)),
+        on=S.ARTICLE_ID,
+        how="left",
+    ).select(S.PARAGRAPH_HASH, SEEN_AT)
+    members, replaced = assign_canonicals(
+        seen, verified, stored.select(S.PARAGRAPH_HASH, SEEN_AT, NEAR_DUP_OF)
+    )
+    linked = members.filter(pl.col("canonical") != pl.col(S.PARAGRAPH_HASH)).select(
+        pl.col(S.PARAGRAPH_HASH).alias(PAIR_A), pl.col("canonical").alias(PAIR_B)
+    )
+    links = _similarities(linked, texts)
+    repointed = S.empty(_LINKS)
+    if not replaced.is_empty():
+        with open_writer(settings.warehouse) as con:
+            with staged_frames(con, replaced=replaced.select(S.PARAGRAPH_HASH)):
+                group = fetch(con, "near_dup_members")
+        moved = group.join(
+            replaced.rename({S.PARAGRAPH_HASH: "_old"}),
+            left_on=pl.coalesce(NEAR_DUP_OF, S.PARAGRAPH_HASH),
+            right_on="_old",
+        ).select(pl.col(S.PARAGRAPH_HASH).alias(PAIR_A), pl.col("canonical").alias(PAIR_B))
+        repointed = _similarities(moved, pl.concat([texts, group.select(S.PARAGRAPH_HASH, S.TEXT)]))
+    counts = {
+        "near_dup_compared": bands.height,
+        "near_dup_candidates": candidates.height,
+        "near_dup_linked": links.height,
+        "near_dup_repointed": repointed.height,
+    }
+    return NearDuplicates(bands, links, repointed, counts)
+
+
+def _similarities(pairs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
+    """PAIR_A (member), PAIR_B (its canonical) -> PARAGRAPH_HASH, NEAR_DUP_OF, SIMILARITY."""
+    scored = verify(pairs, texts, threshold=0.0)
+    return (
+        pairs.join(scored, on=[PAIR_A, PAIR_B], how="left")
+        .select(
+            pl.col(PAIR_A).alias(S.PARAGRAPH_HASH),
+            pl.col(PAIR_B).alias(NEAR_DUP_OF),
+            pl.col(SIMILARITY).fill_null(0.0),
+        )
+        .pipe(S.conform, _LINKS)
+        .sort(S.PARAGRAPH_HASH)
+    )
+
+
 @task(name="gate-batch", cache_policy=NO_CACHE)
 def gate_batch(settings: Settings, staged: Staged, run_id: str, faults: Faults) -> GateResult:
     """Run the expectation suites on the batch before anything is written."""
@@ -464,16 +561,22 @@ def _publish_frames(
         .alias("quarantine_id")
     )
     batch = staged.batch
+    near = staged.near
+    paragraphs = batch.paragraphs
+    if near is not None:
+        paragraphs = paragraphs.join(near.links, on=S.PARAGRAPH_HASH, how="left")
     return PublishBatch(
         source_files=ledger_rows,
         touched=touched,
         articles=batch.articles,
-        paragraphs=batch.paragraphs,
+        paragraphs=paragraphs,
         occurrences=batch.occurrences,
         tags=batch.tags,
         quarantine=quarantine,
         batch_metrics=_batch_metrics(staged, shape),
         reordered=(None if staged.inputs is None else staged.inputs.known.select(S.PARAGRAPH_HASH)),
+        bands=None if near is None else near.bands,
+        repointed=None if near is None else near.repointed,
     )
 
 
@@ -488,6 +591,10 @@ class Totals:
     files_quarantined: int = 0
     files_touched: int = 0
     records_unchanged: int = 0
+    near_dup_compared: int = 0
+    near_dup_candidates: int = 0
+    near_dup_linked: int = 0
+    near_dup_repointed: int = 0
     articles: int = 0
     paragraphs_new: int = 0
     occurrences: int = 0
@@ -500,6 +607,9 @@ class Totals:
         """Add one batch's counts."""
         for name, value in _file_counts(staged).items():
             setattr(self, name, getattr(self, name) + value)
+        if staged.near is not None:
+            for name, value in staged.near.counts.items():
+                setattr(self, name, getattr(self, name) + value)
         batch = staged.batch
         self.articles += batch.articles.height
         self.paragraphs_new += batch.paragraphs.height
@@ -573,6 +683,9 @@ class RunState:
             gate_success=None if not self.results else not self.failed,
             failed_checks=list(self.failed),
             report_path=None if self.report_path is None else str(self.report_path),
+            normal_form=NORMAL_FORM,
+            hash_algorithm=HASH_ALGORITHM,
+            shingling=SHINGLING,
         )
 
     def gate_result(self) -> GateResult:
@@ -700,6 +813,10 @@ def _ingest_batch(
         rounds.append(gate.results)
         _timed(timings, "gate", t)
     results = merge_rounds(rounds)
+    if gate.success:
+        t = time.perf_counter()
+        staged.near = link_near_duplicates(settings, staged)
+        _timed(timings, "near_dup", t)
     state.totals.add(staged)
     state.add_duplicate_groups(staged)
     state.batch_shape = gate.batch_shape

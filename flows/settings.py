@@ -57,6 +57,16 @@ class Settings(BaseSettings):
         "language", description="JSON / front-matter key of the declared language."
     )
     json_id_field: str = Field("id", description="JSON / front-matter key of the article's id.")
+    near_dup_threshold: float = Field(
+        0.8,
+        gt=0,
+        le=1,
+        description="Near-duplicate paragraphs: the Jaccard similarity of word-bigram sets at "
+        "or above which a paragraph is linked to its group's canonical one.",
+    )
+    near_dup_min_words: int = Field(
+        8, ge=2, description="Paragraphs of fewer words are left out of near-duplicate matching."
+    )
     source_from_folder: bool = Field(
         True,
         description="An article without a source takes the first folder under the landing "

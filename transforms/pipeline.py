@@ -292,7 +292,7 @@ def measure_articles(articles: pl.DataFrame) -> pl.DataFrame:
 class TransformedBatch:
     """The frames a batch publishes, each in its declared schema."""
 
-    articles: pl.DataFrame  # ARTICLES minus TEXT, plus LANGUAGE, N_PARAGRAPHS, N_CHARS
+    articles: pl.DataFrame  # ARTICLES minus TEXT, plus LANGUAGE, N_PARAGRAPHS, N_CHARS, BODY_SHA256
     occurrences: pl.DataFrame  # OCCURRENCES
     paragraphs: pl.DataFrame  # PARAGRAPHS, new to the warehouse
     tags: pl.DataFrame  # TAGS of the new paragraphs
@@ -331,7 +331,15 @@ def build_batch(
             tags = tag_paragraphs(
                 paragraphs.select(S.PARAGRAPH_HASH, S.TEXT, S.LANGUAGE), gazetteer=gazetteer
             )
-    stats = occurrences.group_by(S.ARTICLE_ID).agg(pl.len().cast(pl.Int32).alias(N_PARAGRAPHS))
+    stats = (
+        occurrences.sort(S.ARTICLE_ID, S.POSITION)
+        .group_by(S.ARTICLE_ID, maintain_order=True)
+        .agg(
+            pl.len().cast(pl.Int32).alias(N_PARAGRAPHS),
+            pl.col(S.PARAGRAPH_HASH).str.join("\n").alias(S.BODY_SHA256),
+        )
+        .with_columns(pl.col(S.BODY_SHA256).map_batches(sha256_hex, return_dtype=pl.String))
+    )
     article_rows = (
         articles.pipe(measure_articles)
         .drop(S.TEXT)

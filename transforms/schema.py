@@ -60,6 +60,9 @@ PUBLISHED_ORIGIN = "published_at_origin"  # metadata | path | mtime
 AUTHOR = "author"
 LANGUAGE_HINT = "language_hint"  # the language the record declares (not the detected one)
 EXTERNAL_ID = "external_id"  # the record's own id
+BODY_SHA256 = "body_sha256"  # sha256 of an article's paragraph hashes, in order, one per line
+NEAR_DUP_OF = "near_dup_of"  # the canonical paragraph of a near-duplicate group
+SIMILARITY = "similarity"  # Jaccard similarity to it (transforms.neardup)
 
 # measured on each article for the gate (not stored in `articles`)
 LETTER_SHARE = "letter_share"  # letters / characters in the first LETTER_SAMPLE_CHARS

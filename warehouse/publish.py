@@ -40,6 +40,9 @@ class RunRecord:
     gate_success: bool | None
     failed_checks: list[str] = field(default_factory=list)
     report_path: str | None = None
+    normal_form: str | None = None  # transforms.normalise.NORMAL_FORM
+    hash_algorithm: str | None = None  # transforms.normalise.HASH_ALGORITHM
+    shingling: str | None = None  # transforms.neardup.SHINGLING
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,12 @@ class PublishBatch:
     quarantine: pl.DataFrame
     batch_metrics: pl.DataFrame  # metric, value: the batch's shape, for later comparisons
     reordered: pl.DataFrame | None = None  # paragraph_hash: stored paragraphs the batch also has
+    bands: pl.DataFrame | None = None  # paragraph_hash, band_0..7: LSH bands of new paragraphs
+    repointed: pl.DataFrame | None = None  # paragraph_hash, near_dup_of, similarity (stored)
+
+
+_BANDS = {"paragraph_hash": pl.String, **{f"band_{i}": pl.UInt64 for i in range(8)}}
+_REPOINTED = {"paragraph_hash": pl.String, "near_dup_of": pl.String, "similarity": pl.Float64}
 
 
 Step = Callable[[str], None]
@@ -78,6 +87,18 @@ def _insert_run(
     step("publish:dq")
 
 
+def _with_near_duplicates(paragraphs: pl.DataFrame) -> pl.DataFrame:
+    """Paragraph rows with near_dup_of and similarity (null when the batch linked none)."""
+    return _with_columns(paragraphs, {"near_dup_of": pl.String, "similarity": pl.Float64})
+
+
+def _with_columns(frame: pl.DataFrame, columns: dict[str, pl.DataType]) -> pl.DataFrame:
+    """`frame` plus each of `columns` it lacks, as nulls."""
+    return frame.with_columns(
+        pl.lit(None, dtype).alias(name) for name, dtype in columns.items() if name not in frame
+    )
+
+
 def publish_batch(
     con: duckdb.DuckDBPyConnection,
     batch: PublishBatch,
@@ -98,8 +119,8 @@ def publish_batch(
             con,
             source_files=batch.source_files,
             touched=batch.touched,
-            articles=batch.articles,
-            paragraphs=batch.paragraphs,
+            articles=_with_columns(batch.articles, {"body_sha256": pl.String}),
+            paragraphs=_with_near_duplicates(batch.paragraphs),
             occurrences=batch.occurrences,
             tags=batch.tags,
             quarantine=batch.quarantine,
@@ -108,6 +129,10 @@ def publish_batch(
                 batch.reordered
                 if batch.reordered is not None
                 else pl.DataFrame(schema={"paragraph_hash": pl.String})
+            ),
+            bands=batch.bands if batch.bands is not None else pl.DataFrame(schema=_BANDS),
+            repointed=(
+                batch.repointed if batch.repointed is not None else pl.DataFrame(schema=_REPOINTED)
             ),
         ):
             params = {"run_id": run.run_id}
@@ -122,6 +147,8 @@ def publish_batch(
                 ("insert_batch_metrics", {**params, "batch": batch_no}),
                 ("reorder_first_seen", None),
                 ("reorder_first_article", None),
+                ("insert_paragraph_bands", params),
+                ("update_near_duplicates", None),
             ):
                 execute(con, name, bound)
                 step(f"publish:{name}")

@@ -1,0 +1,289 @@
+"""Near-duplicate paragraphs: MinHash over word bigrams, LSH bands, and exact verification.
+
+The shingling, fixed as ``SHINGLING``:
+1. tokens are the runs of letters and digits (``[\\p{L}\\p{N}]+``) of the normalised text,
+   lower-cased: punctuation and spacing edits leave the tokens as they were;
+2. a paragraph's shingles are the set of its consecutive token pairs (word bigrams). A one-word
+   edit of an n-word paragraph changes at most two of its n-1 bigrams, so it keeps a Jaccard
+   similarity of at least (n-3)/(n+1): 0.8 from 19 words on, 0.9 from 39 (3-word shingles need
+   29 words for 0.8).
+
+Similarity is the Jaccard index of two paragraphs' shingle sets. MinHash estimates it with
+``N_HASHES`` = 32 hash functions ``h_k(x) = (a_k * x + c_k) >> 32`` over a 64-bit shingle id
+(multiply-shift hashing, one multiply and one shift per shingle and function); the 32 minima are
+cut into ``N_BANDS`` = 8 bands of ``ROWS`` = 4. Two paragraphs become candidates when any band
+agrees: probability 1 - (1 - J^4)^8, i.e. 0.985 at J = 0.8, 0.9997 at J = 0.9, 0.06 at
+J = 0.5. Every candidate pair is then **verified** on its exact shingle sets, so a link is only
+ever made at a true similarity at or above the threshold.
+
+Paragraphs with fewer than ``min_words`` tokens (setting ``near_dup_min_words``, default 8) are
+not matched: with so few bigrams one changed word already moves the similarity below 0.8, and
+short lines ("Reuters", datelines) are better left to exact dedupe.
+
+Ids are stable across processes and library versions: a word's id is the first 8 bytes of its
+blake2b digest; a bigram's id mixes its two word ids with fixed 64-bit constants. Band hashes
+are stored in the warehouse (``paragraph_bands``), so a run compares only its new paragraphs
+against them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from transforms import schema as S
+from transforms.langid import utf8_buffer
+
+SHINGLING = "word-bigrams-lower-alnum_v1"
+N_BANDS = 8
+ROWS = 4
+N_HASHES = N_BANDS * ROWS
+BAND_COLUMNS = tuple(f"band_{i}" for i in range(N_BANDS))
+
+_TOKEN = r"[\p{L}\p{N}]+"
+_MIX1 = np.uint64(0x9E3779B97F4A7C15)
+_MIX2 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX3 = np.uint64(0x94D049BB133111EB)
+_rng = np.random.Generator(np.random.PCG64(20261128))
+_A = (_rng.integers(1, 2**63, N_HASHES, dtype=np.uint64) << np.uint64(1)) | np.uint64(1)
+_C = _rng.integers(0, 2**63, N_HASHES, dtype=np.uint64)
+"""Odd multipliers and offsets of the hash functions: fixed by the seed, part of SHINGLING."""
+
+PAIR_A = "paragraph_hash_a"  # the later paragraph of a pair
+PAIR_B = "paragraph_hash_b"  # the earlier one
+SIMILARITY = "similarity"
+SHINGLE = "shingle"
+
+
+def tokens(text: pl.Expr) -> pl.Expr:
+    """A paragraph's tokens: lower-cased runs of letters and digits."""
+    return text.str.to_lowercase().str.extract_all(_TOKEN)
+
+
+def _splitmix(x: np.ndarray) -> np.ndarray:
+    x = x ^ (x >> np.uint64(30))
+    x = x * _MIX2
+    x = x ^ (x >> np.uint64(27))
+    x = x * _MIX3
+    return x ^ (x >> np.uint64(31))
+
+
+def _token_ids(words: pl.Series) -> np.ndarray:
+    """A stable 64-bit id per token: a polynomial hash of its UTF-8 bytes mod 2^64, mixed.
+
+    Vectorised over the tokens' bytes (``np.add.reduceat``), no Python loop; the same bytes
+    give the same id in every process and version.
+    """
+    data, offsets = utf8_buffer(words)
+    lengths = np.diff(offsets)
+    if len(data) == 0:
+        return np.zeros(len(lengths), dtype=np.uint64)
+    # byte i of a token of length L is weighted P^(L-1-i): the position counted from its end
+    ends = np.repeat(offsets[1:], lengths)
+    exponent = ends - np.arange(len(data)) - 1
+    powers = _POWERS[np.minimum(exponent, len(_POWERS) - 1)]
+    with np.errstate(over="ignore"):
+        weighted = data.astype(np.uint64) * powers
+        sums = np.add.reduceat(weighted, offsets[:-1].clip(max=len(data) - 1))
+        sums[lengths == 0] = 0
+        return _splitmix(sums + lengths.astype(np.uint64))
+
+
+_POWERS = np.cumprod(np.r_[np.uint64(1), np.full(255, np.uint64(1099511628211))], dtype=np.uint64)
+"""Powers of the FNV prime mod 2^64; bytes of a token beyond the 256th share the last one."""
+
+
+def _bigrams(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(text index, bigram id) of every consecutive token pair of every text, duplicates kept."""
+    found = texts.str.to_lowercase().str.extract_all(_TOKEN)
+    counts = found.list.len().fill_null(0).to_numpy().astype(np.int64)
+    flat = found.explode().drop_nulls()
+    owner = np.repeat(np.arange(len(counts)), counts)
+    ids = _token_ids(flat)
+    same = np.zeros(len(ids), dtype=bool)
+    same[:-1] = owner[:-1] == owner[1:]
+    with np.errstate(over="ignore"):
+        mixed = _splitmix(ids * _MIX1 + _splitmix(np.roll(ids, -1)))
+    return owner[same], mixed[same]
+
+
+def shingles(paragraphs: pl.DataFrame) -> pl.DataFrame:
+    """PARAGRAPH_HASH, TEXT -> PARAGRAPH_HASH, SHINGLE (UInt64): one row per distinct bigram."""
+    owner, ids = _bigrams(paragraphs[S.TEXT])
+    return (
+        pl.DataFrame({"_owner": owner.astype(np.uint32), SHINGLE: ids})
+        .unique()
+        .join(paragraphs.select(S.PARAGRAPH_HASH).with_row_index("_owner"), on="_owner", how="left")
+        .select(S.PARAGRAPH_HASH, SHINGLE)
+    )
+
+
+def band_signatures(paragraphs: pl.DataFrame, *, min_words: int) -> pl.DataFrame:
+    """PARAGRAPH_HASH, TEXT -> PARAGRAPH_HASH, band_0 .. band_7 (UInt64) for the paragraphs of
+    at least `min_words` tokens (and so at least one bigram)."""
+    schema = {S.PARAGRAPH_HASH: pl.String, **{c: pl.UInt64 for c in BAND_COLUMNS}}
+    owner, values = _bigrams(paragraphs[S.TEXT])
+    n_bigrams = np.bincount(owner, minlength=paragraphs.height)
+    keep = n_bigrams >= max(min_words - 1, 1)
+    chosen = keep[owner]
+    owner, values = owner[chosen], values[chosen]
+    if len(owner) == 0:
+        return pl.DataFrame(schema=schema)
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    minima = np.empty((N_HASHES, len(starts)), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(N_HASHES):
+            minima[k] = np.minimum.reduceat((values * _A[k] + _C[k]) >> np.uint64(32), starts)
+        bands = {}
+        for band in range(N_BANDS):
+            combined = np.full(len(starts), np.uint64(band), dtype=np.uint64)
+            for row in minima[band * ROWS : (band + 1) * ROWS]:
+                combined = _splitmix(combined * _MIX1 + row)
+            bands[BAND_COLUMNS[band]] = combined
+    keys = paragraphs[S.PARAGRAPH_HASH].gather(owner[starts])
+    return pl.DataFrame({S.PARAGRAPH_HASH: keys, **bands}, schema=schema)
+
+
+def candidate_pairs(new: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
+    """Band signatures of new paragraphs and of stored ones -> PAIR_A (new), PAIR_B: every pair
+    that agrees on a band, new against stored and new against new (each unordered pair once)."""
+    found = []
+    for column in BAND_COLUMNS:
+        found.append(
+            new.select(pl.col(S.PARAGRAPH_HASH).alias("_a"), column)
+            .join(stored.select(S.PARAGRAPH_HASH, column), on=column, how="inner")
+            .select(pl.col("_a").alias(PAIR_A), pl.col(S.PARAGRAPH_HASH).alias(PAIR_B))
+        )
+        inside = new.select(S.PARAGRAPH_HASH, column)
+        found.append(
+            inside.join(inside, on=column, how="inner", suffix="_other")
+            .filter(pl.col(S.PARAGRAPH_HASH) < pl.col(f"{S.PARAGRAPH_HASH}_other"))
+            .select(
+                pl.col(S.PARAGRAPH_HASH).alias(PAIR_A),
+                pl.col(f"{S.PARAGRAPH_HASH}_other").alias(PAIR_B),
+            )
+        )
+    return pl.concat(found).unique()
+
+
+def verify(pairs: pl.DataFrame, texts: pl.DataFrame, *, threshold: float) -> pl.DataFrame:
+    """PAIR_A, PAIR_B + texts (PARAGRAPH_HASH, TEXT of both sides) -> the pairs whose exact
+    Jaccard similarity of shingle sets is at least `threshold`, with SIMILARITY."""
+    if pairs.is_empty():
+        return pairs.with_columns(pl.lit(None, pl.Float64).alias(SIMILARITY))
+    sets = shingles(texts.unique(S.PARAGRAPH_HASH))
+    sizes = sets.group_by(S.PARAGRAPH_HASH).len("_n")
+    common = (
+        pairs.join(sets.rename({S.PARAGRAPH_HASH: PAIR_A}), on=PAIR_A)
+        .join(sets.rename({S.PARAGRAPH_HASH: PAIR_B}), on=[PAIR_B, SHINGLE])
+        .group_by(PAIR_A, PAIR_B)
+        .len("_common")
+    )
+    scored = (
+        pairs.join(common, on=[PAIR_A, PAIR_B], how="left")
+        .join(sizes.rename({S.PARAGRAPH_HASH: PAIR_A, "_n": "_na"}), on=PAIR_A, how="left")
+        .join(sizes.rename({S.PARAGRAPH_HASH: PAIR_B, "_n": "_nb"}), on=PAIR_B, how="left")
+        .with_columns(
+            (
+                pl.col("_common").fill_null(0)
+                / (pl.col("_na") + pl.col("_nb") - pl.col("_common").fill_null(0))
+            ).alias(SIMILARITY)
+        )
+    )
+    return scored.filter(pl.col(SIMILARITY) >= threshold).select(PAIR_A, PAIR_B, SIMILARITY)
+
+
+def jaccard(a: str, b: str) -> float:
+    """The similarity of two texts on nutgraf's shingling (for evaluation and tests)."""
+    frame = pl.DataFrame({S.PARAGRAPH_HASH: ["a", "b"], S.TEXT: [a, b]})
+    sets = shingles(frame)
+    left = set(sets.filter(pl.col(S.PARAGRAPH_HASH) == "a")[SHINGLE].to_list())
+    right = set(sets.filter(pl.col(S.PARAGRAPH_HASH) == "b")[SHINGLE].to_list())
+    union = left | right
+    return len(left & right) / len(union) if union else 1.0
+
+
+# --- groups and their canonical paragraph ----------------------------------------------------
+
+SEEN_AT = "seen_at"  # published_at of the article a paragraph was first seen in
+NEAR_DUP_OF = "near_dup_of"
+CANONICAL = "canonical"
+
+
+def assign_canonicals(
+    new: pl.DataFrame, pairs: pl.DataFrame, stored: pl.DataFrame, *, max_rounds: int = 50
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Group paragraphs linked by verified pairs and give each group its canonical paragraph:
+    the earliest seen (SEEN_AT, nulls last), then the lowest hash.
+
+    - `new`: PARAGRAPH_HASH, SEEN_AT of the batch's new paragraphs;
+    - `pairs`: PAIR_A (new), PAIR_B (new or stored) verified at the threshold;
+    - `stored`: PARAGRAPH_HASH, SEEN_AT, NEAR_DUP_OF of the stored paragraphs the pairs reach
+      and of their canonicals.
+
+    -> (PARAGRAPH_HASH, CANONICAL of every new paragraph in a group; PARAGRAPH_HASH (a stored
+    canonical), CANONICAL (the new paragraph, seen earlier, that replaces it)). Labels spread
+    along the links until nothing changes, so a chain a~b~c lands in one group.
+    """
+    stored_canon = stored.with_columns(pl.coalesce(NEAR_DUP_OF, S.PARAGRAPH_HASH).alias("_canon"))
+    nodes = pl.concat(
+        [
+            new.select(S.PARAGRAPH_HASH, SEEN_AT, pl.col(S.PARAGRAPH_HASH).alias("_canon")),
+            stored_canon.select(S.PARAGRAPH_HASH, SEEN_AT, "_canon"),
+        ]
+    ).unique(S.PARAGRAPH_HASH, keep="first")
+    ranked = nodes.sort(SEEN_AT, S.PARAGRAPH_HASH, nulls_last=True).with_row_index("_rank")
+    rank_of = ranked.select(S.PARAGRAPH_HASH, "_rank")
+    labels = ranked.join(
+        rank_of.rename({S.PARAGRAPH_HASH: "_canon", "_rank": "_label"}), on="_canon", how="left"
+    ).select(S.PARAGRAPH_HASH, pl.col("_label").fill_null(pl.col("_rank")).alias("_label"))
+    # links: the verified pairs, and each stored paragraph to its stored canonical
+    edges = pl.concat(
+        [
+            pairs.select(pl.col(PAIR_A).alias("_x"), pl.col(PAIR_B).alias("_y")),
+            stored_canon.filter(pl.col("_canon") != pl.col(S.PARAGRAPH_HASH)).select(
+                pl.col(S.PARAGRAPH_HASH).alias("_x"), pl.col("_canon").alias("_y")
+            ),
+        ]
+    ).filter(pl.col("_y").is_in(nodes[S.PARAGRAPH_HASH].implode()))
+    both = pl.concat([edges, edges.select(pl.col("_y").alias("_x"), pl.col("_x").alias("_y"))])
+    for _ in range(max_rounds):
+        spread = (
+            both.join(labels.rename({S.PARAGRAPH_HASH: "_y"}), on="_y")
+            .group_by("_x")
+            .agg(pl.col("_label").min().alias("_offered"))
+        )
+        updated = labels.join(
+            spread.rename({"_x": S.PARAGRAPH_HASH}), on=S.PARAGRAPH_HASH, how="left"
+        ).select(
+            S.PARAGRAPH_HASH,
+            pl.min_horizontal("_label", pl.col("_offered").fill_null(pl.col("_label"))).alias(
+                "_label"
+            ),
+        )
+        changed = updated.join(labels, on=S.PARAGRAPH_HASH).filter(
+            pl.col("_label") != pl.col("_label_right")
+        )
+        labels = updated
+        if changed.is_empty():
+            break
+    named = labels.join(
+        rank_of.rename({S.PARAGRAPH_HASH: CANONICAL, "_rank": "_label"}), on="_label"
+    ).select(S.PARAGRAPH_HASH, CANONICAL)
+    in_groups = both.select(pl.col("_x").alias(S.PARAGRAPH_HASH)).unique()
+    new_members = (
+        named.join(new.select(S.PARAGRAPH_HASH), on=S.PARAGRAPH_HASH)
+        .join(in_groups, on=S.PARAGRAPH_HASH)
+        .sort(S.PARAGRAPH_HASH)
+    )
+    replaced = (
+        named.join(
+            stored_canon.filter(pl.col("_canon") == pl.col(S.PARAGRAPH_HASH)).select(
+                S.PARAGRAPH_HASH
+            ),
+            on=S.PARAGRAPH_HASH,
+        )
+        .filter(pl.col(CANONICAL) != pl.col(S.PARAGRAPH_HASH))
+        .sort(S.PARAGRAPH_HASH)
+    )
+    return new_members, replaced
