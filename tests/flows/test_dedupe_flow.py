@@ -1,0 +1,175 @@
+"""Dedupe through real flow runs: near-copies linked incrementally, the same tables whatever
+order the files arrive in, article-level duplicates and version differences."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from flows.settings import Settings
+from tests.helpers import query
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+_WORDS = (
+    "council road bridge steel price winter harbour ferry island school library budget plan "
+    "minister river flood market share bank energy gas pipeline summit leader talks trade port "
+    "strike union worker wage rail fare train station airport runway hospital doctor nurse ward "
+    "police court judge trial jury farmer crop harvest weather storm coast village town city "
+    "museum theatre concert festival season team match goal coach player league cup final"
+).split()
+
+
+def _para(topic: str, i: int) -> str:
+    """A 30-word paragraph of words drawn for (topic, i): unrelated to every other one."""
+    rng = random.Random(f"{topic}-{i}")
+    words = [rng.choice(_WORDS) for _ in range(30)]
+    return f"In {topic} on day {i} the " + " ".join(words) + "."
+
+
+def _edit(text: str, old: str, new: str) -> str:
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+def _write(landing: Path, path: str, title: str, paragraphs: list[str]) -> None:
+    target = landing / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(title + "\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
+
+
+def _settings(tmp_path: Path, landing: Path, name: str = "nutgraf.duckdb") -> Settings:
+    return Settings(
+        landing=landing, warehouse=tmp_path / name, reports=tmp_path / "reports", settle_seconds=0
+    )
+
+
+def _run(settings: Settings) -> dict[str, object]:
+    from flows.ingest import ingest
+
+    return ingest(settings)
+
+
+def test_near_copies_are_linked_and_a_run_compares_only_its_new_paragraphs(
+    tmp_path: Path, landing: Path
+):
+    for i in range(6):
+        _write(
+            landing,
+            f"a/2026/03/0{i + 1}/s{i}.txt",
+            f"Story {i}",
+            [_para(f"t{i}", j) for j in range(3)],
+        )
+    settings = _settings(tmp_path, landing)
+    first = _run(settings)
+    assert first["near_dup_compared"] == 18 and first["near_dup_linked"] == 0
+
+    original = _para("t0", 1)
+    copy = _edit(original, "on day 1", "on day 99")
+    fresh = "Library opening hours will stay the same over the winter, the council confirmed."
+    _write(landing, "b/2026/03/09/copy.txt", "Copy", [copy, fresh])
+    second = _run(settings)
+
+    assert second["near_dup_compared"] == 2  # the two new paragraphs, not the 20 stored
+    assert second["near_dup_linked"] == 1
+    w = settings.warehouse
+    rows = query(
+        w,
+        "SELECT c.text, o.text, c.similarity FROM paragraphs c JOIN paragraphs o "
+        "ON o.paragraph_hash = c.near_dup_of",
+    )
+    assert [(c, o) for c, o, _ in rows] == [(copy, original)]
+    assert rows[0][2] >= 0.8
+    groups = query(
+        w, "SELECT is_canonical, similarity FROM near_duplicate_groups ORDER BY is_canonical"
+    )
+    assert groups[1] == (True, 1.0) and groups[0][0] is False
+    assert query(w, "SELECT count(*) FROM paragraph_bands") == [(20,)]
+    assert query(w, "SELECT DISTINCT shingling, hash_algorithm FROM runs") == [
+        ("word-bigrams-lower-alnum_v1", "sha256")
+    ]
+
+
+_TABLES = {
+    "articles": "SELECT * EXCLUDE (run_id) FROM articles ORDER BY article_id",
+    "paragraphs": "SELECT * EXCLUDE (run_id) FROM paragraphs ORDER BY paragraph_hash",
+    "occurrences": "SELECT * FROM occurrences ORDER BY article_id, position",
+    "bands": "SELECT * EXCLUDE (run_id) FROM paragraph_bands ORDER BY paragraph_hash",
+    "tags": "SELECT * EXCLUDE (run_id) FROM paragraph_tags ORDER BY ALL",
+}
+
+
+def _tables(warehouse: Path) -> dict[str, list[tuple]]:
+    return {name: query(warehouse, sql) for name, sql in _TABLES.items()}
+
+
+def test_the_same_files_in_any_order_give_identical_tables(tmp_path: Path):
+    base = [_para("north", i) for i in range(3)]
+    edited = _edit(base[1], "on day 1", "on day 71")
+    edited_again = _edit(edited, "In north", "In northern")
+    files = {
+        "wire/2026/03/01/original.txt": ("Original", base),
+        "herald/2026/03/02/copy.txt": ("Copy", [base[0], edited, _para("south", 9)]),
+        "courier/2026/03/03/copy-of-copy.txt": ("Copy of copy", [edited_again, _para("east", 4)]),
+    }
+    together = tmp_path / "together"
+    for path, (title, paragraphs) in files.items():
+        _write(together, path, title, paragraphs)
+    _run(_settings(tmp_path, together, "together.duckdb"))
+
+    # The copies arrive first, the original a run later.
+    apart = tmp_path / "apart"
+    for path, (title, paragraphs) in files.items():
+        if "original" not in path:
+            _write(apart, path, title, paragraphs)
+    settings = _settings(tmp_path, apart, "apart.duckdb")
+    _run(settings)
+    title, paragraphs = files["wire/2026/03/01/original.txt"]
+    _write(apart, "wire/2026/03/01/original.txt", title, paragraphs)
+    later = _run(settings)
+
+    assert later["near_dup_repointed"] >= 1
+    assert _tables(tmp_path / "apart.duckdb") == _tables(tmp_path / "together.duckdb")
+    canon = query(
+        tmp_path / "apart.duckdb",
+        "SELECT DISTINCT o.text FROM paragraphs p JOIN paragraphs o ON o.paragraph_hash = "
+        "p.near_dup_of",
+    )
+    assert canon == [(base[1],)]
+
+
+def test_article_duplicates_and_version_differences_are_queryable(tmp_path: Path, landing: Path):
+    body = [_para("west", i) for i in range(3)]
+    _write(landing, "wire/2026/03/01/story.txt", "Bridges will cost more", body)
+    _write(landing, "herald/2026/03/02/reissue.txt", "Council counts the cost", body)
+    # after the story in path order, so the story is the file it duplicates
+    (landing / "zeta").mkdir()
+    (landing / "zeta" / "same-bytes.txt").write_bytes(
+        (landing / "wire/2026/03/01/story.txt").read_bytes()
+    )
+    settings = _settings(tmp_path, landing)
+    _run(settings)
+
+    new_body = [body[0], _edit(body[1], "on day 1", "on day 11"), _para("west", 7)]
+    _write(landing, "wire/2026/03/01/story.txt", "Bridges will cost more", new_body)
+    _run(settings)
+
+    w = settings.warehouse
+    duplicates = query(
+        w,
+        "SELECT kind, path, duplicate_of_path, title_changed FROM article_duplicates ORDER BY ALL",
+    )
+    assert duplicates == [
+        ("new_version", "wire/2026/03/01/story.txt", "wire/2026/03/01/story.txt", False),
+        ("same_body", "herald/2026/03/02/reissue.txt", "wire/2026/03/01/story.txt", True),
+        ("same_bytes", "zeta/same-bytes.txt", "wire/2026/03/01/story.txt", None),
+    ]
+    diff = query(
+        w,
+        "SELECT change, old_position, new_position "
+        "FROM version_diff('wire/2026/03/01/story.txt', 1, 2)",
+    )
+    assert diff == [("kept", 0, 0), ("changed", 1, 1), ("added", None, 2), ("removed", 2, None)]
