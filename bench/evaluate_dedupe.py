@@ -511,7 +511,7 @@ def run_nutgraf(landing: Path, workdir: Path) -> Run:
 
 def near_settings(workdir: Path) -> tuple[float, int]:
     """near_dup_threshold and near_dup_min_words as the run saw them (same folder, same
-    environment); the documented defaults while the settings do not have them yet."""
+    environment); the documented defaults on code that has no such settings."""
     with contextlib.chdir(workdir):
         settings = load_settings()
     return (
@@ -795,9 +795,16 @@ def score(manifest: dict, run: Run) -> str:
         f"Near-duplicate threshold {threshold}, minimum words {min_words}."
     )
     notes = []
+    no_bigrams = at.filter(pl.col("words") < 2).height
+    if no_bigrams:
+        notes.append(
+            f"`jaccard()` gives 1.0 to two texts with no word bigram at all: {no_bigrams} "
+            "injected pairs of one-word paragraphs count as reaching the threshold above "
+            "although their words differ."
+        )
     if judged["links"] == 0:
         notes.append(
-            "\n`paragraphs.near_dup_of` is empty in this warehouse: nutgraf reported no "
+            "`paragraphs.near_dup_of` is empty in this warehouse: nutgraf reported no "
             "near-duplicate links, so near-copy recall is 0."
         )
     return "\n\n".join(

@@ -86,6 +86,7 @@ class GateBatch:
     n_empty: int = 0  # new files already set aside with no paragraph
     n_mojibake: int = 0  # new files set aside as mis-decoded (undecodable, mojibake)
     history: pl.DataFrame | None = None  # metric, value, batches: means of published batches
+    boilerplate: pl.Series | None = None  # paragraph hashes flagged boilerplate before the batch
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,13 @@ def batch_shape(
     n_new = batch.n_new_files or n_files
     kinds = batch.occurrences[s.KIND] if s.KIND in batch.occurrences.columns else pl.Series([])
     n_occ = kinds.len()
+    # Boilerplate flagged by earlier batches (a sign-off under every story) is expected to
+    # repeat; a batch whose paragraphs newly turn into repeats still counts them.
+    established = (
+        batch.occurrences[s.PARAGRAPH_HASH].is_in(batch.boilerplate.implode())
+        if batch.boilerplate is not None and n_occ
+        else pl.repeat(False, n_occ, eager=True)
+    )
     lengths = (
         batch.occurrences[s.CHAR_END] - batch.occurrences[s.CHAR_START]
         if n_occ
@@ -199,7 +207,9 @@ def batch_shape(
             else 0.0
         ),
         q.REPEATED_SHARE: (
-            float(kinds.is_in([s.KIND_REPEAT, s.KIND_CORPUS]).sum()) / n_occ if n_occ else 0.0
+            float((kinds.is_in([s.KIND_REPEAT, s.KIND_CORPUS]) & ~established).sum()) / n_occ
+            if n_occ
+            else 0.0
         ),
         q.MEAN_PARAGRAPH_CHARS: float(lengths.mean()) if n_occ else None,  # type: ignore[arg-type]
     }

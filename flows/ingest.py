@@ -423,6 +423,8 @@ def gate_batch(settings: Settings, staged: Staged, run_id: str, faults: Faults) 
     counts = _file_counts(staged)
     with open_writer(settings.warehouse) as con:
         history = read_batch_history(con, settings.history_batches)
+        with staged_frames(con, hashes=staged.batch.occurrences.select(S.PARAGRAPH_HASH).unique()):
+            boilerplate = fetch(con, "boilerplate_hashes")[S.PARAGRAPH_HASH]
     quarantined = _quarantined(staged)
     new_files = int((staged.files[S.STATUS] == S.FILE_NEW).sum())
     batch = GateBatch(
@@ -438,6 +440,7 @@ def gate_batch(settings: Settings, staged: Staged, run_id: str, faults: Faults) 
         n_empty=int((staged.set_aside[S.REASON] == "empty").sum()),
         n_mojibake=int(quarantined[S.REASON].is_in(_MOJIBAKE_REASONS).sum()),
         history=history,
+        boilerplate=boilerplate,
     )
     # Every threshold is a setting of the same name.
     thresholds = Thresholds(**{f.name: getattr(settings, f.name) for f in fields(Thresholds)})
@@ -459,7 +462,8 @@ def publish(
 ) -> None:
     """One transaction: data, ledger rows, quarantine rows, the batch's shape, the run row and
     its dq rows."""
-    frames = _publish_frames(staged, run.run_id, shape)
+    rule = (settings.boilerplate_min_articles, settings.boilerplate_edge_share)
+    frames = _publish_frames(staged, run.run_id, shape, rule)
     with open_writer(settings.warehouse) as con:
         publish_batch(con, frames, run, results, batch_no=batch_no, step=faults.reach)
     faults.reach("publish:committed")
@@ -525,7 +529,10 @@ def _batch_metrics(staged: Staged, shape: dict[str, float | None] | None) -> pl.
 
 
 def _publish_frames(
-    staged: Staged, run_id: str, shape: dict[str, float | None] | None = None
+    staged: Staged,
+    run_id: str,
+    shape: dict[str, float | None] | None = None,
+    boilerplate_rule: tuple[int, float] = (5, 0.8),
 ) -> PublishBatch:
     files = staged.files
     quarantined = _quarantined(staged)
@@ -576,6 +583,7 @@ def _publish_frames(
         batch_metrics=_batch_metrics(staged, shape),
         reordered=(None if staged.inputs is None else staged.inputs.known.select(S.PARAGRAPH_HASH)),
         bands=None if near is None else near.bands,
+        boilerplate_rule=boilerplate_rule,
         repointed=None if near is None else near.repointed,
     )
 

@@ -67,6 +67,17 @@ class Settings(BaseSettings):
     near_dup_min_words: int = Field(
         8, ge=2, description="Paragraphs of fewer words are left out of near-duplicate matching."
     )
+    boilerplate_min_articles: int = Field(
+        5,
+        ge=2,
+        description="Boilerplate: a paragraph in at least this many articles of one source ...",
+    )
+    boilerplate_edge_share: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="... at least this share of them as the first or last paragraph.",
+    )
     source_from_folder: bool = Field(
         True,
         description="An article without a source takes the first folder under the landing "

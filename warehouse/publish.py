@@ -60,6 +60,7 @@ class PublishBatch:
     reordered: pl.DataFrame | None = None  # paragraph_hash: stored paragraphs the batch also has
     bands: pl.DataFrame | None = None  # paragraph_hash, band_0..7: LSH bands of new paragraphs
     repointed: pl.DataFrame | None = None  # paragraph_hash, near_dup_of, similarity (stored)
+    boilerplate_rule: tuple[int, float] = (5, 0.8)  # min articles, min edge share
 
 
 _BANDS = {"paragraph_hash": pl.String, **{f"band_{i}": pl.UInt64 for i in range(8)}}
@@ -131,6 +132,7 @@ def publish_batch(
                 else pl.DataFrame(schema={"paragraph_hash": pl.String})
             ),
             bands=batch.bands if batch.bands is not None else pl.DataFrame(schema=_BANDS),
+            batch_hashes=batch.occurrences.select("paragraph_hash").unique(),
             repointed=(
                 batch.repointed if batch.repointed is not None else pl.DataFrame(schema=_REPOINTED)
             ),
@@ -149,6 +151,15 @@ def publish_batch(
                 ("reorder_first_article", None),
                 ("insert_paragraph_bands", params),
                 ("update_near_duplicates", None),
+                ("delete_boilerplate", None),
+                (
+                    "insert_boilerplate",
+                    {
+                        **params,
+                        "min_articles": batch.boilerplate_rule[0],
+                        "edge_share": batch.boilerplate_rule[1],
+                    },
+                ),
             ):
                 execute(con, name, bound)
                 step(f"publish:{name}")

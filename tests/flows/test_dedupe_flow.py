@@ -41,9 +41,15 @@ def _write(landing: Path, path: str, title: str, paragraphs: list[str]) -> None:
     target.write_text(title + "\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
 
 
-def _settings(tmp_path: Path, landing: Path, name: str = "nutgraf.duckdb") -> Settings:
+def _settings(
+    tmp_path: Path, landing: Path, name: str = "nutgraf.duckdb", **extra: object
+) -> Settings:
     return Settings(
-        landing=landing, warehouse=tmp_path / name, reports=tmp_path / "reports", settle_seconds=0
+        landing=landing,
+        warehouse=tmp_path / name,
+        reports=tmp_path / "reports",
+        settle_seconds=0,
+        **extra,
     )
 
 
@@ -173,3 +179,37 @@ def test_article_duplicates_and_version_differences_are_queryable(tmp_path: Path
         "FROM version_diff('wire/2026/03/01/story.txt', 1, 2)",
     )
     assert diff == [("kept", 0, 0), ("changed", 1, 1), ("added", None, 2), ("removed", 2, None)]
+
+
+SIGN_OFF = "Reporting by Jane Doe; editing by John Smith and the regional news desk team."
+
+
+def test_a_recurring_sign_off_is_boilerplate_not_syndication(tmp_path: Path, landing: Path):
+    for i in range(6):
+        body = [_para(f"wire{i}", 1), _para(f"wire{i}", 2), SIGN_OFF]
+        _write(landing, f"wire/2026/03/0{i + 1}/s{i}.txt", f"Wire story {i}", body)
+    # another outlet runs one wire story whole: real syndication
+    _write(landing, "herald/2026/03/09/copy.txt", "Herald copy", [_para("wire0", 1), SIGN_OFF])
+    settings = _settings(tmp_path, landing, boilerplate_min_articles=5, min_shape_files=5)
+    _run(settings)
+
+    w = settings.warehouse
+    flagged = query(w, "SELECT source, articles, edge_share FROM boilerplate")
+    assert flagged == [("wire", 6, 1.0)]
+    syndicated = query(
+        w, "SELECT DISTINCT p.text FROM syndication s JOIN paragraphs p USING (paragraph_hash)"
+    )
+    assert syndicated == [(_para("wire0", 1),)]
+    assert query(w, "SELECT shared_paragraphs FROM syndication_pairs") == [(1,)]
+
+    # The next batch's sign-offs are expected repeats: its share of repeats stays at zero.
+    for i in range(6, 12):
+        body = [_para(f"wire{i}", 1), SIGN_OFF]
+        _write(landing, f"wire/2026/03/{i + 10}/s{i}.txt", f"Wire story {i}", body)
+    _run(settings)
+    shares = query(
+        w,
+        "SELECT value FROM batch_metrics WHERE metric = 'repeated_paragraph_share' ORDER BY run_id",
+    )
+    assert shares[-1] == (0.0,)
+    assert query(w, "SELECT articles FROM boilerplate") == [(12,)]
