@@ -65,7 +65,7 @@ class Settings(BaseSettings):
         "or above which a paragraph is linked to its group's canonical one.",
     )
     near_dup_min_words: int = Field(
-        8, ge=2, description="Paragraphs of fewer words are left out of near-duplicate matching."
+        3, ge=2, description="Paragraphs of fewer words are left out of near-duplicate matching."
     )
     boilerplate_min_articles: int = Field(
         5,

@@ -16,9 +16,10 @@ agrees: probability 1 - (1 - J^4)^8, i.e. 0.985 at J = 0.8, 0.9997 at J = 0.9, 0
 J = 0.5. Every candidate pair is then **verified** on its exact shingle sets, so a link is only
 ever made at a true similarity at or above the threshold.
 
-Paragraphs with fewer than ``min_words`` tokens (setting ``near_dup_min_words``, default 8) are
-not matched: with so few bigrams one changed word already moves the similarity below 0.8, and
-short lines ("Reuters", datelines) are better left to exact dedupe.
+Paragraphs with fewer than ``min_words`` tokens (setting ``near_dup_min_words``, default 3) are
+not matched: one or two words make at most one bigram, so their similarity is all or nothing.
+Short paragraphs still match when only punctuation or case changed (similarity 1.0); a changed
+word in a paragraph of fewer than 19 words moves it below 0.8 anyway.
 
 Ids are stable across processes and library versions: a word's id is the first 8 bytes of its
 blake2b digest; a bigram's id mixes its two word ids with fixed 64-bit constants. Band hashes
@@ -194,13 +195,19 @@ def verify(pairs: pl.DataFrame, texts: pl.DataFrame, *, threshold: float) -> pl.
 
 
 def jaccard(a: str, b: str) -> float:
-    """The similarity of two texts on nutgraf's shingling (for evaluation and tests)."""
+    """The similarity of two texts on nutgraf's shingling (for evaluation and tests).
+
+    Texts without a bigram (fewer than two tokens) are 1.0 when their tokens are equal and 0.0
+    otherwise."""
     frame = pl.DataFrame({S.PARAGRAPH_HASH: ["a", "b"], S.TEXT: [a, b]})
     sets = shingles(frame)
     left = set(sets.filter(pl.col(S.PARAGRAPH_HASH) == "a")[SHINGLE].to_list())
     right = set(sets.filter(pl.col(S.PARAGRAPH_HASH) == "b")[SHINGLE].to_list())
     union = left | right
-    return len(left & right) / len(union) if union else 1.0
+    if not union:
+        words = frame.select(tokens(pl.col(S.TEXT)))[S.TEXT].to_list()
+        return 1.0 if words[0] == words[1] else 0.0
+    return len(left & right) / len(union)
 
 
 # --- groups and their canonical paragraph ----------------------------------------------------

@@ -147,3 +147,8 @@ def test_ties_in_time_go_to_the_lowest_hash():
     members, _ = assign_canonicals(new, pairs, stored)
 
     assert dict(members.rows()) == {"p": "p", "q": "p"}
+
+
+def test_texts_without_a_bigram_are_similar_only_when_their_words_are_equal():
+    assert jaccard("Hill.", "Boo.") == 0.0
+    assert jaccard("Reuters", "REUTERS!") == 1.0
