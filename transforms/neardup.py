@@ -21,13 +21,16 @@ not matched: one or two words make at most one bigram, so their similarity is al
 Short paragraphs still match when only punctuation or case changed (similarity 1.0); a changed
 word in a paragraph of fewer than 19 words moves it below 0.8 anyway.
 
-Ids are stable across processes and library versions: a word's id is the first 8 bytes of its
-blake2b digest; a bigram's id mixes its two word ids with fixed 64-bit constants. Band hashes
+Ids are stable across processes and library versions: a word's id mixes its UTF-8 bytes (exactly,
+up to 16 bytes; longer words by their blake2b digest) with fixed 64-bit constants, and a
+bigram's id mixes its two word ids. Band hashes
 are stored in the warehouse (``paragraph_bands``), so a run compares only its new paragraphs
 against them.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import polars as pl
@@ -70,28 +73,34 @@ def _splitmix(x: np.ndarray) -> np.ndarray:
 
 
 def _token_ids(words: pl.Series) -> np.ndarray:
-    """A stable 64-bit id per token: a polynomial hash of its UTF-8 bytes mod 2^64, mixed.
+    """A stable 64-bit id per token, from its UTF-8 bytes.
 
-    Vectorised over the tokens' bytes (``np.add.reduceat``), no Python loop; the same bytes
-    give the same id in every process and version.
+    A token of up to 16 bytes (nearly every word) is read as two little-endian 64-bit words —
+    its first 8 bytes and its last 8 — which with its length determine it exactly; they are
+    mixed into the id with vectorised arithmetic. A longer token's id is the first 8 bytes of
+    its blake2b digest (a few per batch). The same bytes give the same id in every process and
+    version.
     """
     data, offsets = utf8_buffer(words)
-    lengths = np.diff(offsets)
-    if len(data) == 0:
-        return np.zeros(len(lengths), dtype=np.uint64)
-    # byte i of a token of length L is weighted P^(L-1-i): the position counted from its end
-    ends = np.repeat(offsets[1:], lengths)
-    exponent = ends - np.arange(len(data)) - 1
-    powers = _POWERS[np.minimum(exponent, len(_POWERS) - 1)]
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    padded = np.zeros(len(data) + 16, dtype=np.uint8)
+    padded[: len(data)] = data
+    # every 8-byte window of the text, as one unaligned uint64 view (no copy)
+    windows = np.ndarray((len(data) + 9,), dtype="<u8", buffer=padded.data, strides=(1,))
+    short = np.minimum(lengths, 8).astype(np.uint64)
+    keep = np.where(short == 8, ~np.uint64(0), (np.uint64(1) << (short * np.uint64(8))) - 1)
+    head = windows[starts] & keep
+    tail = np.where(lengths > 8, windows[np.maximum(starts + lengths - 8, 0)], np.uint64(0))
     with np.errstate(over="ignore"):
-        weighted = data.astype(np.uint64) * powers
-        sums = np.add.reduceat(weighted, offsets[:-1].clip(max=len(data) - 1))
-        sums[lengths == 0] = 0
-        return _splitmix(sums + lengths.astype(np.uint64))
-
-
-_POWERS = np.cumprod(np.r_[np.uint64(1), np.full(255, np.uint64(1099511628211))], dtype=np.uint64)
-"""Powers of the FNV prime mod 2^64; bytes of a token beyond the 256th share the last one."""
+        ids = _splitmix(head ^ _splitmix(tail + lengths.astype(np.uint64) * _MIX1))
+    long = np.flatnonzero(lengths > 16)
+    if len(long):
+        texts = words.gather(long).to_list()
+        ids[long] = [
+            int.from_bytes(hashlib.blake2b(t.encode(), digest_size=8).digest(), "little")
+            for t in texts
+        ]
+    return ids
 
 
 def _bigrams(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -172,7 +181,8 @@ def verify(pairs: pl.DataFrame, texts: pl.DataFrame, *, threshold: float) -> pl.
     Jaccard similarity of shingle sets is at least `threshold`, with SIMILARITY."""
     if pairs.is_empty():
         return pairs.with_columns(pl.lit(None, pl.Float64).alias(SIMILARITY))
-    sets = shingles(texts.unique(S.PARAGRAPH_HASH))
+    involved = pl.concat([pairs[PAIR_A], pairs[PAIR_B]]).unique().implode()
+    sets = shingles(texts.filter(pl.col(S.PARAGRAPH_HASH).is_in(involved)).unique(S.PARAGRAPH_HASH))
     sizes = sets.group_by(S.PARAGRAPH_HASH).len("_n")
     common = (
         pairs.join(sets.rename({S.PARAGRAPH_HASH: PAIR_A}), on=PAIR_A)
