@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from flows.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples" / "articles"
@@ -135,3 +139,28 @@ def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
         name: sorted(run_readonly_query(warehouse, sql).rows(), key=repr)
         for name, sql in queries.items()
     }
+
+
+# --- flow runs inside the test session's Prefect harness -------------------------------------
+
+
+def flow_settings(
+    tmp_path: Path, landing: Path, name: str = "nutgraf.duckdb", **extra: object
+) -> Settings:
+    """Settings of a test run: warehouse and reports under `tmp_path`, no settle wait."""
+    from flows.settings import Settings
+
+    return Settings(
+        landing=landing,
+        warehouse=tmp_path / name,
+        reports=tmp_path / "reports",
+        settle_seconds=0,
+        **extra,
+    )
+
+
+def run_ingest(settings: Settings) -> dict[str, object]:
+    """One real run of the ingest flow; returns its summary."""
+    from flows.ingest import ingest
+
+    return ingest(settings)

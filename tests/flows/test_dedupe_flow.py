@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.settings import Settings
-from tests.helpers import query
+from tests.helpers import flow_settings, query, run_ingest
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -41,24 +40,6 @@ def _write(landing: Path, path: str, title: str, paragraphs: list[str]) -> None:
     target.write_text(title + "\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
 
 
-def _settings(
-    tmp_path: Path, landing: Path, name: str = "nutgraf.duckdb", **extra: object
-) -> Settings:
-    return Settings(
-        landing=landing,
-        warehouse=tmp_path / name,
-        reports=tmp_path / "reports",
-        settle_seconds=0,
-        **extra,
-    )
-
-
-def _run(settings: Settings) -> dict[str, object]:
-    from flows.ingest import ingest
-
-    return ingest(settings)
-
-
 def test_near_copies_are_linked_and_a_run_compares_only_its_new_paragraphs(
     tmp_path: Path, landing: Path
 ):
@@ -69,15 +50,15 @@ def test_near_copies_are_linked_and_a_run_compares_only_its_new_paragraphs(
             f"Story {i}",
             [_para(f"t{i}", j) for j in range(3)],
         )
-    settings = _settings(tmp_path, landing)
-    first = _run(settings)
+    settings = flow_settings(tmp_path, landing)
+    first = run_ingest(settings)
     assert first["near_dup_compared"] == 18 and first["near_dup_linked"] == 0
 
     original = _para("t0", 1)
     copy = _edit(original, "on day 1", "on day 99")
     fresh = "Library opening hours will stay the same over the winter, the council confirmed."
     _write(landing, "b/2026/03/09/copy.txt", "Copy", [copy, fresh])
-    second = _run(settings)
+    second = run_ingest(settings)
 
     assert second["near_dup_compared"] == 2  # the two new paragraphs, not the 20 stored
     assert second["near_dup_linked"] == 1
@@ -124,18 +105,18 @@ def test_the_same_files_in_any_order_give_identical_tables(tmp_path: Path):
     together = tmp_path / "together"
     for path, (title, paragraphs) in files.items():
         _write(together, path, title, paragraphs)
-    _run(_settings(tmp_path, together, "together.duckdb"))
+    run_ingest(flow_settings(tmp_path, together, "together.duckdb"))
 
     # The copies arrive first, the original a run later.
     apart = tmp_path / "apart"
     for path, (title, paragraphs) in files.items():
         if "original" not in path:
             _write(apart, path, title, paragraphs)
-    settings = _settings(tmp_path, apart, "apart.duckdb")
-    _run(settings)
+    settings = flow_settings(tmp_path, apart, "apart.duckdb")
+    run_ingest(settings)
     title, paragraphs = files["wire/2026/03/01/original.txt"]
     _write(apart, "wire/2026/03/01/original.txt", title, paragraphs)
-    later = _run(settings)
+    later = run_ingest(settings)
 
     assert later["near_dup_repointed"] >= 1
     assert _tables(tmp_path / "apart.duckdb") == _tables(tmp_path / "together.duckdb")
@@ -156,12 +137,12 @@ def test_article_duplicates_and_version_differences_are_queryable(tmp_path: Path
     (landing / "zeta" / "same-bytes.txt").write_bytes(
         (landing / "wire/2026/03/01/story.txt").read_bytes()
     )
-    settings = _settings(tmp_path, landing)
-    _run(settings)
+    settings = flow_settings(tmp_path, landing)
+    run_ingest(settings)
 
     new_body = [body[0], _edit(body[1], "on day 1", "on day 11"), _para("west", 7)]
     _write(landing, "wire/2026/03/01/story.txt", "Bridges will cost more", new_body)
-    _run(settings)
+    run_ingest(settings)
 
     w = settings.warehouse
     duplicates = query(
@@ -190,8 +171,8 @@ def test_a_recurring_sign_off_is_boilerplate_not_syndication(tmp_path: Path, lan
         _write(landing, f"wire/2026/03/0{i + 1}/s{i}.txt", f"Wire story {i}", body)
     # another outlet runs one wire story whole: real syndication
     _write(landing, "herald/2026/03/09/copy.txt", "Herald copy", [_para("wire0", 1), SIGN_OFF])
-    settings = _settings(tmp_path, landing, boilerplate_min_articles=5, min_shape_files=5)
-    _run(settings)
+    settings = flow_settings(tmp_path, landing, boilerplate_min_articles=5, min_shape_files=5)
+    run_ingest(settings)
 
     w = settings.warehouse
     flagged = query(w, "SELECT source, articles, edge_share FROM boilerplate")
@@ -206,7 +187,7 @@ def test_a_recurring_sign_off_is_boilerplate_not_syndication(tmp_path: Path, lan
     for i in range(6, 12):
         body = [_para(f"wire{i}", 1), SIGN_OFF]
         _write(landing, f"wire/2026/03/{i + 10}/s{i}.txt", f"Wire story {i}", body)
-    _run(settings)
+    run_ingest(settings)
     shares = query(
         w,
         "SELECT value FROM batch_metrics WHERE metric = 'repeated_paragraph_share' ORDER BY run_id",

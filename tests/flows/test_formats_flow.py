@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.settings import Settings
-from tests.helpers import query
+from tests.helpers import flow_settings, query, run_ingest
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -20,21 +19,6 @@ WIRE = [
     "The agreement sets out how costs will be divided between governments and network "
     "operators, and when the first cables are expected to be laid.",
 ]
-
-
-def _settings(tmp_path: Path, landing: Path) -> Settings:
-    return Settings(
-        landing=landing,
-        warehouse=tmp_path / "nutgraf.duckdb",
-        reports=tmp_path / "reports",
-        settle_seconds=0,
-    )
-
-
-def _run(settings: Settings) -> dict[str, object]:
-    from flows.ingest import ingest
-
-    return ingest(settings)
 
 
 def _write(path: Path, text: str) -> None:
@@ -96,7 +80,7 @@ def test_an_outlet_landing_layout_loads_every_format_with_its_metadata(
     _write(landing / "wire" / "feed.jsonl", "\n".join(lines) + "\n")
     _write(landing / "wire" / "broken.json", '{"title": "no body"}')
 
-    summary = _run(_settings(tmp_path, landing))
+    summary = run_ingest(flow_settings(tmp_path, landing))
 
     assert summary["status"] == "published"
     warehouse = tmp_path / "nutgraf.duckdb"
@@ -140,7 +124,7 @@ def test_an_outlet_landing_layout_loads_every_format_with_its_metadata(
 def test_an_external_id_or_url_makes_a_new_version_and_a_feed_loads_only_its_new_lines(
     tmp_path: Path, landing: Path
 ):
-    settings = _settings(tmp_path, landing)
+    settings = flow_settings(tmp_path, landing)
     first = json.dumps(
         {
             "id": "s-1",
@@ -150,7 +134,7 @@ def test_an_external_id_or_url_makes_a_new_version_and_a_feed_loads_only_its_new
         }
     )
     _write(landing / "feed.jsonl", first + "\n")
-    _run(settings)
+    run_ingest(settings)
 
     # the same story updated, delivered under other names: by id, then by url alone
     _write(
@@ -164,7 +148,7 @@ def test_an_external_id_or_url_makes_a_new_version_and_a_feed_loads_only_its_new
                     "published_at": "2026-03-02T00:00:00Z"}),
     )  # fmt: skip
     _write(landing / "feed.jsonl", first + "\n" + json.dumps({"id": "s-2", "body": "New."}) + "\n")
-    summary = _run(settings)
+    summary = run_ingest(settings)
 
     warehouse = tmp_path / "nutgraf.duckdb"
     versions = query(
@@ -186,18 +170,18 @@ def test_an_external_id_or_url_makes_a_new_version_and_a_feed_loads_only_its_new
 def test_first_seen_follows_published_at_even_when_the_copy_loads_first(
     tmp_path: Path, landing: Path
 ):
-    settings = _settings(tmp_path, landing)
+    settings = flow_settings(tmp_path, landing)
     copy = {"title": "Grid (copy)", "body": "\n\n".join(WIRE), "source": "Planet",
             "published_at": "2026-03-05T12:00:00Z"}  # fmt: skip
     _write(landing / "planet" / "copy.json", json.dumps(copy))
-    _run(settings)
+    run_ingest(settings)
     warehouse = tmp_path / "nutgraf.duckdb"
     assert query(warehouse, "SELECT DISTINCT kind FROM occurrences") == [("first",)]
 
     original = {"title": "Grid", "body": "\n\n".join(WIRE), "source": "Reuters",
                 "published_at": "2026-03-04T08:00:00Z"}  # fmt: skip
     _write(landing / "reuters" / "original.json", json.dumps(original))
-    _run(settings)
+    run_ingest(settings)
 
     kinds = query(
         warehouse,
@@ -223,16 +207,16 @@ def test_a_released_jsonl_line_rereads_its_file_and_loads_nothing_twice(
 ):
     from warehouse.quarantine import list_quarantine, release_quarantine
 
-    settings = _settings(tmp_path, landing)
+    settings = flow_settings(tmp_path, landing)
     good = [json.dumps({"id": f"g-{i}", "body": "\n\n".join(_story(i))}) for i in (1, 2)]
     bad = json.dumps({"id": "b-1", "content": "\n\n".join(_story(3))})  # no body field
     _write(landing / "feed.jsonl", "\n".join([good[0], bad, good[1]]) + "\n")
-    _run(settings)
+    run_ingest(settings)
     waiting = list_quarantine(settings.warehouse)
     assert waiting.select("path", "record", "reason").rows() == [("feed.jsonl", 2, "missing_body")]
 
     release_quarantine(settings.warehouse, quarantine_id=waiting["id"][0], lock_timeout=10)
-    again = _run(settings)
+    again = run_ingest(settings)
 
     assert again["records_unchanged"] == 2 and again["articles"] == 0
     warehouse = tmp_path / "nutgraf.duckdb"
@@ -240,7 +224,7 @@ def test_a_released_jsonl_line_rereads_its_file_and_loads_nothing_twice(
     assert len(list_quarantine(settings.warehouse)) == 1  # set aside again, a new row
 
     _write(landing / "feed.jsonl", "\n".join([good[0], bad.replace("content", "body"), good[1]]))
-    fixed = _run(settings)
+    fixed = run_ingest(settings)
 
     assert fixed["articles"] == 1 and fixed["records_unchanged"] == 2
     assert query(warehouse, "SELECT external_id FROM articles ORDER BY 1") == [

@@ -8,29 +8,12 @@ from pathlib import Path
 import pytest
 
 from expectations.gate import Thresholds, build_suites
-from flows.settings import Settings
-from tests.helpers import query, read_counts
+from tests.helpers import flow_settings, query, read_counts, run_ingest
 from transforms.gazetteer import load_gazetteer, vocabulary
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 SHARED = "The council said the new budget would be published in full on its website next week."
-
-
-def _settings(tmp_path: Path, landing: Path, **extra: object) -> Settings:
-    return Settings(
-        landing=landing,
-        warehouse=tmp_path / "nutgraf.duckdb",
-        reports=tmp_path / "reports",
-        settle_seconds=0,
-        **extra,
-    )
-
-
-def _run(settings: Settings) -> dict[str, object]:
-    from flows.ingest import ingest
-
-    return ingest(settings)
 
 
 def _good_article(i: int, *extra: str) -> str:
@@ -63,8 +46,8 @@ def test_quarantine_sets_bad_articles_aside_and_publishes_the_rest(tmp_path: Pat
     (landing / "table.txt").write_text("2024 | 13.5 | 14.2 | 99.1 | 0.4\n" * 20)
     (landing / "blank.txt").write_text("  \n\n\u200b\n")  # decodes, holds no paragraph
 
-    settings = _settings(tmp_path, landing)
-    summary = _run(settings)
+    settings = flow_settings(tmp_path, landing)
+    summary = run_ingest(settings)
     w = settings.warehouse
 
     assert summary["status"] == "published"
@@ -123,8 +106,8 @@ def _boilerplate_feed(landing: Path) -> None:
 
 def test_a_boilerplate_feed_fails_the_batch_and_publishes_nothing(tmp_path: Path, landing: Path):
     _boilerplate_feed(landing)
-    settings = _settings(tmp_path, landing)
-    summary = _run(settings)
+    settings = flow_settings(tmp_path, landing)
+    summary = run_ingest(settings)
     w = settings.warehouse
 
     assert summary["status"] == "gate_failed"
@@ -149,7 +132,7 @@ def test_a_mojibake_feed_fails_the_batch_with_the_reason_named(tmp_path: Path, l
             f"promises, number {i}, and that Ã©lections would tell.\n"
         )
 
-    summary = _run(_settings(tmp_path, landing))
+    summary = run_ingest(flow_settings(tmp_path, landing))
 
     assert summary["status"] == "gate_failed"
     assert {
@@ -168,7 +151,7 @@ def test_a_run_shows_its_summary_and_checks_as_prefect_artifacts(tmp_path: Path,
     for i in range(3):
         (landing / f"good_{i:02d}.txt").write_text(_good_article(i))
     (landing / "table.txt").write_text("1 | 2 | 3\n" * 10)
-    summary = _run(_settings(tmp_path, landing))
+    summary = run_ingest(flow_settings(tmp_path, landing))
     assert summary["status"] == "published"
 
     with get_client(sync_client=True) as client:
@@ -195,7 +178,7 @@ def test_gate_thresholds_are_settings(tmp_path: Path, landing: Path):
     """The feed that fails at the default max_repeated_share (0.8) publishes at 0.95."""
     _boilerplate_feed(landing)
 
-    summary = _run(_settings(tmp_path, landing, max_repeated_share=0.95))
+    summary = run_ingest(flow_settings(tmp_path, landing, max_repeated_share=0.95))
 
     assert summary["status"] == "published"
     assert read_counts(tmp_path / "nutgraf.duckdb")["articles"] == 12

@@ -95,6 +95,15 @@ def test_one_word_edits_of_long_bbc_paragraphs_are_found():
     assert (verified["similarity"] >= 0.8).all()
 
 
+def _no_stored() -> pl.DataFrame:
+    schema = {
+        S.PARAGRAPH_HASH: pl.String,
+        SEEN_AT: pl.Datetime("us", "UTC"),
+        NEAR_DUP_OF: pl.String,
+    }
+    return pl.DataFrame(schema=schema)
+
+
 def _at(day: int) -> datetime:
     return datetime(2026, 3, day, tzinfo=UTC)
 
@@ -102,13 +111,7 @@ def _at(day: int) -> datetime:
 def test_a_chain_of_new_paragraphs_takes_the_earliest_as_canonical():
     new = pl.DataFrame({S.PARAGRAPH_HASH: ["c", "a", "b"], SEEN_AT: [_at(3), _at(1), _at(2)]})
     pairs = pl.DataFrame({PAIR_A: ["c", "b"], PAIR_B: ["b", "a"]})
-    stored = pl.DataFrame(
-        schema={
-            S.PARAGRAPH_HASH: pl.String,
-            SEEN_AT: pl.Datetime("us", "UTC"),
-            NEAR_DUP_OF: pl.String,
-        }
-    )
+    stored = _no_stored()
 
     members, replaced = assign_canonicals(new, pairs, stored)
 
@@ -136,13 +139,7 @@ def test_a_new_paragraph_seen_earlier_replaces_a_stored_canonical():
 def test_ties_in_time_go_to_the_lowest_hash():
     new = pl.DataFrame({S.PARAGRAPH_HASH: ["q", "p"], SEEN_AT: [_at(2), _at(2)]})
     pairs = pl.DataFrame({PAIR_A: ["q"], PAIR_B: ["p"]})
-    stored = pl.DataFrame(
-        schema={
-            S.PARAGRAPH_HASH: pl.String,
-            SEEN_AT: pl.Datetime("us", "UTC"),
-            NEAR_DUP_OF: pl.String,
-        }
-    )
+    stored = _no_stored()
 
     members, _ = assign_canonicals(new, pairs, stored)
 
