@@ -494,6 +494,39 @@ def _quarantined(staged: Staged) -> pl.DataFrame:
     return pl.concat([whole, records]).sort(S.PATH, S.RECORD, nulls_last=False)
 
 
+def _source_records(staged: Staged) -> pl.DataFrame:
+    """What became of every record of the batch's new files: loaded, unchanged, quarantined."""
+    sha = staged.files.select(S.PATH, S.SHA256)
+    loaded = staged.batch.articles.select(
+        S.PATH,
+        S.SHA256,
+        S.RECORD,
+        pl.lit(S.FILE_LOADED).alias(S.STATUS),
+        S.ARTICLE_ID,
+        S.ARTICLE_KEY,
+        pl.lit(None, pl.String).alias(S.REASON),
+    )
+    unchanged = staged.unchanged.join(sha, on=S.PATH, how="left").select(
+        S.PATH,
+        S.SHA256,
+        S.RECORD,
+        pl.lit("unchanged").alias(S.STATUS),
+        pl.lit(None, pl.String).alias(S.ARTICLE_ID),
+        S.ARTICLE_KEY,
+        pl.lit(None, pl.String).alias(S.REASON),
+    )
+    aside = staged.set_aside.join(sha, on=S.PATH, how="left").select(
+        S.PATH,
+        S.SHA256,
+        S.RECORD,
+        pl.lit(S.FILE_QUARANTINED).alias(S.STATUS),
+        S.ARTICLE_ID,
+        pl.lit(None, pl.String).alias(S.ARTICLE_KEY),
+        S.REASON,
+    )
+    return pl.concat([loaded, unchanged, aside]).sort(S.PATH, S.RECORD, nulls_last=False)
+
+
 def _set_aside_files(staged: Staged) -> pl.DataFrame:
     """PATH, REASON of every new file that loads nothing because what it held was set aside
     (a file of one article, or a .jsonl file all of whose lines were)."""
@@ -583,6 +616,7 @@ def _publish_frames(
         batch_metrics=_batch_metrics(staged, shape),
         reordered=(None if staged.inputs is None else staged.inputs.known.select(S.PARAGRAPH_HASH)),
         bands=None if near is None else near.bands,
+        source_records=_source_records(staged),
         boilerplate_rule=boilerplate_rule,
         repointed=None if near is None else near.repointed,
     )

@@ -61,9 +61,19 @@ class PublishBatch:
     bands: pl.DataFrame | None = None  # paragraph_hash, band_0..7: LSH bands of new paragraphs
     repointed: pl.DataFrame | None = None  # paragraph_hash, near_dup_of, similarity (stored)
     boilerplate_rule: tuple[int, float] = (5, 0.8)  # min articles, min edge share
+    source_records: pl.DataFrame | None = None  # what became of each record of the files
 
 
 _BANDS = {"paragraph_hash": pl.String, **{f"band_{i}": pl.UInt64 for i in range(8)}}
+_SOURCE_RECORDS = {
+    "path": pl.String,
+    "sha256": pl.String,
+    "record": pl.Int32,
+    "status": pl.String,
+    "article_id": pl.String,
+    "article_key": pl.String,
+    "reason": pl.String,
+}
 _REPOINTED = {"paragraph_hash": pl.String, "near_dup_of": pl.String, "similarity": pl.Float64}
 
 
@@ -133,6 +143,11 @@ def publish_batch(
             ),
             bands=batch.bands if batch.bands is not None else pl.DataFrame(schema=_BANDS),
             batch_hashes=batch.occurrences.select("paragraph_hash").unique(),
+            source_records=(
+                batch.source_records
+                if batch.source_records is not None
+                else pl.DataFrame(schema=_SOURCE_RECORDS)
+            ),
             repointed=(
                 batch.repointed if batch.repointed is not None else pl.DataFrame(schema=_REPOINTED)
             ),
@@ -140,6 +155,7 @@ def publish_batch(
             params = {"run_id": run.run_id}
             for name, bound in (
                 ("insert_source_files", params),
+                ("insert_source_records", params),
                 ("touch_source_files", None),
                 ("insert_articles", params),
                 ("insert_paragraphs", params),

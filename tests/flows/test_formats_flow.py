@@ -113,6 +113,17 @@ def test_an_outlet_landing_layout_loads_every_format_with_its_metadata(
     ]
     assert "line 3: field 'published_at'" in quarantine[2][3]
     assert quarantine[1][4] == "parse:bad_json"
+    records = query(
+        warehouse,
+        "SELECT record, status, reason FROM source_records WHERE path = 'wire/feed.jsonl' "
+        "ORDER BY record",
+    )
+    assert records == [
+        (1, "loaded", None),
+        (2, "quarantined", "bad_json"),
+        (3, "quarantined", "bad_metadata"),
+        (4, "loaded", None),
+    ]
     ledger = dict(query(warehouse, "SELECT path, status FROM source_files"))
     assert ledger["wire/feed.jsonl"] == "loaded"  # its good lines loaded
     assert ledger["wire/broken.json"] == "quarantined"
@@ -162,6 +173,12 @@ def test_an_external_id_or_url_makes_a_new_version_and_a_feed_loads_only_its_new
         ("id:s-2", 1, "feed.jsonl", 2),
     ]
     assert summary["records_unchanged"] == 1  # line 1 of the rewritten feed
+    feed = query(
+        warehouse,
+        "SELECT record, status, article_key FROM source_records WHERE path = 'feed.jsonl' "
+        "ORDER BY run_id, record",
+    )
+    assert feed == [(1, "loaded", "id:s-1"), (1, "unchanged", "id:s-1"), (2, "loaded", "id:s-2")]
     assert summary["articles"] == 3
     current = query(warehouse, "SELECT count(*) FROM current_articles WHERE article_key = 'id:s-1'")
     assert current == [(1,)]
