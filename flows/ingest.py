@@ -53,10 +53,12 @@ from transforms.neardup import (
     PAIR_B,
     SEEN_AT,
     SHINGLING,
+    SIGNATURE,
     SIMILARITY,
     assign_canonicals,
     band_signatures,
     candidate_pairs,
+    prefilter,
     verify,
 )
 from transforms.normalise import HASH_ALGORITHM, NORMAL_FORM, sha256_hex
@@ -357,14 +359,25 @@ def link_near_duplicates(settings: Settings, staged: Staged) -> NearDuplicates:
     paragraphs = staged.batch.paragraphs.select(S.PARAGRAPH_HASH, S.TEXT, S.ARTICLE_ID)
     bands = band_signatures(paragraphs, min_words=settings.near_dup_min_words)
     with open_writer(settings.warehouse) as con:
-        with staged_frames(con, bands=bands):
+        with staged_frames(con, bands=bands.drop(SIGNATURE)):
             outside = fetch(con, "near_dup_candidates")
-        with staged_frames(con, wanted=outside.select(pl.col(PAIR_B).alias(S.PARAGRAPH_HASH))):
+    signatures = pl.concat(
+        [
+            bands.select(S.PARAGRAPH_HASH, SIGNATURE),
+            outside.select(pl.col(PAIR_B).alias(S.PARAGRAPH_HASH), SIGNATURE).unique(
+                S.PARAGRAPH_HASH
+            ),
+        ]
+    )
+    inside = candidate_pairs(bands, bands.clear())
+    found = pl.concat([outside.select(PAIR_A, PAIR_B), inside]).unique()
+    candidates = prefilter(found, signatures, threshold=settings.near_dup_threshold)
+    with open_writer(settings.warehouse) as con:
+        wanted = candidates.select(pl.col(PAIR_B).alias(S.PARAGRAPH_HASH)).unique()
+        with staged_frames(con, wanted=wanted):
             stored = fetch(con, "near_dup_paragraphs").with_columns(
                 pl.col(SEEN_AT).dt.convert_time_zone("UTC")
             )
-    inside = candidate_pairs(bands, bands.clear())
-    candidates = pl.concat([outside, inside]).unique()
     texts = pl.concat(
         [paragraphs.select(S.PARAGRAPH_HASH, S.TEXT), stored.select(S.PARAGRAPH_HASH, S.TEXT)]
     )
@@ -394,7 +407,8 @@ def link_near_duplicates(settings: Settings, staged: Staged) -> NearDuplicates:
         repointed = _similarities(moved, pl.concat([texts, group.select(S.PARAGRAPH_HASH, S.TEXT)]))
     counts = {
         "near_dup_compared": bands.height,
-        "near_dup_candidates": candidates.height,
+        "near_dup_candidates": found.height,
+        "near_dup_verified": candidates.height,
         "near_dup_linked": links.height,
         "near_dup_repointed": repointed.height,
     }
@@ -635,6 +649,7 @@ class Totals:
     records_unchanged: int = 0
     near_dup_compared: int = 0
     near_dup_candidates: int = 0
+    near_dup_verified: int = 0
     near_dup_linked: int = 0
     near_dup_repointed: int = 0
     articles: int = 0

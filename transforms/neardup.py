@@ -34,6 +34,7 @@ import hashlib
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from transforms import schema as S
 from transforms.langid import utf8_buffer
@@ -53,6 +54,11 @@ _A = (_rng.integers(1, 2**63, N_HASHES, dtype=np.uint64) << np.uint64(1)) | np.u
 _C = _rng.integers(0, 2**63, N_HASHES, dtype=np.uint64)
 """Odd multipliers and offsets of the hash functions: fixed by the seed, part of SHINGLING."""
 
+SIGNATURE = "signature"  # the 32 minima, little-endian uint32: 128 bytes
+ESTIMATE_MARGIN = 0.2
+"""Candidates whose MinHash estimate is below threshold - ESTIMATE_MARGIN are dropped before
+exact verification: at J = 0.8 the estimate (32 hashes, sd 0.07) falls under 0.6 for 0.35% of
+pairs; at J = 0.5 four in five pairs go."""
 PAIR_A = "paragraph_hash_a"  # the later paragraph of a pair
 PAIR_B = "paragraph_hash_b"  # the earlier one
 SIMILARITY = "similarity"
@@ -131,7 +137,11 @@ def shingles(paragraphs: pl.DataFrame) -> pl.DataFrame:
 def band_signatures(paragraphs: pl.DataFrame, *, min_words: int) -> pl.DataFrame:
     """PARAGRAPH_HASH, TEXT -> PARAGRAPH_HASH, band_0 .. band_7 (UInt64) for the paragraphs of
     at least `min_words` tokens (and so at least one bigram)."""
-    schema = {S.PARAGRAPH_HASH: pl.String, **{c: pl.UInt64 for c in BAND_COLUMNS}}
+    schema = {
+        S.PARAGRAPH_HASH: pl.String,
+        **{c: pl.UInt64 for c in BAND_COLUMNS},
+        SIGNATURE: pl.Binary,
+    }
     owner, values = _bigrams(paragraphs[S.TEXT])
     n_bigrams = np.bincount(owner, minlength=paragraphs.height)
     keep = n_bigrams >= max(min_words - 1, 1)
@@ -151,7 +161,21 @@ def band_signatures(paragraphs: pl.DataFrame, *, min_words: int) -> pl.DataFrame
                 combined = _splitmix(combined * _MIX1 + row)
             bands[BAND_COLUMNS[band]] = combined
     keys = paragraphs[S.PARAGRAPH_HASH].gather(owner[starts])
-    return pl.DataFrame({S.PARAGRAPH_HASH: keys, **bands}, schema=schema)
+    signatures = np.ascontiguousarray(minima.T.astype("<u4"))
+    return pl.DataFrame(
+        {S.PARAGRAPH_HASH: keys, **bands, SIGNATURE: _as_binary(signatures)}, schema=schema
+    )
+
+
+def _as_binary(rows: np.ndarray) -> pl.Series:
+    """uint32 [row, hash] -> one Binary value of 4 x N_HASHES bytes per row, without copying
+    row by row."""
+    n, width = rows.shape[0], rows.shape[1] * 4
+    offsets = np.arange(n + 1, dtype=np.int64) * width
+    array = pa.Array.from_buffers(
+        pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(rows.tobytes())]
+    )
+    return pl.Series(SIGNATURE, array, dtype=pl.Binary)
 
 
 def candidate_pairs(new: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
@@ -174,6 +198,51 @@ def candidate_pairs(new: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
             )
         )
     return pl.concat(found).unique()
+
+
+def estimate(pairs: pl.DataFrame, signatures: pl.DataFrame) -> pl.Series:
+    """MinHash estimate of each pair's similarity: the share of the 32 minima both agree on.
+
+    `pairs`: PAIR_A, PAIR_B, and SIGNATURE_A / SIGNATURE_B columns (Binary) when given;
+    `signatures`: PARAGRAPH_HASH, SIGNATURE to look the missing sides up in.
+    """
+    lookup = signatures.select(S.PARAGRAPH_HASH, SIGNATURE)
+    filled = pairs
+    for side, key in (("_sig_a", PAIR_A), ("_sig_b", PAIR_B)):
+        filled = filled.join(
+            lookup.rename({S.PARAGRAPH_HASH: key, SIGNATURE: side}), on=key, how="left"
+        )
+    if filled.is_empty():
+        return pl.Series(SIMILARITY, [], dtype=pl.Float64)
+    a = _signature_matrix(filled["_sig_a"])
+    b = _signature_matrix(filled["_sig_b"])
+    return pl.Series(SIMILARITY, (a == b).mean(axis=1), dtype=pl.Float64)
+
+
+def _signature_matrix(blobs: pl.Series) -> np.ndarray:
+    """Binary signatures (4 x N_HASHES bytes each; a missing one reads as zeros) -> uint32
+    [row, hash], read from the Arrow buffers."""
+    blank = bytes(4 * N_HASHES)
+    array = blobs.fill_null(blank).to_arrow()
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    array = array.cast(pa.large_binary())
+    _, offsets_buffer, data_buffer = array.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
+        array.offset : array.offset + len(array) + 1
+    ]
+    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    if len(data) != len(array) * 4 * N_HASHES:
+        raise ValueError("signatures of unexpected length")
+    return data.view("<u4").reshape(len(array), N_HASHES)
+
+
+def prefilter(pairs: pl.DataFrame, signatures: pl.DataFrame, *, threshold: float) -> pl.DataFrame:
+    """The candidate pairs whose MinHash estimate reaches threshold - ESTIMATE_MARGIN."""
+    if pairs.is_empty():
+        return pairs
+    kept = pairs.with_columns(estimate(pairs, signatures).alias("_estimate"))
+    return kept.filter(pl.col("_estimate") >= threshold - ESTIMATE_MARGIN).drop("_estimate")
 
 
 def verify(pairs: pl.DataFrame, texts: pl.DataFrame, *, threshold: float) -> pl.DataFrame:
