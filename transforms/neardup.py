@@ -12,9 +12,11 @@ Similarity is the Jaccard index of two paragraphs' shingle sets. MinHash estimat
 ``N_HASHES`` = 32 hash functions ``h_k(x) = (a_k * x + c_k) >> 32`` over a 64-bit shingle id
 (multiply-shift hashing, one multiply and one shift per shingle and function); the 32 minima are
 cut into ``N_BANDS`` = 8 bands of ``ROWS`` = 4. Two paragraphs become candidates when any band
-agrees: probability 1 - (1 - J^4)^8, i.e. 0.985 at J = 0.8, 0.9997 at J = 0.9, 0.06 at
-J = 0.5. Every candidate pair is then **verified** on its exact shingle sets, so a link is only
-ever made at a true similarity at or above the threshold.
+agrees: probability 1 - (1 - J^4)^8, i.e. 0.985 at J = 0.8, 0.9997 at J = 0.9, 0.40 at
+J = 0.5, 0.06 at J = 0.3. The 32 minima are stored with the bands; a candidate whose MinHash
+estimate (the share of minima both agree on) is below threshold - ESTIMATE_MARGIN is dropped,
+and every other pair is **verified** on its exact shingle sets, so a link is only ever made at
+a true similarity at or above the threshold.
 
 Paragraphs with fewer than ``min_words`` tokens (setting ``near_dup_min_words``, default 3) are
 not matched: one or two words make at most one bigram, so their similarity is all or nothing.
