@@ -340,7 +340,7 @@ def set_aside_articles(settings: Settings, staged: Staged, quarantined: pl.DataF
 class NearDuplicates:
     """What the near-duplicate search of a batch found and will write."""
 
-    bands: pl.DataFrame  # PARAGRAPH_HASH, band_0..7 of the batch's new paragraphs
+    bands: pl.DataFrame  # PARAGRAPH_HASH, band_0..11, signature of the batch's new paragraphs
     links: pl.DataFrame  # PARAGRAPH_HASH, NEAR_DUP_OF, SIMILARITY of new paragraphs
     repointed: pl.DataFrame  # the same, for stored paragraphs whose group got a new canonical
     counts: dict[str, int]

@@ -9,12 +9,14 @@ The shingling, fixed as ``SHINGLING``:
    29 words for 0.8).
 
 Similarity is the Jaccard index of two paragraphs' shingle sets. MinHash estimates it with
-``N_HASHES`` = 32 hash functions ``h_k(x) = (a_k * x + c_k) >> 32`` over a 64-bit shingle id
-(multiply-shift hashing, one multiply and one shift per shingle and function); the 32 minima are
-cut into ``N_BANDS`` = 8 bands of ``ROWS`` = 4. Two paragraphs become candidates when any band
-agrees: probability 1 - (1 - J^4)^8, i.e. 0.985 at J = 0.8, 0.9997 at J = 0.9, 0.40 at
-J = 0.5, 0.06 at J = 0.3. The 32 minima are stored with the bands; a candidate whose MinHash
-estimate (the share of minima both agree on) is below threshold - ESTIMATE_MARGIN is dropped,
+``N_HASHES`` = 72 hash functions ``h_k(x) = (a_k * x + c_k) >> 32`` over a 64-bit shingle id
+(multiply-shift hashing, one multiply and one shift per shingle and function); the 72 minima are
+cut into ``N_BANDS`` = 12 bands of ``ROWS`` = 6. Two paragraphs become candidates when any band
+agrees: probability 1 - (1 - J^6)^12, i.e. 0.974 at J = 0.8, 0.9999 at J = 0.9, 0.17 at
+J = 0.5, 0.009 at J = 0.3 (paragraphs sharing one sentence of three: 8 bands of 4 made 7x as
+many candidates of those). The first 32 minima are stored with the bands; a candidate whose
+MinHash estimate (the share of them both agree on) is below threshold - ESTIMATE_MARGIN is
+dropped,
 and every other pair is **verified** on its exact shingle sets, so a link is only ever made at
 a true similarity at or above the threshold.
 
@@ -42,9 +44,11 @@ from transforms import schema as S
 from transforms.langid import utf8_buffer
 
 SHINGLING = "word-bigrams-lower-alnum_v1"
-N_BANDS = 8
-ROWS = 4
+N_BANDS = 12
+ROWS = 6
 N_HASHES = N_BANDS * ROWS
+SIGNATURE_HASHES = 32
+"""The first minima kept with the bands, for the estimate that screens candidates."""
 BAND_COLUMNS = tuple(f"band_{i}" for i in range(N_BANDS))
 
 _TOKEN = r"[\p{L}\p{N}]+"
@@ -56,10 +60,10 @@ _A = (_rng.integers(1, 2**63, N_HASHES, dtype=np.uint64) << np.uint64(1)) | np.u
 _C = _rng.integers(0, 2**63, N_HASHES, dtype=np.uint64)
 """Odd multipliers and offsets of the hash functions: fixed by the seed, part of SHINGLING."""
 
-SIGNATURE = "signature"  # the 32 minima, little-endian uint32: 128 bytes
+SIGNATURE = "signature"  # the first 32 minima, little-endian uint32: 128 bytes
 ESTIMATE_MARGIN = 0.2
 """Candidates whose MinHash estimate is below threshold - ESTIMATE_MARGIN are dropped before
-exact verification: at J = 0.8 the estimate (32 hashes, sd 0.07) falls under 0.6 for 0.35% of
+exact verification: at J = 0.8 the estimate (32 minima, sd 0.07) falls under 0.6 for 0.35% of
 pairs; at J = 0.5 four in five pairs go."""
 PAIR_A = "paragraph_hash_a"  # the later paragraph of a pair
 PAIR_B = "paragraph_hash_b"  # the earlier one
@@ -137,8 +141,8 @@ def shingles(paragraphs: pl.DataFrame) -> pl.DataFrame:
 
 
 def band_signatures(paragraphs: pl.DataFrame, *, min_words: int) -> pl.DataFrame:
-    """PARAGRAPH_HASH, TEXT -> PARAGRAPH_HASH, band_0 .. band_7 (UInt64) for the paragraphs of
-    at least `min_words` tokens (and so at least one bigram)."""
+    """PARAGRAPH_HASH, TEXT -> PARAGRAPH_HASH, band_0 .. band_11 (UInt64), SIGNATURE for the
+    paragraphs of at least `min_words` tokens (and so at least one bigram)."""
     schema = {
         S.PARAGRAPH_HASH: pl.String,
         **{c: pl.UInt64 for c in BAND_COLUMNS},
@@ -163,14 +167,14 @@ def band_signatures(paragraphs: pl.DataFrame, *, min_words: int) -> pl.DataFrame
                 combined = _splitmix(combined * _MIX1 + row)
             bands[BAND_COLUMNS[band]] = combined
     keys = paragraphs[S.PARAGRAPH_HASH].gather(owner[starts])
-    signatures = np.ascontiguousarray(minima.T.astype("<u4"))
+    signatures = np.ascontiguousarray(minima[:SIGNATURE_HASHES].T.astype("<u4"))
     return pl.DataFrame(
         {S.PARAGRAPH_HASH: keys, **bands, SIGNATURE: _as_binary(signatures)}, schema=schema
     )
 
 
 def _as_binary(rows: np.ndarray) -> pl.Series:
-    """uint32 [row, hash] -> one Binary value of 4 x N_HASHES bytes per row, without copying
+    """uint32 [row, hash] -> one Binary value of 4 bytes per hash per row, without copying
     row by row."""
     n, width = rows.shape[0], rows.shape[1] * 4
     offsets = np.arange(n + 1, dtype=np.int64) * width
@@ -222,9 +226,9 @@ def estimate(pairs: pl.DataFrame, signatures: pl.DataFrame) -> pl.Series:
 
 
 def _signature_matrix(blobs: pl.Series) -> np.ndarray:
-    """Binary signatures (4 x N_HASHES bytes each; a missing one reads as zeros) -> uint32
+    """Binary signatures (4 x SIGNATURE_HASHES bytes each; a missing one reads as zeros) -> uint32
     [row, hash], read from the Arrow buffers."""
-    blank = bytes(4 * N_HASHES)
+    blank = bytes(4 * SIGNATURE_HASHES)
     array = blobs.fill_null(blank).to_arrow()
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
@@ -234,9 +238,9 @@ def _signature_matrix(blobs: pl.Series) -> np.ndarray:
         array.offset : array.offset + len(array) + 1
     ]
     data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
-    if len(data) != len(array) * 4 * N_HASHES:
+    if len(data) != len(array) * 4 * SIGNATURE_HASHES:
         raise ValueError("signatures of unexpected length")
-    return data.view("<u4").reshape(len(array), N_HASHES)
+    return data.view("<u4").reshape(len(array), SIGNATURE_HASHES)
 
 
 def prefilter(pairs: pl.DataFrame, signatures: pl.DataFrame, *, threshold: float) -> pl.DataFrame:

@@ -58,13 +58,19 @@ class PublishBatch:
     quarantine: pl.DataFrame
     batch_metrics: pl.DataFrame  # metric, value: the batch's shape, for later comparisons
     reordered: pl.DataFrame | None = None  # paragraph_hash: stored paragraphs the batch also has
-    bands: pl.DataFrame | None = None  # paragraph_hash, band_0..7: LSH bands of new paragraphs
+    bands: pl.DataFrame | None = (
+        None  # paragraph_hash, band_0..11, signature: LSH bands of new paragraphs
+    )
     repointed: pl.DataFrame | None = None  # paragraph_hash, near_dup_of, similarity (stored)
     boilerplate_rule: tuple[int, float] = (5, 0.8)  # min articles, min edge share
     source_records: pl.DataFrame | None = None  # what became of each record of the files
 
 
-_BANDS = {"paragraph_hash": pl.String, **{f"band_{i}": pl.UInt64 for i in range(8)}}
+_BANDS = {
+    "paragraph_hash": pl.String,
+    **{f"band_{i}": pl.UInt64 for i in range(12)},
+    "signature": pl.Binary,
+}
 _SOURCE_RECORDS = {
     "path": pl.String,
     "sha256": pl.String,

@@ -5,8 +5,9 @@ CREATE TABLE paragraph_bands (
     paragraph_hash VARCHAR NOT NULL,
     band_0 UBIGINT NOT NULL, band_1 UBIGINT NOT NULL, band_2 UBIGINT NOT NULL,
     band_3 UBIGINT NOT NULL, band_4 UBIGINT NOT NULL, band_5 UBIGINT NOT NULL,
-    band_6 UBIGINT NOT NULL, band_7 UBIGINT NOT NULL,
-    signature BLOB NOT NULL,                -- the 32 MinHash minima (uint32, little-endian)
+    band_6 UBIGINT NOT NULL, band_7 UBIGINT NOT NULL, band_8 UBIGINT NOT NULL,
+    band_9 UBIGINT NOT NULL, band_10 UBIGINT NOT NULL, band_11 UBIGINT NOT NULL,
+    signature BLOB NOT NULL,                -- the first 32 MinHash minima (uint32, little-endian)
     run_id VARCHAR NOT NULL
 );
 -- How a run normalised, hashed and shingled paragraphs (transforms/normalise.py, neardup.py).
