@@ -67,6 +67,7 @@ from transforms.pipeline import (
     TransformedBatch,
     build_batch,
     identify_articles,
+    lookup_keys,
     resolve_metadata,
     screen_articles,
     split_articles,
@@ -246,7 +247,7 @@ def transform_batch(settings: Settings, files: pl.DataFrame, faults: Faults) -> 
         )
     with clock.stage("split"):
         with open_writer(settings.warehouse) as con:
-            latest = find_latest_versions(con, _own_keys(records))
+            latest = find_latest_versions(con, lookup_keys(records))
         articles, unchanged = identify_articles(records, earlier=latest)
     articles, normalised = split_articles(articles, clock)
     with clock.stage("split"):
@@ -272,22 +273,10 @@ def transform_batch(settings: Settings, files: pl.DataFrame, faults: Faults) -> 
     with clock.stage("dedupe"):
         with open_writer(settings.warehouse) as con:
             known = find_known_paragraphs(con, normalised[S.PARAGRAPH_HASH])
-    staged = _build(settings, files, set_aside, BatchInputs(articles, normalised, known), clock)
-    staged.unchanged = unchanged.pipe(S.conform, UNCHANGED)
+    inputs = BatchInputs(articles, normalised, known)
+    staged = _build(settings, files, set_aside, inputs, unchanged.pipe(S.conform, UNCHANGED), clock)
     faults.reach("transform:tagged")
     return staged
-
-
-def _own_keys(records: pl.DataFrame) -> pl.DataFrame:
-    """ARTICLE_KEY (the path, or path#line), EXTERNAL_ID, URL to look earlier articles up by."""
-    return records.select(
-        pl.when(pl.col(S.RECORD).is_not_null())
-        .then(pl.format("{}#{}", S.PATH, S.RECORD))
-        .otherwise(pl.col(S.PATH))
-        .alias(S.ARTICLE_KEY),
-        S.EXTERNAL_ID,
-        S.URL,
-    )
 
 
 def _build(
@@ -295,6 +284,7 @@ def _build(
     files: pl.DataFrame,
     set_aside: pl.DataFrame,
     inputs: BatchInputs,
+    unchanged: pl.DataFrame,
     clock: Stopwatch,
 ) -> Staged:
     """Dedupe, detect language and tag `inputs` into the batch a gate sees."""
@@ -306,7 +296,7 @@ def _build(
         inputs.articles, inputs.normalised, known=inputs.known, gazetteer=gazetteer, clock=clock
     )
     timings = {name: round(seconds, 3) for name, seconds in clock.seconds.items()}
-    return Staged(files, batch, set_aside, timings, inputs)
+    return Staged(files, batch, set_aside, timings, inputs, unchanged)
 
 
 @task(name="set-aside-articles", cache_policy=NO_CACHE)
@@ -331,9 +321,7 @@ def set_aside_articles(settings: Settings, staged: Staged, quarantined: pl.DataF
         kept = batch.articles.filter(~pl.col(S.ARTICLE_ID).is_in(ids))
         rebuilt = TransformedBatch(kept, batch.occurrences, batch.paragraphs, batch.tags)
         return Staged(staged.files, rebuilt, set_aside, {}, kept_inputs, staged.unchanged)
-    rebuilt_staged = _build(settings, staged.files, set_aside, kept_inputs, Stopwatch())
-    rebuilt_staged.unchanged = staged.unchanged
-    return rebuilt_staged
+    return _build(settings, staged.files, set_aside, kept_inputs, staged.unchanged, Stopwatch())
 
 
 @dataclass(frozen=True)

@@ -208,16 +208,7 @@ def _from_object(value: object, fields: JsonFields) -> dict[str, Any]:
     body = value[body_key]
     if not isinstance(body, str):
         raise RecordError("bad_metadata", f"field {body_key!r} is {_kind_of(body)}, not a string")
-    return _article(_title_of(value, fields.title), body, _metadata(value, fields))
-
-
-def _title_of(value: Mapping[str, object], key: str) -> str | None:
-    title = value.get(key)
-    if title is None:
-        return None
-    if not isinstance(title, str):
-        raise RecordError("bad_metadata", f"field {key!r} is {_kind_of(title)}, not a string")
-    return title
+    return _article(_string(value, fields.title), body, _metadata(value, fields))
 
 
 def _metadata(value: Mapping[str, object], fields: JsonFields) -> dict[str, Any]:
@@ -349,7 +340,7 @@ def _from_markdown(text: str, fields: JsonFields) -> dict[str, Any]:
                 "bad_front_matter", f"front matter is {_kind_of(loaded)}, not a mapping"
             )
         loaded = {str(key): value for key, value in loaded.items()}
-        title = _title_of(loaded, fields.title)
+        title = _string(loaded, fields.title)
         meta = _metadata(loaded, fields)
         body = text[found.end() :]
     body = body.strip("\n")

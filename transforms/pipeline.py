@@ -107,9 +107,7 @@ def identify_articles(
         .then(pl.concat_str(pl.lit("id:"), S.EXTERNAL_ID))
         .when(pl.col(S.URL).is_not_null())
         .then(pl.concat_str(pl.lit("url:"), S.URL))
-        .when(pl.col(S.RECORD).is_not_null())
-        .then(pl.format("{}#{}", S.PATH, S.RECORD))
-        .otherwise(pl.col(S.PATH))
+        .otherwise(_path_key())
     )
     keyed = records.with_columns(
         own_key.alias("_own_key"),
@@ -173,6 +171,21 @@ def identify_articles(
     )
     skipped = ordered.filter(unchanged).select(S.PATH, S.RECORD, S.ARTICLE_KEY)
     return S.conform(fresh, S.ARTICLES).sort(S.PATH, S.RECORD, nulls_last=False), skipped
+
+
+def _path_key() -> pl.Expr:
+    """The key of an article known by where it lies: its path, plus ``#line`` for a record."""
+    return (
+        pl.when(pl.col(S.RECORD).is_not_null())
+        .then(pl.format("{}#{}", S.PATH, S.RECORD))
+        .otherwise(pl.col(S.PATH))
+    )
+
+
+def lookup_keys(records: pl.DataFrame) -> pl.DataFrame:
+    """ARTICLE_KEY (path key), EXTERNAL_ID, URL: what earlier articles a batch's records may
+    continue are looked up by (warehouse.ledger.find_latest_versions)."""
+    return records.select(_path_key().alias(S.ARTICLE_KEY), S.EXTERNAL_ID, S.URL)
 
 
 def _article_ids(keys: pl.Series) -> pl.Series:
