@@ -217,6 +217,12 @@ def test_first_seen_follows_published_at_even_when_the_copy_loads_first(
         "SELECT first_source, copy_source, shared_paragraphs FROM syndication_pairs",
     )
     assert pairs == [("Reuters", "Planet", 2)]
+    timeline = query(
+        warehouse,
+        "SELECT t.run_order, t.source, t.kind FROM paragraph_timeline t JOIN paragraphs p "
+        f"USING (paragraph_hash) WHERE p.text = '{WIRE[0]}' ORDER BY t.run_order",
+    )
+    assert timeline == [(1, "Reuters", "first"), (2, "Planet", "corpus")]
 
 
 def test_a_released_jsonl_line_rereads_its_file_and_loads_nothing_twice(
