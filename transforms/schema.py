@@ -63,6 +63,7 @@ EXTERNAL_ID = "external_id"  # the record's own id
 BODY_SHA256 = "body_sha256"  # sha256 of an article's paragraph hashes, in order, one per line
 NEAR_DUP_OF = "near_dup_of"  # the canonical paragraph of a near-duplicate group
 SIMILARITY = "similarity"  # Jaccard similarity to it (transforms.neardup)
+ARTICLE_LANGUAGE = "article_language"  # language of the article a paragraph was first seen in
 
 # measured on each article for the gate (not stored in `articles`)
 LETTER_SHARE = "letter_share"  # letters / characters in the first LETTER_SAMPLE_CHARS
@@ -77,6 +78,10 @@ KIND_CORPUS = "corpus"  # already seen in an earlier article (this batch or the 
 OCCURRENCE_KINDS = (KIND_FIRST, KIND_REPEAT, KIND_CORPUS)
 
 TAG_TYPES = ("person", "place", "organisation", "topic", "language", "quality")
+FREE_FORM_DETAILS = ("heuristic", "capitalised", "results_line")
+"""TAG_DETAIL of entity tags read from the text itself (a name after a title, a classified
+capitalised run, a team in a results line): their value is the name as written, so no
+vocabulary holds it."""
 
 FILE_NEW = "new"
 FILE_DUPLICATE = "duplicate"  # same bytes as a file version already seen
@@ -199,6 +204,12 @@ TAGS = pl.Schema(
     }
 )
 """tag -> publish: one row per tag on a paragraph; spans are null for whole-paragraph tags."""
+
+STORED_PARAGRAPHS = pl.Schema(
+    {PARAGRAPH_HASH: pl.String, TEXT: pl.String, LANGUAGE: pl.String, ARTICLE_LANGUAGE: pl.String}
+)
+"""warehouse -> re-tag: stored paragraphs with their stored language and that of the article
+they were first seen in (warehouse.retag.read_paragraph_page)."""
 
 
 def empty(schema: pl.Schema) -> pl.DataFrame:

@@ -32,6 +32,8 @@ import numpy as np
 import polars as pl
 
 from transforms.gazetteer import (
+    DETAIL_CITY,
+    DETAIL_COUNTRY,
     IS_PREFIX,
     KEYWORD,
     NEEDS_CONTEXT,
@@ -41,7 +43,16 @@ from transforms.gazetteer import (
     Gazetteer,
 )
 from transforms.langid import classify, load_configured_model, utf8_buffer
+from transforms.names import (
+    DETAIL_RUN,
+    DETAIL_TEAM,
+    capitalised_runs,
+    classify_runs,
+    load_name_rules,
+    results_teams,
+)
 from transforms.schema import (
+    ARTICLE_ID,
     LANGUAGE,
     PARAGRAPH_HASH,
     SCORE,
@@ -89,6 +100,7 @@ _BYTE_START = "_byte_start"
 _BYTE_END = "_byte_end"
 _IS_ASCII = "_is_ascii"  # the paragraph's text is ASCII only: bytes are characters
 _ENDS_WORD = "_ends_word"
+_SOURCE = "_source"  # which entity source a candidate came from (lower wins a tie)
 # Bytes that are letters or digits: ASCII ones only, the others are parts of longer characters.
 _WORD_BYTES = np.array([chr(byte).isascii() and chr(byte).isalnum() for byte in range(256)])
 _ASCII_UPPERCASE = [chr(code) for code in range(ord("A"), ord("Z") + 1)]
@@ -173,7 +185,7 @@ def tag_paragraphs(paragraphs: pl.DataFrame, *, gazetteer: Gazetteer) -> pl.Data
     found = find_matches(frame, _search_patterns(gazetteer), ignore_case=True)
     tags = pl.concat(
         [
-            _entity_tags(found, gazetteer=gazetteer),
+            _entity_tags(found, frame, gazetteer=gazetteer),
             _topic_tags(found, gazetteer=gazetteer),
             _language_tags(frame),
             _quality_tags(frame),
@@ -351,11 +363,13 @@ def _unicode_matches(found: pl.DataFrame, *, ignore_case: bool) -> pl.DataFrame:
     )
 
 
-def keep_longest(matches: pl.DataFrame) -> pl.DataFrame:
-    """Resolve overlaps per _ROW: leftmost first, then longest; a match that overlaps any
-    match before it in that order goes (even one that itself went)."""
+def keep_longest(matches: pl.DataFrame, *, tie: str | None = None) -> pl.DataFrame:
+    """Resolve overlaps per _ROW: leftmost first, then longest, then the lowest `tie` column
+    if given; a match that overlaps any match before it in that order goes (even one that
+    itself went)."""
     length = pl.col(SPAN_END) - pl.col(SPAN_START)
-    ordered = matches.sort(_ROW, SPAN_START, length, descending=[False, False, True])
+    keys = [pl.col(_ROW), pl.col(SPAN_START), length, *([pl.col(tie)] if tie else [])]
+    ordered = matches.sort(keys, descending=[False, False, True, False][: len(keys)])
     # Offsets made global, paragraph after paragraph, so one running maximum serves them all.
     start, end = _global_offset(pl.col(SPAN_START)), _global_offset(pl.col(SPAN_END))
     return ordered.filter(start >= end.cum_max().shift(1).fill_null(0))
@@ -387,16 +401,27 @@ def tag_entities(frame: pl.DataFrame, *, gazetteer: Gazetteer) -> pl.DataFrame:
     """PARAGRAPH_HASH, TEXT -> TAGS rows for people, places and organisations."""
     ranked = _ranked(frame)
     patterns = pl.concat([gazetteer.entities[SURFACE], pl.Series(PERSON_TITLES)])
-    found = find_matches(ranked, patterns.unique(maintain_order=True))
-    return _with_hashes(_entity_tags(found, gazetteer=gazetteer), ranked)
+    found = find_matches(ranked, patterns.unique(maintain_order=True), ignore_case=True)
+    return _with_hashes(_entity_tags(found, ranked, gazetteer=gazetteer), ranked)
 
 
-def _entity_tags(found: pl.DataFrame, *, gazetteer: Gazetteer) -> pl.DataFrame:
-    """find_matches rows (any patterns, any case) -> _ROW + TAGS columns for people, places and
-    organisations. Only exact occurrences of gazetteer surfaces and titles count."""
+def _entity_tags(
+    found: pl.DataFrame, frame: pl.DataFrame, *, gazetteer: Gazetteer
+) -> pl.DataFrame:
+    """find_matches rows (any patterns, any case) + the paragraphs (_ROW, TEXT) -> _ROW + TAGS
+    columns for people, places and organisations.
+
+    Four sources compete: teams in results lines, exact occurrences of gazetteer surfaces,
+    names after a title, and classified capitalised runs (:mod:`transforms.names`). Overlaps
+    are resolved leftmost, then longest, then in that order of sources, so a run adds only
+    what the lists miss or what is longer than their match ("Leeds United" over the city
+    "Leeds"), and a results line's "Leeds 2" is the club.
+    """
     entities = gazetteer.entities
     found = found.filter(_ENDS_WORD).drop(_MATCH)
-    matches = found.join(entities, on=SURFACE, how="inner")
+    matches = pl.concat(
+        [found.join(entities, on=SURFACE, how="inner"), _capital_places(found, entities)]
+    )
     # The cue check slices text around the match, so it runs on the ambiguous few only.
     matches = pl.concat(
         [
@@ -404,19 +429,74 @@ def _entity_tags(found: pl.DataFrame, *, gazetteer: Gazetteer) -> pl.DataFrame:
             matches.filter(pl.col(NEEDS_CONTEXT)).filter(~_has_person_cue()),
         ]
     ).drop(TEXT)
-    # Longest match across all types, then blocking names (null type) are discarded.
-    known = keep_longest(matches).filter(pl.col(TAG_TYPE).is_not_null())
     titles = found.filter(pl.col(SURFACE).is_in(pl.Series(PERSON_TITLES).implode()))
     guessed = _titled_names(titles, gazetteer=gazetteer)
-    # A guessed name is dropped where any accepted gazetteer match overlaps it.
-    spans = matches.filter(pl.col(TAG_TYPE).is_not_null()).select(
-        _ROW, pl.col(SPAN_START).alias("_s"), pl.col(SPAN_END).alias("_e")
+    rules = load_name_rules(PERSON_TITLES)
+    texts = frame.select(_ROW, TEXT)
+    places = entities.filter(pl.col(TAG_TYPE) == "place")[SURFACE].to_list()
+    all_runs = capitalised_runs(texts, rules)
+    runs = classify_runs(all_runs, texts, rules, places).with_columns(
+        pl.col(SURFACE).alias(TAG_VALUE), pl.lit(DETAIL_RUN).alias(TAG_DETAIL)
     )
-    overlapped = guessed.join(spans, on=_ROW, how="inner").filter(
-        (pl.col("_s") < pl.col(SPAN_END)) & (pl.col("_e") > pl.col(SPAN_START))
+    # A country in a results line is its national side, which reads as the place; a person's
+    # name followed by a number is a golfer's or a runner's score.
+    countries = entities.filter(pl.col(TAG_DETAIL) == DETAIL_COUNTRY)[SURFACE]
+    not_teams = pl.concat([countries, countries.str.to_uppercase()])
+    teams = results_teams(
+        all_runs.join(
+            runs.filter(pl.col(TAG_TYPE) == "person"), on=[_ROW, SPAN_START], how="anti"
+        ).filter(~pl.col(SURFACE).is_in(not_teams.implode())),
+        texts,
+    ).with_columns(
+        pl.col(SURFACE).alias(TAG_VALUE), pl.lit(DETAIL_TEAM).alias(TAG_DETAIL)
     )
-    guessed = guessed.join(overlapped, on=[_ROW, SPAN_START], how="anti")
-    return pl.concat([_finish(known, "entities"), _finish(guessed, "entities")])
+    candidates = pl.concat(
+        [
+            teams.with_columns(pl.lit(-1, pl.Int8).alias(_SOURCE)),
+            matches.with_columns(pl.lit(0, pl.Int8).alias(_SOURCE)),
+            guessed.with_columns(pl.lit(1, pl.Int8).alias(_SOURCE)),
+            runs.with_columns(pl.lit(2, pl.Int8).alias(_SOURCE)),
+        ],
+        how="diagonal_relaxed",
+    )
+    # Longest match across all types, then blocking names (null type) are discarded.
+    kept = keep_longest(candidates, tie=_SOURCE).filter(pl.col(TAG_TYPE).is_not_null())
+    return _finish(_resolve_surnames(kept), "entities")
+
+
+def _capital_places(found: pl.DataFrame, entities: pl.DataFrame) -> pl.DataFrame:
+    """Countries and cities written in capitals ("LONDON 1996-08-30", datelines, headlines):
+    found rows whose text is the upper-case form of such a surface that is not upper case
+    itself. Ambiguous surfaces ("GEORGIA") are left out."""
+    capitalised = entities.filter(
+        (pl.col(TAG_TYPE) == "place")
+        & pl.col(TAG_DETAIL).is_in([DETAIL_COUNTRY, DETAIL_CITY])
+        & ~pl.col(NEEDS_CONTEXT)
+        & (pl.col(SURFACE) != pl.col(SURFACE).str.to_uppercase())
+    ).with_columns(pl.col(SURFACE).str.to_uppercase())
+    return found.join(capitalised, on=SURFACE, how="inner")
+
+
+def _resolve_surnames(entities: pl.DataFrame) -> pl.DataFrame:
+    """A one-word person tag ("Mr Simmons") takes the value of a longer person tag in the same
+    paragraph whose last word it is ("Phil Simmons"), when exactly one such value exists."""
+    people = entities.filter((pl.col(TAG_TYPE) == "person") & pl.col(TAG_VALUE).str.contains(" "))
+    full_names = (
+        people.select(
+            _ROW,
+            pl.col(TAG_VALUE).str.split(" ").list.last().alias("_surname"),
+            pl.col(TAG_VALUE).alias("_full_name"),
+        )
+        .unique()
+        .filter(pl.len().over(_ROW, "_surname") == 1)
+    )
+    lone = (pl.col(TAG_TYPE) == "person") & ~pl.col(TAG_VALUE).str.contains(" ")
+    return (
+        entities.with_columns(pl.when(lone).then(pl.col(TAG_VALUE)).alias("_surname"))
+        .join(full_names, on=[_ROW, "_surname"], how="left")
+        .with_columns(pl.coalesce("_full_name", TAG_VALUE).alias(TAG_VALUE))
+        .drop("_surname", "_full_name")
+    )
 
 
 def _titled_names(titles: pl.DataFrame, *, gazetteer: Gazetteer) -> pl.DataFrame:
@@ -489,6 +569,50 @@ def _with_parent_rules(rules: pl.DataFrame) -> pl.DataFrame:
         pl.col(TAG_VALUE).str.split("/").list.first()
     )
     return pl.concat([rules, parents])
+
+
+TOPIC = "topic"  # a top-level topic slug (TAG_VALUE of a topic tag without "/")
+SHARE = "share"  # the topic's share of its article's summed top-level topic scores
+RANK = "rank"  # 1 = the article's primary topic
+ARTICLE_TOPICS = pl.Schema(
+    {ARTICLE_ID: pl.String, TOPIC: pl.String, SCORE: pl.Float64, SHARE: pl.Float64, RANK: pl.Int32}
+)
+"""article_topics: one row per article and top-level topic found in its paragraphs."""
+
+
+def article_topics(tags: pl.DataFrame, occurrences: pl.DataFrame) -> pl.DataFrame:
+    """TAGS (topic rows used) + OCCURRENCES (ARTICLE_ID, PARAGRAPH_HASH) -> ARTICLE_TOPICS.
+
+    The roll-up rule, the same as the SQL view of that name:
+
+    - only top-level topic tags count (TAG_TYPE 'topic', TAG_VALUE without '/'): a subtopic's
+      keywords already count towards its parent's score;
+    - SCORE = the sum of the paragraph's topic SCORE over the article's occurrences, so a
+      paragraph repeated in an article counts once per occurrence;
+    - SHARE = SCORE / the sum of the article's SCOREs;
+    - RANK = 1, 2, ... by SCORE descending, ties by TOPIC ascending (a row number: no two
+      topics of an article share a rank).
+
+    In SQL: ``sum(score)`` grouped by article and topic, then
+    ``score / sum(score) OVER (PARTITION BY article_id)`` and
+    ``row_number() OVER (PARTITION BY article_id ORDER BY score DESC, topic)``.
+    `tags` holds one row per paragraph and topic, as the taggers emit them. Articles without
+    a topic get no row. Rows come sorted by ARTICLE_ID, RANK.
+    """
+    top_level = tags.filter(
+        (pl.col(TAG_TYPE) == "topic") & ~pl.col(TAG_VALUE).str.contains("/", literal=True)
+    ).select(PARAGRAPH_HASH, pl.col(TAG_VALUE).alias(TOPIC), SCORE)
+    scores = (
+        occurrences.select(ARTICLE_ID, PARAGRAPH_HASH)
+        .join(top_level, on=PARAGRAPH_HASH, how="inner")
+        .group_by(ARTICLE_ID, TOPIC)
+        .agg(pl.col(SCORE).sum())
+        .sort(ARTICLE_ID, SCORE, TOPIC, descending=[False, True, False])
+    )
+    return scores.with_columns(
+        (pl.col(SCORE) / pl.col(SCORE).sum().over(ARTICLE_ID)).alias(SHARE),
+        pl.int_range(1, pl.len() + 1).over(ARTICLE_ID).alias(RANK),
+    ).pipe(conform, ARTICLE_TOPICS)
 
 
 def tag_languages(frame: pl.DataFrame) -> pl.DataFrame:
@@ -625,6 +749,37 @@ def _chunks(offsets: np.ndarray, size: int) -> list[tuple[int, int]]:
     return list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
 
 
+# --- some taggers only (re-tagging) --------------------------------------------------------
+
+
+def tag_with(
+    paragraphs: pl.DataFrame, taggers: set[str] | frozenset[str], *, gazetteer: Gazetteer | None
+) -> pl.DataFrame:
+    """PARAGRAPH_HASH, TEXT, LANGUAGE -> TAGS of the named taggers only (names of
+    TAGGER_VERSIONS): the rows :func:`tag_paragraphs` gives for them. `gazetteer` may be None
+    when neither entities nor topics are named."""
+    unknown = sorted(set(taggers) - TAGGER_VERSIONS.keys())
+    if unknown:
+        raise ValueError(f"unknown taggers {unknown}; known: {sorted(TAGGER_VERSIONS)}")
+    frame = _ranked(paragraphs.select(PARAGRAPH_HASH, TEXT, LANGUAGE))
+    parts = []
+    if {"entities", "topics"} & set(taggers):
+        if gazetteer is None:
+            raise ValueError("tag_with needs a gazetteer for entities and topics")
+        found = find_matches(frame, _search_patterns(gazetteer), ignore_case=True)
+        if "entities" in taggers:
+            parts.append(_entity_tags(found, frame, gazetteer=gazetteer))
+        if "topics" in taggers:
+            parts.append(_topic_tags(found, gazetteer=gazetteer))
+    if "language" in taggers:
+        parts.append(_language_tags(frame))
+    if "quality" in taggers:
+        parts.append(_quality_tags(frame))
+    if not parts:
+        return pl.DataFrame(schema=TAGS)
+    return _with_hashes(_sorted_without_duplicates(pl.concat(parts)), frame)
+
+
 __all__ = [
     "detect_language",
     "find_matches",
@@ -635,4 +790,5 @@ __all__ = [
     "tag_paragraphs",
     "tag_quality",
     "tag_topics",
+    "tag_with",
 ]

@@ -304,6 +304,28 @@ def test_violation_fails_the_right_expectation(case):
         assert json.loads(row["examples"]), f"{name} failed without examples"
 
 
+def test_names_read_from_the_text_are_outside_any_vocabulary_check():
+    # a topic value no vocabulary holds passes only when its detail says it was read from
+    # the text (as a capitalised place "Grace Road" is); the same value from a list fails
+    def edit(detail):
+        return lambda f: f.with_columns(
+            pl.when(pl.col(s.TAG_VALUE) == "economy")
+            .then(pl.lit("Grace Road"))
+            .otherwise(pl.col(s.TAG_VALUE))
+            .alias(s.TAG_VALUE),
+            pl.when(pl.col(s.TAG_VALUE) == "economy")
+            .then(pl.lit(detail))
+            .otherwise(pl.col(s.TAG_DETAIL))
+            .alias(s.TAG_DETAIL),
+        )
+
+    free = run_gate(with_frame(clean_batch(), "tags", edit("capitalised")), vocabulary=VOCABULARY)
+    listed = run_gate(with_frame(clean_batch(), "tags", edit("gazetteer")), vocabulary=VOCABULARY)
+
+    assert free.success
+    assert listed.failed == ["paragraphs_suite_v2.tag_value_in_vocabulary[topic]"]
+
+
 def test_examples_point_at_offending_rows():
     batch = with_frame(clean_batch(), "occurrences", VIOLATIONS["non-contiguous positions"][1])
 
