@@ -74,6 +74,7 @@ class Bench:
     def __init__(self) -> None:
         self.rows: list[str] = []
         self.stage_rows: list[str] = []
+        self.tagging: list[str] = []
         self.mismatches: list[str] = []
 
     def size(self, n: int) -> None:
@@ -104,6 +105,12 @@ class Bench:
             f"{wall / f_wall:.1f} (without Prefect {work / f_wall:.1f}) |"
         )
         self.stage(n, "full", full)
+        tag_seconds = full["timings"].get("tag", 0.0)
+        if tag_seconds:
+            self.tagging.append(
+                f"{n:,} articles: {full['paragraphs_new']:,} new paragraphs tagged in "
+                f"{tag_seconds:.1f} s = {full['paragraphs_new'] / tag_seconds:,.0f} paragraphs/s"
+            )
         noop_wall, noop_rss, noop = nutgraf(landing, out)
         self.rows.append(
             f"| {n:,} | - | no-op run ({noop['status']}) | {noop_wall:.1f} | - | - | "
@@ -153,6 +160,8 @@ def main() -> None:
     print(f"| articles | run | {' | '.join(STAGES)} | Prefect |")
     print("|---|---|" + "---|" * (len(STAGES) + 1))
     print("\n".join(bench.stage_rows))
+    print("\nTagging throughput (all four taggers, language included):\n")
+    print("\n".join(f"- {line}" for line in bench.tagging))
     if bench.mismatches:
         print("\nnutgraf disagrees with the generator's manifest:")
         print("\n".join(f"- {m}" for m in bench.mismatches))

@@ -241,14 +241,16 @@ def screen_articles(
 
 
 def assign_languages(
-    normalised: pl.DataFrame, known: pl.DataFrame
+    normalised: pl.DataFrame, known: pl.DataFrame, articles: pl.DataFrame | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """NORMALISED (+ known: PARAGRAPH_HASH, LANGUAGE already stored) -> (ARTICLE_ID, LANGUAGE
-    per article; PARAGRAPH_HASH, LANGUAGE per paragraph).
+    """NORMALISED (+ known: PARAGRAPH_HASH, LANGUAGE already stored; articles: ARTICLE_ID,
+    TEXT) -> (ARTICLE_ID, LANGUAGE per article; PARAGRAPH_HASH, LANGUAGE per paragraph).
 
     Only paragraphs new to the warehouse are run through the language model; stored ones bring
-    their stored language. An article's language is the one most of its characters are in; a
-    paragraph too short to judge inherits the language of the first article it appears in.
+    their stored language. An article's language is the one most of its characters are in; an
+    article none of whose paragraphs could be judged (a headline over a two-word body) is
+    judged on its whole text, title included, when `articles` is given. A paragraph too short
+    to judge inherits the language of the first article it appears in.
     """
     distinct = (
         normalised.unique(S.PARAGRAPH_HASH, keep="first")
@@ -271,6 +273,20 @@ def assign_languages(
         .unique(S.ARTICLE_ID, keep="first")
         .select(S.ARTICLE_ID, S.LANGUAGE)
     )
+    if articles is not None:
+        unjudged = articles.select(S.ARTICLE_ID, S.TEXT).join(
+            article_languages, on=S.ARTICLE_ID, how="anti"
+        )
+        if not unjudged.is_empty():
+            whole = detect_language(unjudged.rename({S.ARTICLE_ID: S.PARAGRAPH_HASH}))
+            article_languages = pl.concat(
+                [
+                    article_languages,
+                    whole.drop_nulls(S.LANGUAGE).select(
+                        pl.col(S.PARAGRAPH_HASH).alias(S.ARTICLE_ID), S.LANGUAGE
+                    ),
+                ]
+            )
     inherited = (
         weighted.join(
             article_languages.rename({S.LANGUAGE: "article_language"}), on=S.ARTICLE_ID, how="left"
@@ -331,7 +347,7 @@ def build_batch(
         )
         new = collect_new_paragraphs(normalised, occurrences).drop(S.LANGUAGE)
     with clock.stage("language"):
-        article_languages, paragraph_languages = assign_languages(normalised, known)
+        article_languages, paragraph_languages = assign_languages(normalised, known, articles)
     paragraphs = new.join(paragraph_languages, on=S.PARAGRAPH_HASH, how="left").pipe(
         S.conform, S.PARAGRAPHS
     )

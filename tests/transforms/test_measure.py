@@ -32,3 +32,30 @@ def test_mojibake_marks_and_title_layout():
     assert frame[S.MOJIBAKE_MARKS].to_list() == [3, 0, 0, 0]
     assert frame[S.TITLE_EXPECTED].to_list() == [False, False, True, False]
     assert frame[S.N_CHARS].to_list()[2] == 12
+
+
+def test_an_article_with_no_judgeable_paragraph_is_judged_on_its_whole_text():
+    from transforms.normalise import normalise_paragraphs
+    from transforms.pipeline import assign_languages
+    from transforms.split import split_paragraphs
+
+    articles = pl.DataFrame(
+        {
+            S.ARTICLE_ID: ["fr", "en"],
+            S.TEXT: [
+                "L'ultralibéralisme se sustente de l'intoxication politique et économique\n\n"
+                "On assiste",
+                "Ministers met in London\n\nThe talks went on late into the night, officials said.",
+            ],
+        }
+    )
+    paragraphs = normalise_paragraphs(split_paragraphs(articles))
+    known = pl.DataFrame(schema={S.PARAGRAPH_HASH: pl.String, S.LANGUAGE: pl.String})
+
+    without, _ = assign_languages(paragraphs, known)
+    with_text, inherited = assign_languages(paragraphs, known, articles)
+
+    assert dict(without.iter_rows()) == {"en": "en"}  # "On assiste" is too short to judge
+    assert dict(with_text.iter_rows()) == {"en": "en", "fr": "fr"}
+    # ... and the short paragraph inherits its article's language
+    assert set(inherited[S.LANGUAGE]) == {"en", "fr"}
