@@ -43,7 +43,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 TAGGER_VERSIONS: dict[str, str] = {
     "entities": "entities_v2",
-    "topics": "topics_v1",
+    "topics": "topics_v2",
     "language": "language_v1",
     "quality": "quality_v1",
 }
