@@ -275,30 +275,46 @@ def prefilter(pairs: pl.DataFrame, signatures: pl.DataFrame, *, threshold: float
 
 def verify(pairs: pl.DataFrame, texts: pl.DataFrame, *, threshold: float) -> pl.DataFrame:
     """PAIR_A, PAIR_B + texts (PARAGRAPH_HASH, TEXT of both sides) -> the pairs whose exact
-    Jaccard similarity of shingle sets is at least `threshold`, with SIMILARITY."""
+    Jaccard similarity of shingle sets is at least `threshold`, with SIMILARITY.
+
+    Each text's bigram ids become one list (offsets straight from the bigram owners, no
+    grouping), and each pair's intersection is a list operation on the two gathered lists:
+    no join on (paragraph, shingle) rows. Measured on 157,080 candidate pairs of the
+    100,000-article benchmark corpus: 6.1 s against 35.0 s for the join of shingle rows.
+    """
     if pairs.is_empty():
         return pairs.with_columns(pl.lit(None, pl.Float64).alias(SIMILARITY))
     involved = pl.concat([pairs[PAIR_A], pairs[PAIR_B]]).unique().implode()
-    sets = shingles(texts.filter(pl.col(S.PARAGRAPH_HASH).is_in(involved)).unique(S.PARAGRAPH_HASH))
-    sizes = sets.group_by(S.PARAGRAPH_HASH).len("_n")
-    common = (
-        pairs.join(sets.rename({S.PARAGRAPH_HASH: PAIR_A}), on=PAIR_A)
-        .join(sets.rename({S.PARAGRAPH_HASH: PAIR_B}), on=[PAIR_B, SHINGLE])
-        .group_by(PAIR_A, PAIR_B)
-        .len("_common")
+    frame = (
+        texts.filter(pl.col(S.PARAGRAPH_HASH).is_in(involved))
+        .unique(S.PARAGRAPH_HASH)
+        .with_row_index("_i")
     )
-    scored = (
-        pairs.join(common, on=[PAIR_A, PAIR_B], how="left")
-        .join(sizes.rename({S.PARAGRAPH_HASH: PAIR_A, "_n": "_na"}), on=PAIR_A, how="left")
-        .join(sizes.rename({S.PARAGRAPH_HASH: PAIR_B, "_n": "_nb"}), on=PAIR_B, how="left")
-        .with_columns(
-            (
-                pl.col("_common").fill_null(0)
-                / (pl.col("_na") + pl.col("_nb") - pl.col("_common").fill_null(0))
-            ).alias(SIMILARITY)
+    owner, ids = _bigrams(frame[S.TEXT])  # owners come in text order
+    offsets = np.zeros(frame.height + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner, minlength=frame.height), out=offsets[1:])
+    sets = pl.Series(
+        pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(ids, type=pa.uint64()))
+    )
+    index = frame.select(S.PARAGRAPH_HASH, "_i")
+    located = pairs.select(PAIR_A, PAIR_B)
+    for key, position in ((PAIR_A, "_ia"), (PAIR_B, "_ib")):
+        located = located.join(
+            index.rename({S.PARAGRAPH_HASH: key, "_i": position}),
+            on=key,
+            how="left",
+            maintain_order="left",
         )
+    both = pl.DataFrame({"_a": sets.gather(located["_ia"]), "_b": sets.gather(located["_ib"])})
+    common = pl.col("_a").list.set_intersection("_b").list.len()
+    union = pl.col("_a").list.n_unique() + pl.col("_b").list.n_unique() - common
+    # A text without a bigram has an empty set: no similarity (0 / 0), not a match.
+    similarity = both.select((common / union).fill_nan(None).alias(SIMILARITY)).to_series()
+    return (
+        located.select(PAIR_A, PAIR_B)
+        .with_columns(similarity)
+        .filter(pl.col(SIMILARITY) >= threshold)
     )
-    return scored.filter(pl.col(SIMILARITY) >= threshold).select(PAIR_A, PAIR_B, SIMILARITY)
 
 
 def jaccard(a: str, b: str) -> float:

@@ -8,6 +8,7 @@ import random
 from datetime import UTC, datetime
 
 import polars as pl
+import pytest
 
 from tests.helpers import corpus
 from transforms import schema as S
@@ -69,6 +70,32 @@ def test_candidates_are_verified_on_exact_shingle_sets():
 
     assert verified.select(PAIR_A, PAIR_B).rows() == [(_h(edited), _h(LONG))]
     assert verified["similarity"][0] == jaccard(LONG, edited)
+
+
+def test_verify_scores_every_pair_as_the_reference_jaccard_does():
+    texts = [
+        LONG,
+        LONG.replace("Tuesday", "Wednesday"),
+        LONG[: len(LONG) // 2],
+        "energy cooperation and trade between the two countries energy cooperation",
+        "Hello",  # no bigram: an empty set, similarity 0 to any text with one
+    ]
+    frame = _frame(*texts)
+    pairs = pl.DataFrame(
+        [(_h(a), _h(b)) for a in texts for b in texts if a != b],
+        schema=[PAIR_A, PAIR_B],
+        orient="row",
+    )
+
+    scored = verify(pairs, frame, threshold=0.0)
+
+    expected = {(_h(a), _h(b)): jaccard(a, b) for a in texts for b in texts if a != b}
+    found = {(a, b): similarity for a, b, similarity in scored.iter_rows()}
+    assert found == pytest.approx(expected)
+    assert verify(pairs.head(0), frame, threshold=0.0).is_empty()
+    hello = _frame("Hello", "Hello.")  # two empty sets: no similarity at all
+    pair = pl.DataFrame({PAIR_A: [_h("Hello")], PAIR_B: [_h("Hello.")]})
+    assert verify(pair, hello, threshold=0.0).is_empty()
 
 
 def test_one_word_edits_of_long_bbc_paragraphs_are_found():
