@@ -1,8 +1,9 @@
-"""The `nutgraf` command line: run, query, report, quarantine.
+"""The `nutgraf` command line: run, query, report, quarantine, retag.
 
-Exit codes: 0 published (nothing quarantined) or nothing new; 1 error; 2 bad usage, a
-refused query or an unknown quarantine id; 3 the quality gate failed; 4 published, but some
-files were quarantined; 75 the warehouse is busy (another run holds it).
+Exit codes: 0 published (nothing quarantined), nothing new or re-tagged; 1 error; 2 bad usage,
+a refused query, an unknown quarantine id or tagger; 3 the quality gate failed (or new tags of
+a retag broke its tag rules); 4 published, but some files were quarantined; 75 the warehouse is
+busy (another run holds it).
 """
 
 from __future__ import annotations
@@ -51,6 +52,21 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--warehouse", type=Path, help="DuckDB file (NUTGRAF_WAREHOUSE)")
     report.add_argument("--run", dest="run_id", help="run id (default: the latest run)")
     _add_quarantine_parser(sub)
+
+    retag = sub.add_parser(
+        "retag",
+        help="re-tag every stored paragraph with taggers whose version changed (or named ones)",
+    )
+    which = retag.add_mutually_exclusive_group()
+    which.add_argument(
+        "--tagger",
+        action="append",
+        metavar="NAME",
+        help="re-tag with this tagger even if its tags are current (repeatable)",
+    )
+    which.add_argument("--all", action="store_true", help="re-tag with every tagger")
+    retag.add_argument("--warehouse", type=Path, help="DuckDB file (NUTGRAF_WAREHOUSE)")
+    retag.add_argument("-v", "--verbose", action="store_true", help="show Prefect's logs")
     return parser
 
 
@@ -353,6 +369,51 @@ def _quarantine_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retag(args: argparse.Namespace) -> int:
+    from transforms.gazetteer import TAGGER_VERSIONS
+    from transforms.retag import check_taggers
+
+    settings = load_settings(warehouse=args.warehouse)
+    requested = None
+    if args.all:
+        requested = tuple(TAGGER_VERSIONS)
+    elif args.tagger:
+        # Refused here, before Prefect's server takes seconds to start.
+        requested = check_taggers(args.tagger, versions=TAGGER_VERSIONS)
+    if not settings.warehouse.exists():
+        from warehouse.errors import WarehouseMissing
+
+        raise WarehouseMissing(
+            f"no warehouse at {settings.warehouse}; run `nutgraf run` first or pass --warehouse"
+        )
+    from flows.runtime import configure_prefect, settle_task_runs
+
+    configure_prefect(settings, verbose=args.verbose)
+    os.environ["NUTGRAF_CACHE_DIR"] = str(settings.cache_dir.resolve())
+    from flows.retag import STATUS_NOTHING, retag
+
+    summary = retag(settings, requested)
+    if summary["status"] == STATUS_NOTHING:
+        current = summary["current_versions"]
+        versions = ", ".join(f"{t} {'/'.join(current.get(t, [])) or 'none'}" for t in current)
+        print(
+            f"nothing to retag: every tagger's tags are of its current version ({versions}); "
+            "--tagger NAME or --all re-tags anyway"
+        )
+    else:
+        print(f"re-tagged {summary['paragraphs']} paragraphs in {summary['seconds']} s")
+        for row in summary["taggers"]:
+            old = ", ".join(row["old_versions"]) or "none"
+            print(
+                f"  {row['tagger']:<9} {old} -> {row['new_version']}: {row['paragraphs']} "
+                f"paragraphs, {row['tags']} tags added, {row['seconds']} s (run {row['run_id']})"
+            )
+        print(f"  warehouse {settings.warehouse}")
+    sys.stdout.flush()
+    settle_task_runs()
+    return 0
+
+
 def cmd_quarantine(args: argparse.Namespace) -> int:
     handlers = {
         "list": _quarantine_list,
@@ -370,6 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "query": cmd_query,
         "report": cmd_report,
         "quarantine": cmd_quarantine,
+        "retag": cmd_retag,
     }
     try:
         return handlers[args.command](args)

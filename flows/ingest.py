@@ -46,7 +46,7 @@ from transforms.discover import (
 )
 from transforms.errors import NutgrafError
 from transforms.formats import JsonFields, parse_records
-from transforms.gazetteer import load_gazetteer, vocabulary
+from transforms.gazetteer import TAGGER_VERSIONS, load_gazetteer, vocabulary
 from transforms.neardup import (
     NEAR_DUP_OF,
     PAIR_A,
@@ -731,6 +731,7 @@ class RunState:
             normal_form=NORMAL_FORM,
             hash_algorithm=HASH_ALGORITHM,
             shingling=SHINGLING,
+            tagger_versions=json.dumps(TAGGER_VERSIONS, separators=(",", ":")),
         )
 
     def gate_result(self) -> GateResult:

@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     tags_file: Path | None = Field(
         None, description="TOML file of extra people, organisations and topic keywords."
     )
+    retag_chunk_paragraphs: int = Field(
+        100_000,
+        gt=0,
+        description="`nutgraf retag` reads and tags this many stored paragraphs at a time.",
+    )
     min_paragraph_chars: int = Field(1, ge=1, description="Gate: shortest paragraph allowed.")
     max_paragraph_chars: int = Field(20_000, gt=1, description="Gate: longest paragraph allowed.")
     max_quarantined_share: float = Field(

@@ -23,13 +23,16 @@ def list_migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply the migrations the file has not seen, each in its own transaction; return names."""
+def apply_migrations(con: duckdb.DuckDBPyConnection, *, through: int | None = None) -> list[str]:
+    """Apply the migrations the file has not seen, each in its own transaction; return names.
+
+    `through` stops after that version (tests build a warehouse as an older release left it).
+    """
     con.execute(_LEDGER)
     done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
     applied = []
     for version, name, sql in list_migrations():
-        if version in done:
+        if version in done or (through is not None and version > through):
             continue
         con.execute("BEGIN TRANSACTION")
         try:

@@ -8,3 +8,4 @@ UNION ALL SELECT 'runs', count(*) FROM runs
 UNION ALL SELECT 'dq_results', count(*) FROM dq_results
 UNION ALL SELECT 'quarantine', count(*) FROM quarantine
 UNION ALL SELECT 'batch_metrics', count(*) FROM batch_metrics
+UNION ALL SELECT 'retag_runs', count(*) FROM retag_runs

@@ -1,0 +1,2 @@
+-- How many paragraphs the warehouse holds.
+SELECT count(*) AS paragraphs FROM paragraphs
