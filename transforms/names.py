@@ -47,6 +47,7 @@ _RUN = "_run"
 _WORD_COL = "_word"
 _WORD_START = "_word_start"
 _PART = "_part"
+_MIXED_CASE = "_mixed_case"
 _PIECE = "_piece"
 _FIRST = "_first"
 _LAST = "_last"
@@ -74,11 +75,43 @@ class NameRules:
     given_names: frozenset[str]
 
     @functools.cached_property
+    def given_name_series(self) -> pl.Series:
+        return pl.Series(sorted(self.given_names - self.not_given_names), dtype=pl.String)
+
+    @functools.cached_property
+    def name_words_pattern(self) -> str:
+        """Every word of the run looks like a name: a capital then a lower-case letter, an
+        initial ("J."), "Mc"/"O'" and a capital, or a connector."""
+        connectors = _alternatives(self.connectors)
+        word = rf"\p{{Lu}}\p{{Ll}}\S*|\p{{Lu}}\.|Mc\p{{Lu}}\S*|O'\p{{Lu}}\S*|{connectors}"
+        return rf"^(?:{word})(?: (?:{word}))*$"
+
+    @functools.cached_property
+    def type_words_pattern(self) -> str:
+        """A word of the run is an organisation, place or event word."""
+        words = self.organisation_suffixes | self.place_suffixes | self.event_words
+        return rf"(?:^| )(?:{_alternatives(words)})(?: |$)"
+
+    @functools.cached_property
+    def cutting_pattern(self) -> str:
+        """The run may need cutting: it starts with an opener, holds a calendar word, "of" or
+        a possessive before another word."""
+        return (
+            rf"^(?:{_alternatives(self.openers)})(?: |$)"
+            rf"|(?:^| )(?:{_alternatives(self.calendar)})(?: |$)| of |['’]s "
+        )
+
+    @functools.cached_property
     def tiling_pattern(self) -> str:
         """A run, or a stretch of text without capitals: the matches tile the text, so the
         running sum of their lengths gives each run's offset."""
         connectors = "|".join(re.escape(word) for word in self.connectors)
         return rf"{_WORD}(?: (?:(?:{connectors}) )?{_WORD})*|[^\p{{Lu}}]+"
+
+
+def _alternatives(words) -> str:
+    """A regex alternation of the words, longest first (leftmost-first matching)."""
+    return "|".join(re.escape(word) for word in sorted(words, key=lambda w: (-len(w), w)))
 
 
 def load_name_rules(extra_not_given: tuple[str, ...] = ()) -> NameRules:
@@ -149,6 +182,20 @@ def capitalised_runs(frame: pl.DataFrame, rules: NameRules) -> pl.DataFrame:
         .filter(piece.str.contains(r"^\p{Lu}") & ~after_word)
         .select(_ROW, SPAN_START, piece.alias(SURFACE))
     )
+    # Most runs need no cutting and are kept as they are; the others go word by word.
+    needs_cutting = pl.col(SURFACE).str.contains(rules.cutting_pattern)
+    plain = runs.filter(~needs_cutting).with_columns(
+        (pl.col(SPAN_START) + pl.col(SURFACE).str.len_chars()).alias(SPAN_END)
+    )
+    cut = _cut_runs(runs.filter(needs_cutting), rules)
+    return pl.concat([plain.select(_ROW, SURFACE, SPAN_START, SPAN_END), cut]).sort(
+        _ROW, SPAN_START
+    )
+
+
+def _cut_runs(runs: pl.DataFrame, rules: NameRules) -> pl.DataFrame:
+    """Runs (_row, SPAN_START, SURFACE) -> their parts once openers are cut from the front
+    and the run is split at calendar words, a bare "of" and possessives."""
     # Words of each run with their offsets, to cut and split runs on whole words.
     words = (
         runs.with_row_index(_RUN)
@@ -197,15 +244,16 @@ def results_teams(runs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
     is followed by a number, in a paragraph with two numbers or more and no lower-case word
     of three letters or more ("Lotte 6 Hyundai 2", "ST LOUIS 69 65 .515"). Such a line names
     clubs, not places."""
-    tabular = ~pl.col(TEXT).str.contains(r"(?:^|[^\p{L}])\p{Ll}{3,}") & pl.col(TEXT).str.contains(
-        r"\d[^\d]+\d"
+    text = pl.col(TEXT)
+    tabular = texts.filter(
+        ~text.str.contains(r"(?:^|[^\p{L}])\p{Ll}{3,}") & text.str.contains(r"\d[^\d]+\d")
     )
-    # ... but not by a date: "LONDON 1996-08-30" is a dateline.
-    after = pl.col(TEXT).str.slice(pl.col(SPAN_END), 7)
+    # ... and the number is no date: "LONDON 1996-08-30" is a dateline.
+    after = text.str.slice(pl.col(SPAN_END), 7)
     followed_by_number = after.str.contains(r"^ \d") & ~after.str.contains(r"^ \d{4}-\d")
     return (
-        runs.join(texts, on=_ROW, how="left")
-        .filter(tabular & followed_by_number)
+        runs.join(tabular, on=_ROW, how="inner")
+        .filter(followed_by_number)
         .drop(TEXT)
         .with_columns(pl.lit("organisation").alias(TAG_TYPE))
     )
@@ -217,54 +265,39 @@ def classify_runs(
     """capitalised_runs rows (+ texts: _row, TEXT) -> the classified ones with TAG_TYPE
     ('person', 'organisation' or 'place'); unclassified runs are dropped. `places` are the
     gazetteer's place names: a run starting or ending with one is no person ("Paris St
-    Germain", "Hong Kong Open")."""
-    words = pl.col(SURFACE).str.split(" ")
-    first, last, count = words.list.first(), words.list.last(), words.list.len()
-    org_words = list(rules.organisation_suffixes)
-    place_words = list(rules.place_suffixes)
-    heads = "|".join(re.escape(head) for head in rules.organisation_heads)
+    Germain", "Hong Kong Open").
+
+    Words are read from the run's text with regular expressions (no list columns), and the
+    paragraph's text is joined only to the few runs the speaker rule needs it for."""
+    surface = pl.col(SURFACE)
+    count = surface.str.count_matches(" ") + 1
+    first = surface.str.extract(r"^(\S+)", 1)
+    last = surface.str.extract(r"(\S+)$", 1)
+    second = surface.str.extract(r"^\S+ (\S+)", 1)
+    place_names = pl.Series(places, dtype=pl.String).implode()
+    heads = _alternatives(rules.organisation_heads)
     is_org = (count >= 2) & (
-        last.is_in(org_words) | pl.col(SURFACE).str.contains(rf"^(?:{heads}) of ")
+        last.is_in(list(rules.organisation_suffixes)) | surface.str.contains(rf"^(?:{heads}) of ")
     )
-    is_place = (count >= 2) & last.is_in(place_words)
-    mixed_case = pl.col(TEXT).str.contains(r"\p{Ll}.*\p{Ll}.*\p{Ll}")
-    # A person's words look like names: capital then lower case (initials allowed).
-    name_words = words.list.eval(
-        pl.element().str.contains(r"^(?:\p{Lu}\p{Ll}|\p{Lu}\.$|Mc\p{Lu}|O'\p{Lu})")
-        | pl.element().is_in(list(rules.connectors))
-    ).list.all()
-    type_words = org_words + place_words + list(rules.event_words)
-    holds_type_word = words.list.eval(pl.element().is_in(type_words)).list.any()
-    initialled = first.str.contains(r"^\p{Lu}\.$") & words.list.get(
-        1, null_on_oob=True
-    ).str.contains(r"^\p{Lu}\p{Ll}")
+    is_place = (count >= 2) & last.is_in(list(rules.place_suffixes))
+    name_words = surface.str.contains(rules.name_words_pattern)
+    holds_type_word = surface.str.contains(rules.type_words_pattern)
+    initialled = first.str.contains(r"^\p{Lu}\.$") & second.str.contains(r"^\p{Lu}\p{Ll}")
     is_person = (
         count.is_between(2, 4)
-        & (
-            (first.is_in(list(rules.given_names)) & ~first.is_in(list(rules.not_given_names)))
-            | initialled
-        )
+        & (first.is_in(rules.given_name_series.implode()) | initialled)
         & name_words
         & ~holds_type_word
-        & ~first.is_in(places)
-        & ~last.is_in(places)
+        & ~first.is_in(place_names)
+        & ~last.is_in(place_names)
     )
-    roman = pl.col(SURFACE).str.contains(r"^[IVXLC]+$")
     is_acronym = (
         (count == 1)
-        & pl.col(SURFACE).str.contains(r"^\p{Lu}{2,6}$")
-        & mixed_case
-        & ~roman
-        & ~pl.col(SURFACE).is_in(list(rules.common_acronyms))
+        & surface.str.contains(r"^\p{Lu}{2,6}$")
+        & ~surface.str.contains(r"^[IVXLC]+$")  # a Roman numeral
+        & ~surface.is_in(list(rules.common_acronyms))
+        & pl.col(_MIXED_CASE)
     )
-    # Someone who speaks: "Lebed said", "said Dole ." (one to three name-like words).
-    after = pl.col(TEXT).str.slice(pl.col(SPAN_END), 10)
-    before = pl.col(TEXT).str.slice(pl.max_horizontal(pl.col(SPAN_START) - 6, 0), 6)
-    speaks = after.str.contains(rf"^ (?:{_SPEECH})(?:[^\p{{L}}]|$)") | (
-        before.str.contains(rf"(?:^|[^\p{{L}}])(?:{_SPEECH}) $")
-        & after.str.contains(r"^(?:\s*[.,;]|$)")
-    )
-    is_speaker = count.is_between(1, 3) & name_words & ~holds_type_word & speaks
     kind = (
         pl.when(is_org)
         .then(pl.lit("organisation"))
@@ -274,12 +307,31 @@ def classify_runs(
         .then(pl.lit("person"))
         .when(is_acronym)
         .then(pl.lit("organisation"))
-        .when(is_speaker)
-        .then(pl.lit("person"))
+    )
+    # An acronym in an all-capitals paragraph (a headline) says nothing.
+    mixed_case = texts.select(
+        _ROW, pl.col(TEXT).str.contains(r"\p{Ll}.*\p{Ll}.*\p{Ll}").alias(_MIXED_CASE)
+    )
+    judged = runs.join(mixed_case, on=_ROW, how="left").with_columns(
+        kind.alias(TAG_TYPE),
+        (count.is_between(1, 3) & name_words & ~holds_type_word).alias("_may_speak"),
+    )
+    # Someone who speaks: "Lebed said", "said Dole ." (one to three name-like words).
+    after = pl.col(TEXT).str.slice(pl.col(SPAN_END), 10)
+    before = pl.col(TEXT).str.slice(pl.max_horizontal(pl.col(SPAN_START) - 6, 0), 6)
+    speaks = after.str.contains(rf"^ (?:{_SPEECH})(?:[^\p{{L}}]|$)") | (
+        before.str.contains(rf"(?:^|[^\p{{L}}])(?:{_SPEECH}) $")
+        & after.str.contains(r"^(?:\s*[.,;]|$)")
+    )
+    speakers = (
+        judged.filter(pl.col(TAG_TYPE).is_null() & pl.col("_may_speak"))
+        .join(texts, on=_ROW, how="left")
+        .filter(speaks)
+        .drop(TEXT)
+        .with_columns(pl.lit("person").alias(TAG_TYPE))
     )
     return (
-        runs.join(texts, on=_ROW, how="left")
-        .with_columns(kind.alias(TAG_TYPE))
-        .drop_nulls(TAG_TYPE)
-        .drop(TEXT)
+        pl.concat([judged.drop_nulls(TAG_TYPE), speakers])
+        .drop(_MIXED_CASE, "_may_speak")
+        .sort(_ROW, SPAN_START)
     )
