@@ -27,7 +27,7 @@ ROOT = HERE.parent
 CORPORA = Path(os.environ.get("NUTGRAF_CORPORA", ROOT.parent / "shared" / "corpora"))
 STAGES = (
     "discover", "read_decode", "parse", "split", "normalise_hash", "dedupe", "near_dup", "language",
-    "tag", "gate", "report", "publish",
+    "tag", "gate", "report", "publish", "search_index",
 )  # fmt: skip
 
 

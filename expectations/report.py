@@ -158,6 +158,15 @@ def load_runs(report_dir: Path) -> list[dict[str, Any]]:
     return runs
 
 
+def rebuild_index(report_dir: Path) -> int:
+    """Rewrite ``report_dir/index.html`` from the run reports still there (a JSON file whose
+    page is there too), so it links no page that was deleted; return how many runs it lists."""
+    report_dir = Path(report_dir)
+    runs = [r for r in load_runs(report_dir) if (report_dir / f"{r['stem']}.html").is_file()]
+    _write_atomic(report_dir / INDEX_NAME, render_index(runs))
+    return len(runs)
+
+
 def _run_entry(doc: Mapping[str, Any], stem: str, mtime: float) -> dict[str, Any]:
     """What the index needs of one run's JSON document."""
     summary = doc.get("summary") if isinstance(doc.get("summary"), Mapping) else {}
@@ -166,6 +175,7 @@ def _run_entry(doc: Mapping[str, Any], stem: str, mtime: float) -> dict[str, Any
     started_at = summary.get("started_at")
     return {
         "run_id": run_id,
+        "stem": stem,
         "href": f"./{quote(stem)}.html",
         "summary": summary,
         "success": bool(doc.get("success", True)),

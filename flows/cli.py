@@ -1,9 +1,11 @@
-"""The `nutgraf` command line: run, query, report, quarantine, retag.
+"""The `nutgraf` command line: run, query, report, quarantine, retag, search, status, vacuum,
+serve, deploy.
 
-Exit codes: 0 published (nothing quarantined), nothing new or re-tagged; 1 error; 2 bad usage,
-a refused query, an unknown quarantine id or tagger; 3 the quality gate failed (or new tags of
-a retag broke its tag rules); 4 published, but some files were quarantined; 75 the warehouse is
-busy (another run holds it).
+Exit codes (README.md, "Exit codes", has the table of which command returns which): 0 done
+(published with nothing quarantined, nothing new, re-tagged, ...); 1 error; 2 bad usage, a
+refused query, an unknown quarantine id or tagger; 3 the quality gate failed (or new tags of a
+retag broke its tag rules); 4 published, but some files were quarantined; 75 the warehouse is
+busy (another process holds it); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -42,6 +44,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--reports", type=Path, help="report folder (NUTGRAF_REPORTS)")
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
     run.add_argument("-v", "--verbose", action="store_true", help="show Prefect's logs")
+    scale = run.add_mutually_exclusive_group()
+    scale.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run the per-batch transforms on this Dask scheduler's workers, e.g. "
+        "tcp://host:8786 (NUTGRAF_DASK_ADDRESS)",
+    )
+    scale.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="run the per-batch transforms on a local Dask cluster of N worker processes "
+        "(NUTGRAF_DASK_WORKERS)",
+    )
 
     query = sub.add_parser("query", help="read-only SQL against the warehouse")
     query.add_argument("sql", help="the SQL statement")
@@ -52,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--warehouse", type=Path, help="DuckDB file (NUTGRAF_WAREHOUSE)")
     report.add_argument("--run", dest="run_id", help="run id (default: the latest run)")
     _add_quarantine_parser(sub)
+    _add_search_parser(sub)
+    _add_status_parser(sub)
+    _add_vacuum_parser(sub)
+    _add_serve_parser(sub)
+    _add_deploy_parser(sub)
 
     retag = sub.add_parser(
         "retag",
@@ -139,7 +160,13 @@ def _print_summary(summary: dict[str, object], settings: Settings) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    settings = load_settings(landing=args.landing, warehouse=args.warehouse, reports=args.reports)
+    settings = load_settings(
+        landing=args.landing,
+        warehouse=args.warehouse,
+        reports=args.reports,
+        dask_address=args.dask,
+        dask_workers=args.workers,
+    )
     if not settings.landing.is_dir():
         raise NutgrafError(
             f"landing folder {settings.landing} does not exist; create it or pass --landing"
@@ -162,15 +189,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         # first, before GX's import competes for the interpreter, is seconds faster (both
         # import hundreds of modules under one import lock). With a real server, no need.
         import prefect.server.api.server  # noqa: F401
+    from flows.scaleout import WORKER_PREFIX, import_dask, run_on_dask, uses_dask
+
+    if uses_dask(settings):  # likewise Dask's imports, which a serial run never pays
+        import_dask(verbose=args.verbose)
 
     # Importing GX costs seconds of CPU; overlap it with the Prefect server's start-up.
     threading.Thread(target=warm_up, name="gx-warm-up", daemon=True).start()
-    summary = ingest(settings)
+    from flows.progress import reporting, running_in_ci, terminal_bar
+
+    bar = terminal_bar(sys.stderr, quiet=args.json or args.verbose, ci=running_in_ci(os.environ))
+    with reporting(bar):
+        if uses_dask(settings):
+            summary = run_on_dask(ingest, settings)
+        else:
+            summary = ingest(settings)
     if isinstance(summary, dict):
         # What the flow's own stages do not account for: the Prefect server's start-up (most
-        # of it), task orchestration and the flow run's bookkeeping.
+        # of it), task orchestration and the flow run's bookkeeping. Seconds spent on Dask
+        # workers overlap this process's and are not part of its wall time.
         timings = summary["timings"]
-        timings["prefect"] = round(time.perf_counter() - started - sum(timings.values()), 3)
+        own = sum(v for k, v in timings.items() if not k.startswith(WORKER_PREFIX))
+        timings["prefect"] = round(time.perf_counter() - started - own, 3)
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
     else:
@@ -414,6 +454,160 @@ def cmd_retag(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_status_parser(sub: argparse._SubParsersAction) -> None:
+    status = sub.add_parser(
+        "status",
+        help="last runs, files pending, quarantined files, warehouse size, the schedule served",
+    )
+    status.add_argument("--warehouse", type=Path, help="DuckDB file (NUTGRAF_WAREHOUSE)")
+    status.add_argument("--landing", type=Path, help="folder of article files (NUTGRAF_LANDING)")
+    status.add_argument("--runs", type=int, default=5, metavar="N", help="last N runs (5)")
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from flows.runtime import resolve_prefect_home
+    from flows.status import collect_status, format_status
+
+    if args.runs < 1:
+        print("nutgraf status: --runs must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    settings = load_settings(warehouse=args.warehouse, landing=args.landing)
+    status = collect_status(
+        settings, n_runs=args.runs, now=time.time(), prefect_home=resolve_prefect_home(settings)
+    )
+    if args.json:
+        print(json.dumps(status, indent=2, default=str))
+    else:
+        print(format_status(status))
+    return 0
+
+
+def _add_vacuum_parser(sub: argparse._SubParsersAction) -> None:
+    vacuum = sub.add_parser(
+        "vacuum", help="checkpoint the warehouse; --prune-reports deletes old run reports"
+    )
+    vacuum.add_argument(
+        "--prune-reports",
+        action="store_true",
+        help="delete run reports older than report_retention_days (not the latest runs')",
+    )
+    vacuum.add_argument("--warehouse", type=Path, help="DuckDB file (NUTGRAF_WAREHOUSE)")
+    vacuum.add_argument("--reports", type=Path, help="report folder (NUTGRAF_REPORTS)")
+
+
+def cmd_vacuum(args: argparse.Namespace) -> int:
+    from flows.vacuum import format_vacuum, vacuum
+
+    settings = load_settings(warehouse=args.warehouse, reports=args.reports)
+    done, pruned = vacuum(settings, prune=args.prune_reports, now=time.time())
+    print(format_vacuum(settings, done, pruned))
+    return 0
+
+
+def _add_search_parser(sub: argparse._SubParsersAction) -> None:
+    search = sub.add_parser(
+        "search", help="full-text search of paragraphs (BM25), with their article and tags"
+    )
+    search.add_argument("query", help='words to look for, e.g. "energy cooperation"')
+    search.add_argument("--limit", type=int, default=10, metavar="N", help="best N paragraphs (10)")
+    search.add_argument(
+        "--all-words", action="store_true", help="only paragraphs holding every word"
+    )
+    search.add_argument("--json", action="store_true", help="print the results as JSON")
+    search.add_argument("--warehouse", type=Path, help="DuckDB file (NUTGRAF_WAREHOUSE)")
+
+
+def _print_hits(hits: pl.DataFrame) -> None:
+    """Four lines per paragraph: rank, score and path; its article and other occurrences; the
+    excerpt; the tags. What comes from the data is escaped for the terminal."""
+    for row in hits.iter_rows(named=True):  # at most --limit rows, for display
+        published = "" if row["published_at"] is None else f"{row['published_at']:%Y-%m-%d}"
+        article = [_escape(str(v)) for v in (row["title"], row["source"], published) if v]
+        n, m = row["other_occurrences"], row["other_articles"]
+        times = f"{n} other occurrence{'s' if n != 1 else ''}"
+        if n == 0:
+            elsewhere = "no other occurrence"
+        elif m == 0:
+            elsewhere = f"{times}, repeated in the same article"
+        else:
+            elsewhere = f"{times}, in {m} other article{'s' if m != 1 else ''}"
+        tags = " · ".join(
+            f"{kind} " + ", ".join(_escape(v) for v in row[column])
+            for kind, column in (
+                ("person", "people"),
+                ("place", "places"),
+                ("organisation", "organisations"),
+                ("topic", "topics"),
+            )
+            if row[column]
+        )
+        print(f"{row['rank']:>3}. {row['score']:.3f}  {_escape(row['path'] or '')}")
+        print("     " + " · ".join([*article, elsewhere]))
+        print(f"     {_escape(row['excerpt'])}")
+        print(f"     {tags or 'no person, place, organisation or topic tags'}")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from warehouse.errors import WarehouseMissing
+    from warehouse.search import ready_index, search_paragraphs
+
+    if args.limit < 1:
+        print("nutgraf search: --limit must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.query.strip():
+        print("nutgraf search: give some words to look for", file=sys.stderr)
+        return EXIT_USAGE
+    settings = load_settings(warehouse=args.warehouse)
+    if not settings.warehouse.exists():
+        raise WarehouseMissing(
+            f"no warehouse at {settings.warehouse}; run `nutgraf run` first or pass --warehouse"
+        )
+    ready = ready_index(
+        settings.warehouse,
+        extension=settings.fts_extension,
+        before_build=lambda message: print(f"nutgraf search: {message}", file=sys.stderr),
+    )
+    if ready.build is not None:
+        print(f"nutgraf search: indexed in {ready.build.seconds:.1f} s", file=sys.stderr)
+    status, note = ready.status, None
+    if ready.busy is not None:
+        note = (
+            "the warehouse is busy (a run is writing it), so the index was not rebuilt and "
+            f"this searched it as it was ({status.describe()}): it may miss the newest "
+            "paragraphs; the run rebuilds the index when it ends"
+        )
+    hits = search_paragraphs(
+        settings.warehouse,
+        args.query,
+        limit=args.limit,
+        all_words=args.all_words,
+        extension=settings.fts_extension,
+    )
+    if args.json:
+        index = {
+            "built_at": status.built_at,
+            "paragraphs_indexed": status.indexed,
+            "paragraphs": status.paragraphs,
+            "fresh": status.fresh,
+        }
+        body = {"query": args.query, "index": index, "note": note, "results": hits.to_dicts()}
+        print(json.dumps(body, indent=2, default=str, ensure_ascii=False))
+        return 0
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    query = _escape(args.query)
+    if hits.is_empty():
+        words = "with every word of" if args.all_words else "for"
+        empty = " (the warehouse holds no paragraphs yet)" if status.paragraphs == 0 else ""
+        print(f'no paragraph matches {words} "{query}"{empty}; {status.describe()}')
+        return 0
+    shown = f"the best {hits.height}" if hits.height == args.limit else f"{hits.height}"
+    print(f'{shown} paragraph{"s" if hits.height != 1 else ""} for "{query}" ({status.describe()})')
+    _print_hits(hits)
+    return 0
+
+
 def cmd_quarantine(args: argparse.Namespace) -> int:
     handlers = {
         "list": _quarantine_list,
@@ -421,6 +615,102 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
         "release": _quarantine_release,
     }
     return handlers[args.action](args)
+
+
+def _add_serve_parser(sub: argparse._SubParsersAction) -> None:
+    serve = sub.add_parser(
+        "serve", help="run the ingest flow on a schedule until stopped (Ctrl-C stops it)"
+    )
+    when = serve.add_mutually_exclusive_group(required=True)
+    when.add_argument("--cron", metavar="EXPR", help='cron schedule, e.g. "*/15 * * * *"')
+    when.add_argument(
+        "--interval", type=float, metavar="SECONDS", help="run every SECONDS seconds"
+    )
+    serve.add_argument("--timezone", metavar="TZ", help="time zone of --cron (default: UTC)")
+    serve.add_argument("--landing", type=Path, help="folder of article files (NUTGRAF_LANDING)")
+    serve.add_argument("--warehouse", type=Path, help="DuckDB file (NUTGRAF_WAREHOUSE)")
+    serve.add_argument("--reports", type=Path, help="report folder (NUTGRAF_REPORTS)")
+    serve.add_argument("-v", "--verbose", action="store_true", help="show Prefect's logs")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = load_settings(landing=args.landing, warehouse=args.warehouse, reports=args.reports)
+    if not settings.landing.is_dir():
+        raise NutgrafError(
+            f"landing folder {settings.landing} does not exist; create it or pass --landing"
+        )
+    # Each tick loads its settings afresh in a new process: flags reach it as NUTGRAF_*
+    # variables, absolute so they do not depend on where Prefect starts that process.
+    for name in ("landing", "warehouse", "reports"):
+        if getattr(args, name) is not None:
+            os.environ[f"NUTGRAF_{name.upper()}"] = str(getattr(args, name).resolve())
+    from flows.runtime import configure_prefect, resolve_prefect_home
+
+    configure_prefect(settings, verbose=args.verbose)
+    if args.interval is not None:
+        # The runner looks for due ticks every 10 s by default: sooner for shorter intervals.
+        poll = max(1, min(10, int(args.interval)))
+        os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", str(poll))
+    os.environ["NUTGRAF_CACHE_DIR"] = str(settings.cache_dir.resolve())
+    from flows.schedule import describe_schedule, make_schedule
+    from flows.serve import serve
+
+    schedule = make_schedule(args.cron, args.interval, args.timezone)
+    description = describe_schedule(args.cron, args.interval, args.timezone)
+    serve(
+        schedule,
+        description,
+        prefect_home=resolve_prefect_home(settings),
+        server_env=dict(os.environ),
+        out=lambda line: print(line, flush=True),
+    )
+    return 0
+
+
+def _add_deploy_parser(sub: argparse._SubParsersAction) -> None:
+    from flows.deploy import DEFAULT_CRON, DEFAULT_DEPLOYMENT, DEFAULT_POOL
+
+    deploy = sub.add_parser(
+        "deploy",
+        help="register the ingest flow with a cron schedule on a Prefect server's work pool",
+    )
+    deploy.add_argument(
+        "--cron", metavar="EXPR", default=DEFAULT_CRON, help=f'default "{DEFAULT_CRON}"'
+    )
+    deploy.add_argument("--timezone", metavar="TZ", help="time zone of --cron (default: UTC)")
+    deploy.add_argument(
+        "--pool", metavar="NAME", default=DEFAULT_POOL, help="process work pool (made if missing)"
+    )
+    deploy.add_argument(
+        "--name", metavar="NAME", default=DEFAULT_DEPLOYMENT, help="deployment name"
+    )
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    from flows.runtime import configure_prefect
+
+    configure_prefect(settings)
+    from flows.deploy import deploy_scheduled_flow
+    from flows.schedule import describe_schedule, make_schedule
+
+    schedule = make_schedule(args.cron, None, args.timezone)
+    done = deploy_scheduled_flow(
+        schedule, name=args.name, pool=args.pool, working_dir=Path.cwd().resolve()
+    )
+    lines = [
+        f"deployed {done.name} on work pool {done.pool!r} ({done.api_url}), "
+        f"{describe_schedule(args.cron, None, args.timezone)}",
+        f"  runs start in {done.working_dir} (its nutgraf.toml and the worker's NUTGRAF_* "
+        "variables are the settings)",
+        f"  start a worker:  prefect worker start --pool {done.pool}",
+        f"  run it now:      prefect deployment run {done.name}",
+    ]
+    if done.ui_url:
+        page = f"{done.ui_url}/deployments/deployment/{done.deployment_id}"
+        lines.append(f"  UI:              {page}")
+    print("\n".join(lines))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -432,6 +722,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": cmd_report,
         "quarantine": cmd_quarantine,
         "retag": cmd_retag,
+        "search": cmd_search,
+        "status": cmd_status,
+        "vacuum": cmd_vacuum,
+        "serve": cmd_serve,
+        "deploy": cmd_deploy,
     }
     try:
         return handlers[args.command](args)

@@ -18,6 +18,7 @@ import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
@@ -31,7 +32,11 @@ from expectations.gate import (
     run_gate,
 )
 from expectations.report import write_report
+from flows import progress
 from flows.faults import Faults
+from flows.logs import run_logging
+from flows.publish_slot import publish_slot
+from flows.search import refresh_search_index, skipped_search_index
 from flows.settings import Settings
 from transforms import schema as S
 from transforms.decode import CONTENT, decode_articles, read_files
@@ -63,6 +68,7 @@ from transforms.neardup import (
 )
 from transforms.normalise import HASH_ALGORITHM, NORMAL_FORM, sha256_hex
 from transforms.pipeline import (
+    Precomputed,
     Stopwatch,
     TransformedBatch,
     build_batch,
@@ -72,6 +78,7 @@ from transforms.pipeline import (
     screen_articles,
     split_articles,
 )
+from transforms.prepare import PreparedBatch
 from warehouse.connection import open_writer
 from warehouse.ledger import (
     find_known_files,
@@ -129,6 +136,8 @@ class BatchInputs:
     articles: pl.DataFrame  # ARTICLES (with TEXT) kept by screening
     normalised: pl.DataFrame  # NORMALISED paragraphs of those articles
     known: pl.DataFrame  # PARAGRAPH_HASH, LANGUAGE of paragraphs the warehouse already holds
+    # Language verdicts and language-free tags computed ahead on a Dask worker (flows.scaleout)
+    precomputed: Precomputed | None = None
 
 
 @dataclass
@@ -250,6 +259,22 @@ def transform_batch(settings: Settings, files: pl.DataFrame, faults: Faults) -> 
             latest = find_latest_versions(con, lookup_keys(records))
         articles, unchanged = identify_articles(records, earlier=latest)
     articles, normalised = split_articles(articles, clock)
+    return stage_articles(settings, files, bad, articles, normalised, unchanged, clock, faults)
+
+
+def stage_articles(
+    settings: Settings,
+    files: pl.DataFrame,
+    bad: pl.DataFrame,
+    articles: pl.DataFrame,
+    normalised: pl.DataFrame,
+    unchanged: pl.DataFrame,
+    clock: Stopwatch,
+    faults: Faults,
+    precomputed: Precomputed | None = None,
+) -> Staged:
+    """Identified, split articles -> the staged batch: screen, dedupe against the warehouse,
+    detect language and tag (the part of transform_batch that flows.scaleout shares)."""
     with clock.stage("split"):
         articles, normalised, screened = screen_articles(
             articles, normalised, max_paragraph_chars=settings.max_paragraph_chars
@@ -273,7 +298,7 @@ def transform_batch(settings: Settings, files: pl.DataFrame, faults: Faults) -> 
     with clock.stage("dedupe"):
         with open_writer(settings.warehouse) as con:
             known = find_known_paragraphs(con, normalised[S.PARAGRAPH_HASH])
-    inputs = BatchInputs(articles, normalised, known)
+    inputs = BatchInputs(articles, normalised, known, precomputed)
     staged = _build(settings, files, set_aside, inputs, unchanged.pipe(S.conform, UNCHANGED), clock)
     faults.reach("transform:tagged")
     return staged
@@ -290,10 +315,15 @@ def _build(
     """Dedupe, detect language and tag `inputs` into the batch a gate sees."""
     with clock.stage("tag"):
         # Loading the gazetteer costs about a second: not on a batch with nothing to tag.
-        needed = not inputs.normalised.is_empty()
+        needed = not inputs.normalised.is_empty() and inputs.precomputed is None
         gazetteer = load_gazetteer(settings.tags_file) if needed else None
     batch = build_batch(
-        inputs.articles, inputs.normalised, known=inputs.known, gazetteer=gazetteer, clock=clock
+        inputs.articles,
+        inputs.normalised,
+        known=inputs.known,
+        gazetteer=gazetteer,
+        clock=clock,
+        precomputed=inputs.precomputed,
     )
     timings = {name: round(seconds, 3) for name, seconds in clock.seconds.items()}
     return Staged(files, batch, set_aside, timings, inputs, unchanged)
@@ -314,7 +344,7 @@ def set_aside_articles(settings: Settings, staged: Staged, quarantined: pl.DataF
         inputs.articles.select(S.ARTICLE_ID, S.PATH, S.RECORD), on=S.ARTICLE_ID, how="inner"
     ).select(staged.set_aside.columns)
     set_aside = pl.concat([staged.set_aside, aside])
-    kept_inputs = BatchInputs(articles, normalised, inputs.known)
+    kept_inputs = BatchInputs(articles, normalised, inputs.known, inputs.precomputed)
     if normalised.height == inputs.normalised.height:
         # Only articles without paragraphs (empty ones) go: nothing else changes.
         batch = staged.batch
@@ -466,7 +496,8 @@ def publish(
     its dq rows."""
     rule = (settings.boilerplate_min_articles, settings.boilerplate_edge_share)
     frames = _publish_frames(staged, run.run_id, shape, rule)
-    with open_writer(settings.warehouse) as con:
+    # Besides the OS lock the run holds: with a Prefect server, workers take turns here.
+    with publish_slot(settings), open_writer(settings.warehouse) as con:
         publish_batch(con, frames, run, results, batch_no=batch_no, step=faults.reach)
     faults.reach("publish:committed")
 
@@ -474,7 +505,7 @@ def publish(
 @task(name="record-run", cache_policy=NO_CACHE, **_RETRIES)
 def record(settings: Settings, run: RunRecord, results: pl.DataFrame, batch_no: int) -> None:
     """Record a batch that publishes no data: the run row and the checks that stopped it."""
-    with open_writer(settings.warehouse) as con:
+    with publish_slot(settings), open_writer(settings.warehouse) as con:
         record_run(con, run, results, batch_no=batch_no)
 
 
@@ -822,12 +853,21 @@ def _ingest_batch(
     ledger: pl.DataFrame,
     faults: Faults,
     timings: dict[str, float],
+    prepared: PrefectFuture[PreparedBatch] | None = None,
 ) -> bool:
-    """Read, transform, gate and publish one batch; False when its gate failed."""
+    """Read, transform, gate and publish one batch; False when its gate failed.
+
+    `prepared`: the batch read and transformed ahead on a Dask worker (flows.scaleout), to be
+    finished here against the warehouse as it is now."""
     t = time.perf_counter()
-    read = read_batch(settings, files, ledger, faults)
-    _timed(timings, "read_decode", t)
-    staged = transform_batch(settings, read, faults)
+    if prepared is None:
+        read = read_batch(settings, files, ledger, faults)
+        _timed(timings, "read_decode", t)
+        staged = transform_batch(settings, read, faults)
+    else:
+        from flows.scaleout import finish_prepared
+
+        read, staged = finish_prepared(settings, prepared, ledger, faults, timings)
     for name, value in staged.timings.items():
         timings[name] = round(timings.get(name, 0.0) + value, 3)
     if read.filter(pl.col(S.STATUS) != FILE_TOUCHED).is_empty():
@@ -899,19 +939,21 @@ def ingest(settings: Settings) -> dict[str, object] | State:
     and re-raises the error to the caller, without a traceback in the logs.
     """
     logger = get_run_logger()
-    try:
-        return _ingest(settings, logger)
-    except NutgrafError as exc:
-        logger.error("%s", exc)
-        return Failed(message=str(exc), data=exc)
+    started_at = datetime.now(UTC)
+    state = RunState(new_run_id(started_at), started_at, settings.landing)
+    # Every line nutgraf logs in this run names it, as do its rows, report and artifacts.
+    with run_logging(state.run_id):
+        try:
+            return _ingest(settings, logger, state)
+        except NutgrafError as exc:
+            logger.error("%s", exc)
+            return Failed(message=str(exc), data=exc)
 
 
 def _ingest(
-    settings: Settings, logger: logging.Logger | logging.LoggerAdapter
+    settings: Settings, logger: logging.Logger | logging.LoggerAdapter, state: RunState
 ) -> dict[str, object]:
     faults = Faults(tuple(settings.fault_points))
-    started_at = datetime.now(UTC)
-    state = RunState(new_run_id(started_at), started_at, settings.landing)
     timings: dict[str, float] = {}
 
     t = time.perf_counter()
@@ -922,8 +964,20 @@ def _ingest(
         _timed(timings, "discover", t)
         state.totals.files_seen = found.n_seen
         state.totals.files_settling = found.n_settling
-        for files in found.batches:
-            if not _ingest_batch(settings, state, files, found.ledger, faults, timings):
+        total_files, total_bytes = _log_discovery(logger, found)
+        progress.started(total_files, total_bytes)
+        # Without Dask settings: no Dask import, and every batch is read and transformed here.
+        from flows.scaleout import prefetch
+
+        ahead = prefetch(settings, found, faults, timings)
+        for number, files in enumerate(found.batches, start=1):
+            published = _ingest_batch(
+                settings, state, files, found.ledger, faults, timings, ahead.next()
+            )
+            progress.advanced(files.height, int(files[S.SIZE].sum()))
+            _log_batch(logger, state, files, number, len(found.batches))
+            if not published:
+                progress.finished()  # end the terminal's progress line before the error
                 logger.error(
                     "gate failed (%s); this batch was not published; report %s",
                     ", ".join(state.failed),
@@ -933,9 +987,60 @@ def _ingest(
         if state.batches == 0 and state.status == STATUS_NOTHING_NEW:
             record(settings, state.record(), pl.DataFrame(schema=DQ_RESULTS), 0)
             logger.info("nothing new in %s", settings.landing)
+        search_index = skipped_search_index(settings)
+        if state.batches and settings.search_index:
+            # After the last commit, still under the writer lock (the build writes the file).
+            t = time.perf_counter()
+            search_index = refresh_search_index(settings)
+            _timed(timings, "search_index", t)
+    progress.finished()
     summary = state.summary(timings)
+    summary["search_index"] = search_index
     publish_artifacts(summary, state.gate_result().results)
     return summary
+
+
+def _log_discovery(
+    logger: logging.Logger | logging.LoggerAdapter, found: Discovery
+) -> tuple[int, int]:
+    """Log what discovery found to read; return its files and bytes (the progress total)."""
+    n_files = sum(files.height for files in found.batches)
+    n_bytes = sum(int(files[S.SIZE].sum()) for files in found.batches)
+    if n_files:
+        logger.info(
+            "%d of %d files to read (%s) in %d batch(es); %d still being written",
+            n_files,
+            found.n_seen,
+            progress.format_size(n_bytes),
+            len(found.batches),
+            found.n_settling,
+        )
+    return n_files, n_bytes
+
+
+def _log_batch(
+    logger: logging.Logger | logging.LoggerAdapter,
+    state: RunState,
+    files: pl.DataFrame,
+    number: int,
+    n_batches: int,
+) -> None:
+    """One line per batch: in a log file, these lines are the run's progress."""
+    t = state.totals
+    logger.info(
+        "batch %d of %d %s: %d files (%s); so far: files %d new, %d duplicate, %d "
+        "quarantined; articles %d; new paragraphs %d",
+        number,
+        n_batches,
+        state.status,
+        files.height,
+        progress.format_size(int(files[S.SIZE].sum())),
+        t.files_new,
+        t.files_duplicate,
+        t.files_quarantined,
+        t.articles,
+        t.paragraphs_new,
+    )
 
 
 ARTIFACT_SUMMARY_KEY = "nutgraf-run-summary"

@@ -97,3 +97,10 @@ def configure_prefect(settings: Settings, *, verbose: bool = False) -> None:
             os.environ.setdefault(name, value)
     # Prefect's ephemeral server cannot create its SQLite file in a missing folder.
     Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
+
+
+def resolve_prefect_home(settings: Settings) -> Path:
+    """The PREFECT_HOME a nutgraf process uses (the one `configure_prefect` sets): the
+    environment's, else the setting `prefect_home`. Read without importing Prefect, so that
+    `nutgraf status` can find a serving process's state file in a fraction of a second."""
+    return Path(os.environ.get("PREFECT_HOME") or settings.prefect_home).expanduser().resolve()

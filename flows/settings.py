@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     landing: Path = Field(Path("landing"), description="Folder watched for article files.")
     warehouse: Path = Field(Path("nutgraf.duckdb"), description="The DuckDB warehouse file.")
     reports: Path = Field(Path("reports"), description="Folder for data-quality reports.")
+    report_retention_days: int = Field(
+        90,
+        ge=0,
+        description="`nutgraf vacuum --prune-reports` deletes run reports older than this many "
+        "days (never those of the latest runs); 0 keeps them all.",
+    )
     prefect_home: Path = Field(
         Path(".nutgraf/prefect"),
         description="PREFECT_HOME used when none is set: Prefect's ephemeral database lives here.",
@@ -95,8 +101,35 @@ class Settings(BaseSettings):
     batch_bytes: int = Field(
         256_000_000, gt=0, description="About this many bytes per batch (one transaction each)."
     )
+    dask_address: str | None = Field(
+        None,
+        description="Scheduler of a running Dask cluster (`tcp://host:8786`): the per-batch "
+        "transforms run on its workers, publishing stays in this process.",
+    )
+    dask_workers: int | None = Field(
+        None,
+        ge=1,
+        description="Start a local Dask cluster of this many worker processes (one thread "
+        "each) for the run's per-batch transforms; closed when the run ends.",
+    )
+    dask_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How long to wait for the Dask scheduler of `dask_address` and its first "
+        "worker before the run gives up (having changed nothing).",
+    )
     lock_timeout_seconds: float = Field(
         300.0, ge=0, description="How long a run waits for another run to finish writing."
+    )
+    publish_slot: bool = Field(
+        True,
+        description="With a Prefect server (PREFECT_API_URL), each publish also holds the one "
+        "slot of a Prefect global concurrency limit, so workers take turns writing.",
+    )
+    publish_limit: str | None = Field(
+        None,
+        description="Name of that limit; default `nutgraf-publish-` and a hash of the "
+        "warehouse's absolute path. Set it when workers mount the warehouse under different paths.",
     )
     follow_symlinks: bool = Field(
         False, description="Read symlinks that point outside the landing folder."
@@ -111,6 +144,16 @@ class Settings(BaseSettings):
         100_000,
         gt=0,
         description="`nutgraf retag` reads and tags this many stored paragraphs at a time.",
+    )
+    search_index: bool = Field(
+        True,
+        description="Rebuild the full-text search index at the end of a run that published, "
+        "when stale. Off: runs skip it and `nutgraf search` builds it when asked.",
+    )
+    fts_extension: Path | None = Field(
+        None,
+        description="The DuckDB fts extension file to load; default: the one the "
+        "duckdb-extension-fts wheel ships (signed, loads offline).",
     )
     min_paragraph_chars: int = Field(1, ge=1, description="Gate: shortest paragraph allowed.")
     max_paragraph_chars: int = Field(20_000, gt=1, description="Gate: longest paragraph allowed.")

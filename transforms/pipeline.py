@@ -16,10 +16,10 @@ import polars as pl
 from transforms import schema as S
 from transforms.decode import MOJIBAKE
 from transforms.dedupe import collect_new_paragraphs, mark_occurrences
-from transforms.gazetteer import Gazetteer
+from transforms.gazetteer import TAGGER_VERSIONS, Gazetteer
 from transforms.normalise import normalise_paragraphs, sha256_hex
 from transforms.split import BODY_START, find_titles, split_paragraphs
-from transforms.tag import detect_language, tag_paragraphs
+from transforms.tag import detect_language, tag_paragraphs, tag_with
 
 N_PARAGRAPHS = S.N_PARAGRAPHS
 _LANG_WEIGHT = "lang_weight"
@@ -241,7 +241,11 @@ def screen_articles(
 
 
 def assign_languages(
-    normalised: pl.DataFrame, known: pl.DataFrame, articles: pl.DataFrame | None = None
+    normalised: pl.DataFrame,
+    known: pl.DataFrame,
+    articles: pl.DataFrame | None = None,
+    *,
+    detected: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """NORMALISED (+ known: PARAGRAPH_HASH, LANGUAGE already stored; articles: ARTICLE_ID,
     TEXT) -> (ARTICLE_ID, LANGUAGE per article; PARAGRAPH_HASH, LANGUAGE per paragraph).
@@ -251,13 +255,26 @@ def assign_languages(
     article none of whose paragraphs could be judged (a headline over a two-word body) is
     judged on its whole text, title included, when `articles` is given. A paragraph too short
     to judge inherits the language of the first article it appears in.
+
+    `detected` (PARAGRAPH_HASH, LANGUAGE: the model's verdicts, computed ahead on a Dask
+    worker) replaces the model run on the new paragraphs; it must cover all of them.
     """
     distinct = (
         normalised.unique(S.PARAGRAPH_HASH, keep="first")
         .select(S.PARAGRAPH_HASH, S.TEXT)
         .join(known, on=S.PARAGRAPH_HASH, how="anti")
     )
-    if distinct.is_empty():  # nothing to judge: skip loading the language model
+    if detected is not None:
+        fresh = distinct.select(S.PARAGRAPH_HASH).join(
+            detected.select(S.PARAGRAPH_HASH, S.LANGUAGE),
+            on=S.PARAGRAPH_HASH,
+            how="left",
+            maintain_order="left",
+        )
+        missing = distinct.join(detected, on=S.PARAGRAPH_HASH, how="anti").height
+        if missing:
+            raise ValueError(f"{missing} new paragraphs have no precomputed language verdict")
+    elif distinct.is_empty():  # nothing to judge: skip loading the language model
         fresh = distinct.select(S.PARAGRAPH_HASH, pl.lit(None, pl.String).alias(S.LANGUAGE))
     else:
         fresh = detect_language(distinct).select(S.PARAGRAPH_HASH, S.LANGUAGE)
@@ -317,6 +334,63 @@ def measure_articles(articles: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+LANGUAGE_FREE_TAGGERS = frozenset(TAGGER_VERSIONS) - {"language"}
+"""The taggers whose tags depend on a paragraph's text alone, not on its language: these can
+be computed before the warehouse says which paragraphs are new and what language they get."""
+_TAG_ORDER = (S.PARAGRAPH_HASH, S.TAG_TYPE, S.SPAN_START, S.TAG_VALUE, S.SPAN_END)
+"""The row order of tag_paragraphs' output (by paragraph hash, then type, span, value)."""
+
+
+@dataclass(frozen=True)
+class Precomputed:
+    """What the language model and the language-free taggers say about every distinct
+    paragraph of a batch, computed ahead (on a Dask worker) from the batch's files alone.
+
+    The warehouse decides later which of these paragraphs are new; build_batch keeps only
+    theirs. Versioned like any tags: the same tagger versions as tag_paragraphs."""
+
+    languages: pl.DataFrame  # PARAGRAPH_HASH, LANGUAGE: detect_language's verdict (null: unsure)
+    tags: pl.DataFrame  # TAGS of LANGUAGE_FREE_TAGGERS
+
+
+def precompute_paragraphs(normalised: pl.DataFrame, *, gazetteer: Gazetteer) -> Precomputed:
+    """NORMALISED -> the language verdict and the language-free tags of each distinct
+    paragraph: the CPU-heavy half of language detection and tagging, which needs nothing from
+    the warehouse."""
+    distinct = normalised.unique(S.PARAGRAPH_HASH, keep="first", maintain_order=True).select(
+        S.PARAGRAPH_HASH, S.TEXT
+    )
+    if distinct.is_empty():
+        return Precomputed(
+            distinct.select(S.PARAGRAPH_HASH, pl.lit(None, pl.String).alias(S.LANGUAGE)),
+            S.empty(S.TAGS),
+        )
+    languages = detect_language(distinct).select(S.PARAGRAPH_HASH, S.LANGUAGE)
+    # The language-free taggers never read LANGUAGE; tag_with wants the column all the same.
+    unjudged = distinct.with_columns(pl.lit(None, pl.String).alias(S.LANGUAGE))
+    return Precomputed(languages, tag_with(unjudged, LANGUAGE_FREE_TAGGERS, gazetteer=gazetteer))
+
+
+def _tags_of(
+    paragraphs: pl.DataFrame, gazetteer: Gazetteer | None, precomputed: Precomputed | None
+) -> pl.DataFrame:
+    """PARAGRAPH_HASH, TEXT, LANGUAGE of new paragraphs -> their TAGS, as tag_paragraphs gives
+    them: tagged here, or the precomputed language-free tags of these paragraphs plus their
+    language tags (a paragraph's language is known only now)."""
+    if paragraphs.is_empty():
+        return S.empty(S.TAGS)
+    if precomputed is None:
+        if gazetteer is None:
+            raise ValueError("build_batch needs a gazetteer to tag new paragraphs")
+        return tag_paragraphs(paragraphs, gazetteer=gazetteer)
+    hashes = paragraphs[S.PARAGRAPH_HASH].implode()
+    ahead = precomputed.tags.filter(pl.col(S.PARAGRAPH_HASH).is_in(hashes))
+    languages = tag_with(paragraphs, {"language"}, gazetteer=None)
+    # No row of one tagger can equal a row of another (each has its own tag types), so the
+    # two parts only need tag_paragraphs' order.
+    return pl.concat([ahead, languages]).sort(_TAG_ORDER, nulls_last=False, maintain_order=True)
+
+
 @dataclass(frozen=True)
 class TransformedBatch:
     """The frames a batch publishes, each in its declared schema."""
@@ -334,11 +408,15 @@ def build_batch(
     known: pl.DataFrame,
     gazetteer: Gazetteer | None,
     clock: Stopwatch | None = None,
+    precomputed: Precomputed | None = None,
 ) -> TransformedBatch:
     """ARTICLES + NORMALISED (+ known: PARAGRAPH_HASH, LANGUAGE of paragraphs already stored)
     -> occurrences, new paragraphs, tags.
 
-    `gazetteer` may be None only when there is nothing to tag.
+    `gazetteer` may be None only when there is nothing to tag, or when `precomputed` (language
+    verdicts and language-free tags of every paragraph of NORMALISED, from
+    precompute_paragraphs) is given: then the result is the same, and only the work that
+    depends on the warehouse is done here.
     """
     clock = clock or Stopwatch()
     with clock.stage("dedupe"):
@@ -347,19 +425,19 @@ def build_batch(
         )
         new = collect_new_paragraphs(normalised, occurrences).drop(S.LANGUAGE)
     with clock.stage("language"):
-        article_languages, paragraph_languages = assign_languages(normalised, known, articles)
+        article_languages, paragraph_languages = assign_languages(
+            normalised,
+            known,
+            articles,
+            detected=None if precomputed is None else precomputed.languages,
+        )
     paragraphs = new.join(paragraph_languages, on=S.PARAGRAPH_HASH, how="left").pipe(
         S.conform, S.PARAGRAPHS
     )
     with clock.stage("tag"):
-        if paragraphs.is_empty() or gazetteer is None:
-            if not paragraphs.is_empty():
-                raise ValueError("build_batch needs a gazetteer to tag new paragraphs")
-            tags = S.empty(S.TAGS)
-        else:
-            tags = tag_paragraphs(
-                paragraphs.select(S.PARAGRAPH_HASH, S.TEXT, S.LANGUAGE), gazetteer=gazetteer
-            )
+        tags = _tags_of(
+            paragraphs.select(S.PARAGRAPH_HASH, S.TEXT, S.LANGUAGE), gazetteer, precomputed
+        )
     stats = (
         occurrences.sort(S.ARTICLE_ID, S.POSITION)
         .group_by(S.ARTICLE_ID, maintain_order=True)

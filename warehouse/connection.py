@@ -8,13 +8,13 @@ server an automatic install hangs for about 80 s, so a missing extension must fa
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-from warehouse.errors import WarehouseBusy, WarehouseMissing
+from warehouse.errors import WarehouseBusy, WarehouseError, WarehouseMissing
 
 _CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 # Readers may not reach the file system either: no COPY TO, no ATTACH, no read_csv('/etc/...').
@@ -31,13 +31,63 @@ def _classify(exc: duckdb.Error, path: Path) -> Exception:
     return exc
 
 
-def _connect(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
-    """Open the file, retrying while another process has it open, for up to `wait` seconds.
+def load_extension(con: duckdb.DuckDBPyConnection, extension: Path) -> None:
+    """LOAD a DuckDB extension from its file, never from the network.
+
+    DuckDB checks the file's signature, so only an extension signed by DuckDB loads.
+    """
+    if not extension.is_file():
+        raise WarehouseError(
+            f"the DuckDB extension file {extension} does not exist; reinstall the environment "
+            "(`uv sync --frozen`), whose wheels ship it, or correct the path (the full-text "
+            "search one: setting fts_extension)"
+        )
+    try:
+        con.execute("LOAD " + _sql_string(str(extension)))
+    except duckdb.Error as exc:
+        raise WarehouseError(f"could not load the DuckDB extension {extension}: {exc}") from exc
+
+
+def _sql_string(text: str) -> str:
+    """A SQL string literal (LOAD takes no bound parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _connect(
+    path: Path, *, read_only: bool, wait: float, extensions: Sequence[Path] = ()
+) -> duckdb.DuckDBPyConnection:
+    """Open the file (waiting up to `wait` seconds while it is busy); a reader given
+    `extensions` loads them, then loses file access before any caller's SQL runs.
+
+    A reader opened with file access off cannot LOAD an extension file at all; DuckDB also
+    refuses to turn access back on while the database is open, so turning it off right after
+    the LOAD is as final as the connect-time setting.
+    """
+    loading = read_only and bool(extensions)
+    con = _open(path, read_only=read_only, wait=wait, config=_CONFIG if loading else None)
+    if not loading:
+        return con
+    try:
+        for extension in extensions:
+            load_extension(con, extension)
+        con.execute("SET enable_external_access = false")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _open(
+    path: Path, *, read_only: bool, wait: float, config: dict[str, bool] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect, retrying while another process has the file, for up to `wait` seconds.
 
     DuckDB does not wait for its file lock (a second process fails at once), and connections
     are held only for moments, so a short retry lets readers and the writer take turns.
     """
-    config = dict(_READER_CONFIG if read_only else _CONFIG)
+    if config is None:
+        config = _READER_CONFIG if read_only else _CONFIG
+    config = dict(config)
     deadline = time.monotonic() + wait
     delay = 0.02
     while True:
@@ -67,16 +117,19 @@ def open_writer(path: Path, *, wait: float = 60.0) -> Iterator[duckdb.DuckDBPyCo
 
 
 @contextmanager
-def open_reader(path: Path, *, wait: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_reader(
+    path: Path, *, wait: float = 30.0, extensions: Sequence[Path] = ()
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection; DuckDB refuses every write on it and it cannot touch files.
 
-    Waits up to `wait` seconds while a run has the file open to publish.
+    Waits up to `wait` seconds while a run has the file open to publish. `extensions` are
+    extension files loaded before file access is turned off (the full-text search one).
     """
     if not path.exists():
         raise WarehouseMissing(
             f"no warehouse at {path}; run `nutgraf run` first or pass --warehouse"
         )
-    con = _connect(path, read_only=True, wait=wait)
+    con = _connect(path, read_only=True, wait=wait, extensions=extensions)
     try:
         yield con
     finally:

@@ -56,3 +56,27 @@ def writer_lock(warehouse: Path, *, timeout: float, poll: float = 0.2) -> Iterat
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def current_writer(warehouse: Path) -> int | None:
+    """The pid of the process that holds the writer role now, or None.
+
+    Read from the pid the holder writes into the lock file (and clears when it lets go),
+    without taking the lock: a probe with `flock` would make a run that tries it at that
+    moment wait, or give up with lock_timeout_seconds = 0. A holder killed with SIGKILL leaves
+    its pid behind, so the pid must also belong to a live process.
+    """
+    try:
+        text = lock_path(warehouse).read_text(errors="replace").strip()
+    except FileNotFoundError:
+        return None
+    if not text.isdigit():
+        return None
+    pid = int(text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # alive, under another user
+        pass
+    return pid

@@ -11,16 +11,46 @@ from warehouse.connection import open_reader
 from warehouse.errors import ReadOnlyViolation, WarehouseError
 from warehouse.sql import fetch
 
+_SEARCH_NAMES = ("search_paragraphs", "fts_main_paragraphs", "match_bm25")
+"""Names that exist only once the full-text search index has been built."""
+
+
+class _NeedsFts(Exception):
+    """The statement uses full-text search, and the connection has not loaded fts."""
+
 
 def run_readonly_query(path: Path, sql: str) -> pl.DataFrame:
-    """Run user SQL on a read-only connection; any write is refused by DuckDB itself."""
-    with open_reader(path) as con:
+    """Run user SQL on a read-only connection; any write is refused by DuckDB itself.
+
+    Full-text search (`search_paragraphs`, `fts_main_paragraphs.match_bm25`) needs the fts
+    extension, which a reader must load before it loses file access. Loading costs ~40 ms, so
+    only a statement DuckDB says needs it runs again on a connection that loaded it.
+    """
+    try:
+        return _run_readonly(path, sql, extensions=())
+    except _NeedsFts:
+        from warehouse.search import fts_extension_path
+
+        return _run_readonly(path, sql, extensions=(fts_extension_path(),))
+
+
+def _run_readonly(path: Path, sql: str, *, extensions: tuple[Path, ...]) -> pl.DataFrame:
+    with open_reader(path, extensions=extensions) as con:
         try:
             result = con.sql(sql)
         except duckdb.Error as exc:
-            if "read-only" in str(exc) or isinstance(exc, duckdb.PermissionException):
+            message = str(exc)
+            if "read-only" in message or isinstance(exc, duckdb.PermissionException):
                 raise ReadOnlyViolation(
                     f"refused: `nutgraf query` is read-only and changes nothing ({exc})"
+                ) from exc
+            if "exists in the fts extension" in message and not extensions:
+                raise _NeedsFts from exc
+            first = message.partition("\n")[0]  # later lines quote the statement
+            if "does not exist" in first and any(name in first for name in _SEARCH_NAMES):
+                raise WarehouseError(
+                    f"query failed: the full-text search index has not been built yet ({exc}); "
+                    '`nutgraf search "some words"` builds it'
                 ) from exc
             raise WarehouseError(f"query failed: {exc}") from exc
         if result is None:  # a statement with no result set (SET, PRAGMA ...)

@@ -59,6 +59,10 @@ def _env(*faults: str) -> dict[str, str]:
         "NUTGRAF_BATCH_FILES": "4",  # 10 sample files: three batches, three transactions
         "NUTGRAF_SETTLE_SECONDS": "0",
         "NUTGRAF_FAULT_POINTS": json.dumps(list(faults)),
+        # A run killed inside its publish leaves its Prefect publish slot to expire with its
+        # lease (a minute or more; tests/flows/test_schedule.py covers that): here the rerun
+        # would wait that long at every publish point. These tests are about the transaction.
+        "NUTGRAF_PUBLISH_SLOT": "false",
     }
 
 

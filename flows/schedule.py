@@ -1,0 +1,117 @@
+"""The flow that schedules and deployments run: `nutgraf-scheduled-ingest`, without parameters.
+
+A scheduled run is started by Prefect (a served runner or a worker) in a fresh process, long
+after the command that registered it has exited, so it cannot be handed a Settings object. It
+loads its settings when it starts instead, exactly as `nutgraf run` does: defaults <
+`nutgraf.toml` in its working directory (or NUTGRAF_CONFIG) < NUTGRAF_* variables. Editing the
+file or the environment of the serving process or worker therefore changes the next tick,
+without registering anything again.
+
+It then runs the ingest flow as a subflow, so the Prefect UI shows every tick as
+`nutgraf-scheduled-ingest` with the usual `nutgraf-ingest` run (its tasks and artifacts)
+inside.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prefect import flow, get_run_logger
+from prefect.schedules import Cron, Interval, Schedule
+from prefect.states import Failed, State
+
+from flows.settings import load_settings
+from transforms.errors import NutgrafError
+
+
+class BadSchedule(NutgrafError):
+    """A cron expression, interval or time zone Prefect cannot schedule on."""
+
+    exit_code = 2
+
+
+SCHEDULED_FLOW = "nutgraf-scheduled-ingest"
+"""The flow's name in Prefect; a deployment of it is `nutgraf-scheduled-ingest/<name>`."""
+MODULE_ENTRYPOINT = "flows.schedule.scheduled_ingest"
+"""How runners and workers import the flow: nutgraf is installed in their environment, so the
+module path works from any working directory (a file path would depend on it)."""
+
+
+@flow(name=SCHEDULED_FLOW, validate_parameters=False)
+def scheduled_ingest() -> dict[str, object] | State:
+    """One scheduled tick: load the settings now, then ingest whatever is new.
+
+    Files dropped since the last tick are new to the ledger, so this tick loads them; files
+    an earlier tick loaded are skipped. A missing landing folder or a busy warehouse fails
+    this tick with a one-line message; the schedule goes on.
+    """
+    # Imported here: `nutgraf serve` and `nutgraf deploy` import this module only to name the
+    # flow, and need none of the pipeline's libraries themselves.
+    from flows.ingest import STATUS_GATE_FAILED, ingest
+
+    logger = get_run_logger()
+    try:
+        settings = load_settings()
+    except Exception as exc:  # pydantic's ValidationError: a bad nutgraf.toml or NUTGRAF_* value
+        logger.error("invalid settings (NUTGRAF_* variables or nutgraf.toml): %s", exc)
+        return Failed(message=f"invalid settings: {exc}")
+    if not settings.landing.is_dir():
+        message = (
+            f"landing folder {settings.landing.resolve()} does not exist (working directory "
+            f"{os.getcwd()}); create it or set NUTGRAF_LANDING / `landing` in nutgraf.toml"
+        )
+        logger.error("%s", message)
+        return Failed(message=message, data=NutgrafError(message))
+    # transforms.langid keeps its unpacked model here, as `nutgraf run` arranges.
+    os.environ.setdefault("NUTGRAF_CACHE_DIR", str(settings.cache_dir.resolve()))
+    state = ingest(settings, return_state=True)
+    if not state.is_completed():
+        return state
+    summary = state.result()
+    line = (
+        f"run {summary['run_id']}: {summary['status']}; files seen {summary['files_seen']}, "
+        f"new {summary['files_new']}, duplicate {summary['files_duplicate']}, quarantined "
+        f"{summary['files_quarantined']}; warehouse {settings.warehouse.resolve()}"
+    )
+    if summary["status"] == STATUS_GATE_FAILED:
+        # A tick whose batch the gate stopped is failed, so the UI shows it red (and any
+        # notification on failed runs fires); `nutgraf run` exits 3 for the same reason.
+        message = (
+            f"{line}; the gate failed ({', '.join(summary['failed_checks'])}), that batch "
+            f"was not published; report {summary['report_path']}"
+        )
+        logger.error("%s", message)
+        return Failed(message=message)
+    logger.info("%s", line)
+    # Also on the output of `nutgraf serve` or the worker, whatever Prefect's log level.
+    print(f"nutgraf-scheduled-ingest: {line}", flush=True)
+    return summary
+
+
+def make_schedule(cron: str | None, interval: float | None, timezone: str | None) -> Schedule:
+    """The Prefect schedule of `--cron EXPR [--timezone TZ]` or `--interval SECONDS`, checked
+    here so a typo is refused before anything is registered or started."""
+    from prefect.client.schemas.schedules import CronSchedule
+    from pydantic import ValidationError
+
+    if cron is not None:
+        try:
+            CronSchedule(cron=cron, timezone=timezone)
+        except ValidationError as exc:
+            reasons = "; ".join(str(error["msg"]) for error in exc.errors())
+            raise BadSchedule(
+                f"cannot schedule on cron {cron!r}"
+                + (f" in time zone {timezone!r}" if timezone else "")
+                + f": {reasons}"
+            ) from None
+        return Cron(cron, timezone=timezone)
+    if interval is None or interval <= 0:
+        raise BadSchedule(f"the interval must be a positive number of seconds, not {interval}")
+    return Interval(interval, timezone=timezone)
+
+
+def describe_schedule(cron: str | None, interval: float | None, timezone: str | None) -> str:
+    """The schedule in words, as serve prints it and `nutgraf status` shows it."""
+    if cron is not None:
+        return f"cron {cron} ({timezone or 'UTC'})"
+    return f"every {interval:g} s"

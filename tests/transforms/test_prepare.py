@@ -1,0 +1,125 @@
+"""transforms.prepare and build_batch's precomputed path: the halves a Dask worker and the
+writer do give what the serial transforms give, on the bundled samples."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from tests.helpers import SAMPLES
+from transforms import schema as S
+from transforms.discover import list_files
+from transforms.formats import JsonFields
+from transforms.gazetteer import load_gazetteer
+from transforms.pipeline import Precomputed, build_batch, identify_articles, split_articles
+from transforms.prepare import (
+    NO_KNOWN_FILES,
+    PreparedBatch,
+    PrepareOptions,
+    attach_articles,
+    prepare_batch,
+    records_of,
+    settle_files,
+)
+
+PATTERNS = ("*.txt", "*.jsonl", "*.html")
+LEDGER = pl.Schema(
+    {
+        S.PATH: pl.String,
+        S.SIZE: pl.Int64,
+        S.MTIME: pl.Float64,
+        S.SHA256: pl.String,
+        S.STATUS: pl.String,
+    }
+)
+EARLIER = pl.Schema(
+    {
+        S.ARTICLE_KEY: pl.String,
+        S.VERSION: pl.Int32,
+        S.CONTENT_SHA256: pl.String,
+        S.EXTERNAL_ID: pl.String,
+        S.URL: pl.String,
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def prepared() -> PreparedBatch:
+    files = list_files(SAMPLES, patterns=PATTERNS)
+    options = PrepareOptions(SAMPLES, 20_000_000, JsonFields(), True, None)
+    return prepare_batch(files, S.empty(LEDGER), options=options)
+
+
+@pytest.fixture(scope="module")
+def articles(prepared: PreparedBatch) -> pl.DataFrame:
+    """The samples' articles as the writer identifies them (no earlier versions)."""
+    read = settle_files(prepared, S.empty(NO_KNOWN_FILES), S.empty(LEDGER))
+    records, _ = records_of(prepared, read)
+    return identify_articles(records, earlier=S.empty(EARLIER))[0]
+
+
+def test_attached_articles_equal_the_serial_split(prepared, articles):
+    titled, normalised = attach_articles(prepared, articles)
+    serial_titled, serial_normalised = split_articles(articles)
+    assert normalised.height > 20
+    assert_frame_equal(titled, serial_titled)
+    assert_frame_equal(normalised, serial_normalised)
+
+
+def test_an_article_left_out_by_the_writer_drops_its_paragraphs(prepared, articles):
+    kept = articles.filter(pl.col(S.PATH) != articles[S.PATH][0])
+    _, normalised = attach_articles(prepared, kept)
+    assert_frame_equal(normalised, split_articles(kept)[1])
+    assert articles[S.ARTICLE_ID][0] not in normalised[S.ARTICLE_ID].to_list()
+
+
+@pytest.mark.parametrize("share_known", [0.0, 0.5])
+def test_a_batch_built_from_precomputed_tags_equals_a_tagged_one(
+    prepared, articles, share_known: float
+):
+    """Paragraphs the warehouse knows (here with a stored language unlike the model's) are
+    not tagged again, and short new paragraphs inherit their article's language either way."""
+    _, normalised = attach_articles(prepared, articles)
+    hashes = normalised[S.PARAGRAPH_HASH].unique().sort()
+    known = pl.DataFrame(
+        {S.PARAGRAPH_HASH: hashes.head(int(hashes.len() * share_known))}
+    ).with_columns(pl.lit("fr").alias(S.LANGUAGE))
+    gazetteer = load_gazetteer()
+    serial = build_batch(articles, normalised, known=known, gazetteer=gazetteer)
+    ahead = build_batch(
+        articles, normalised, known=known, gazetteer=None, precomputed=prepared.precomputed
+    )
+    assert serial.tags.height > 50
+    for name in ("articles", "occurrences", "paragraphs", "tags"):
+        assert_frame_equal(getattr(ahead, name), getattr(serial, name))
+
+
+def test_files_stored_meanwhile_become_duplicates(prepared):
+    row = prepared.decoded.filter(pl.col(S.PATH).str.ends_with("markets.txt"))
+    stored = pl.DataFrame({S.SHA256: row[S.SHA256], "first_path": ["elsewhere/markets.txt"]})
+    alone = settle_files(prepared, S.empty(NO_KNOWN_FILES), S.empty(LEDGER))
+    read = settle_files(prepared, stored, S.empty(LEDGER))
+
+    duplicate = read.filter(pl.col(S.PATH) == row[S.PATH][0]).row(0, named=True)
+    assert duplicate[S.STATUS] == S.FILE_DUPLICATE
+    assert duplicate["duplicate_of"] == "elsewhere/markets.txt"
+    assert duplicate[S.TEXT] is None
+    others = pl.col(S.PATH) != row[S.PATH][0]
+    assert_frame_equal(read.filter(others), alone.filter(others))
+    records, _ = records_of(prepared, read)
+    assert row[S.PATH][0] not in records[S.PATH].to_list()
+    assert records.height == records_of(prepared, alone)[0].height - 1
+
+
+def test_precomputed_languages_must_cover_the_new_paragraphs(prepared, articles):
+    _, normalised = attach_articles(prepared, articles)
+    partial = Precomputed(prepared.precomputed.languages.head(3), prepared.precomputed.tags)
+    with pytest.raises(ValueError, match="no precomputed language"):
+        build_batch(
+            articles,
+            normalised,
+            known=pl.DataFrame(schema={S.PARAGRAPH_HASH: pl.String, S.LANGUAGE: pl.String}),
+            gazetteer=None,
+            precomputed=partial,
+        )

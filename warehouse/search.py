@@ -1,0 +1,244 @@
+"""Full-text search over paragraph text: a BM25 index built by DuckDB's fts extension.
+
+The index (schema `fts_main_paragraphs`) is a snapshot: `create_fts_index` copies the terms of
+every paragraph and never follows later inserts, and rebuilding it costs seconds per 100,000
+paragraphs. So it is rebuilt only when stale, after the publish transaction (never inside it),
+and every build is recorded in `search_index` in the build's own transaction. Paragraphs are
+only ever added, never rewritten or deleted, so the index covers the warehouse exactly while
+the paragraph count and the latest run that stored paragraphs are those of its build.
+
+The extension is loaded from the file the `duckdb-extension-fts` wheel ships (signed, so
+DuckDB loads it offline); it is never installed from the network.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from warehouse.connection import load_extension, open_reader, open_writer, rollback
+from warehouse.errors import WarehouseBusy
+from warehouse.lock import writer_lock
+from warehouse.migrations import apply_migrations
+from warehouse.sql import execute, fetch
+
+INDEX_VERSION = "paragraphs_bm25_v1"
+"""The tokenizer, stemmer and stopwords of sql/create_search_index.sql and the macro of
+sql/search_paragraphs.sql (created with the index) together: changing any of them means a new
+version, so that an index built by older code counts as stale and is rebuilt."""
+STEMMER = "english"
+"""Snowball English (Porter 2), applied to text and queries alike."""
+STOPWORDS = "english"
+"""DuckDB's list of 571 common English words, left out of the index."""
+TRIGGER_RUN = "run"
+TRIGGER_SEARCH = "search"
+EXCERPT_CHARS = 240
+"""`nutgraf search` shows this many characters of each paragraph ..."""
+EXCERPT_LEAD = 60
+"""... starting this many before the first word of the query found in it."""
+
+
+def fts_extension_path() -> Path:
+    """The fts extension file of the installed `duckdb-extension-fts` wheel, for this DuckDB."""
+    package = resources.files("duckdb_extension_fts")
+    return Path(str(package / "extensions" / f"v{duckdb.__version__}" / "fts.duckdb_extension"))
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What the latest build of the index covers, and what the warehouse holds now."""
+
+    paragraphs: int  # paragraphs stored now
+    last_run_id: str | None  # the latest run that stored paragraphs, now
+    built_at: datetime | None = None  # None: never built (or the migration not applied yet)
+    indexed: int | None = None  # paragraphs the index covers
+    indexed_run_id: str | None = None
+    index_version: str | None = None
+    seconds: float | None = None  # how long the latest build took
+    exists: bool = False  # the index and the search_paragraphs macro are in the file
+
+    @property
+    def fresh(self) -> bool:
+        """The index covers every stored paragraph, built the way this code builds it."""
+        return (
+            self.exists
+            and self.built_at is not None
+            and self.indexed == self.paragraphs
+            and self.indexed_run_id == self.last_run_id
+            and self.index_version == INDEX_VERSION
+        )
+
+    def describe(self) -> str:
+        """One line for people: when it was built, over how much, and whether it is fresh."""
+        if self.built_at is None or not self.exists:
+            return "no search index has been built yet"
+        built = f"built {self.built_at:%Y-%m-%d %H:%M:%S %Z} over {self.indexed:,} paragraphs"
+        if self.fresh:
+            return f"{built}; fresh"
+        if self.index_version != INDEX_VERSION:
+            return f"{built} as {self.index_version}; stale (this code builds {INDEX_VERSION})"
+        return f"{built}; stale (the warehouse holds {self.paragraphs:,} paragraphs now)"
+
+
+@dataclass(frozen=True)
+class IndexBuild:
+    """What :func:`ensure_index` did."""
+
+    rebuilt: bool
+    paragraphs: int  # paragraphs the index covers now
+    seconds: float  # time of the build (0 when it was fresh)
+
+
+def read_index_status(con: duckdb.DuckDBPyConnection) -> IndexStatus:
+    """The index's freshness, from `search_index_status` (any connection; no extension needed).
+
+    A warehouse from before migration 0010 has no record of an index: never built.
+    """
+    objects = fetch(con, "search_index_objects").row(0, named=True)
+    if not objects["has_status"]:
+        paragraphs = con.execute("SELECT count(*), max(run_id) FROM paragraphs").fetchone()
+        return IndexStatus(paragraphs=paragraphs[0], last_run_id=paragraphs[1])
+    row = fetch(con, "search_index_state").row(0, named=True)
+    return IndexStatus(
+        paragraphs=row["paragraphs_now"],
+        last_run_id=row["last_run_id_now"],
+        built_at=row["built_at"],
+        indexed=row["paragraphs_indexed"],
+        indexed_run_id=row["last_run_id_indexed"],
+        index_version=row["index_version"],
+        seconds=row["seconds"],
+        exists=bool(objects["has_index"] and objects["has_macro"]),
+    )
+
+
+def ensure_index(
+    con: duckdb.DuckDBPyConnection, *, extension: Path | None = None, trigger: str = TRIGGER_RUN
+) -> IndexBuild:
+    """Rebuild the index and the `search_paragraphs` macro if stale, in one transaction with
+    its `search_index` row. The caller holds the writer lock and has applied the migrations.
+
+    A failed build rolls back: the previous index, if any, stays as it was.
+    """
+    status = read_index_status(con)
+    if status.fresh:
+        return IndexBuild(rebuilt=False, paragraphs=status.paragraphs, seconds=0.0)
+    load_extension(con, extension or fts_extension_path())
+    started = time.perf_counter()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        execute(con, "create_search_index")
+        execute(con, "search_paragraphs")
+        seconds = round(time.perf_counter() - started, 3)
+        execute(
+            con,
+            "insert_search_index",
+            {
+                "index_version": INDEX_VERSION,
+                "stemmer": STEMMER,
+                "stopwords": STOPWORDS,
+                "seconds": seconds,
+                "trigger": trigger,
+            },
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        rollback(con)
+        raise
+    return IndexBuild(rebuilt=True, paragraphs=read_index_status(con).indexed or 0, seconds=seconds)
+
+
+def search_paragraphs(
+    warehouse: Path,
+    query: str,
+    *,
+    limit: int,
+    all_words: bool = False,
+    extension: Path | None = None,
+) -> pl.DataFrame:
+    """The best `limit` paragraphs for `query` (search_hits.sql, search_hit_details.sql),
+    read-only.
+
+    rank, score, paragraph_hash, excerpt, text, language, article_id, path, title,
+    published_at, source, other_occurrences, other_articles, people, places, organisations,
+    topics. Needs the index (see :func:`ensure_index`).
+    """
+    with open_reader(warehouse, extensions=(extension or fts_extension_path(),)) as con:
+        hits = fetch(
+            con,
+            "search_hits",
+            {
+                "query": query,
+                "limit": limit,
+                "all_words": all_words,
+                "lead": EXCERPT_LEAD,
+                "width": EXCERPT_CHARS,
+            },
+        )
+        if hits.is_empty():  # the details' filter would then scan every tag for nothing
+            return hits
+        details = fetch(con, "search_hit_details", {"hashes": hits["paragraph_hash"].to_list()})
+    return hits.join(details, on="paragraph_hash", how="left").sort("rank")
+
+
+def read_status(warehouse: Path) -> IndexStatus:
+    """The index's freshness, read-only (no lock, no extension)."""
+    with open_reader(warehouse) as con:
+        return read_index_status(con)
+
+
+def refresh_index(
+    warehouse: Path,
+    *,
+    extension: Path | None = None,
+    trigger: str = TRIGGER_SEARCH,
+    wait: float = 5.0,
+) -> IndexBuild:
+    """Rebuild a stale index now, for a search. Takes the writer lock without waiting: a run
+    that holds it rebuilds the index itself when it ends, so the caller had better search the
+    index as it is (WarehouseBusy) than wait for the run."""
+    with writer_lock(warehouse, timeout=0), open_writer(warehouse, wait=wait) as con:
+        apply_migrations(con)
+        return ensure_index(con, extension=extension, trigger=trigger)
+
+
+@dataclass(frozen=True)
+class ReadyIndex:
+    """The index a search is about to use."""
+
+    status: IndexStatus
+    build: IndexBuild | None = None  # the rebuild made for this search, if any
+    busy: str | None = None  # stale, but a run held the warehouse: why it was not rebuilt
+
+
+def ready_index(
+    warehouse: Path,
+    *,
+    extension: Path | None = None,
+    before_build: Callable[[str], None] | None = None,
+) -> ReadyIndex:
+    """The index, rebuilt first if stale (telling `before_build` why, since that may take a
+    while). If a run holds the warehouse, the index as it is: the run rebuilds it when it ends.
+    With no index at all and a busy warehouse there is nothing to search: WarehouseBusy.
+    """
+    status = read_status(warehouse)
+    if status.fresh:
+        return ReadyIndex(status)
+    if before_build is not None:
+        before_build(
+            f"{status.describe()}; indexing {status.paragraphs:,} paragraphs "
+            "(a few seconds per 100,000) ..."
+        )
+    try:
+        build = refresh_index(warehouse, extension=extension)
+    except WarehouseBusy as exc:
+        if not status.exists:
+            raise WarehouseBusy(f"no search index yet, and it cannot be built now: {exc}") from exc
+        return ReadyIndex(status, busy=str(exc))
+    return ReadyIndex(read_status(warehouse), build)
