@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from flows.serve import API_CHECK_TIMEOUT, ServerUnavailable, wait_for_api
+from flows.serve import ServerUnavailable, configured_api_problem
 from transforms.errors import NutgrafError
 
 if TYPE_CHECKING:
@@ -75,8 +75,11 @@ def deploy_scheduled_flow(
             "(`prefect server start`) and set PREFECT_API_URL, e.g. "
             "`export PREFECT_API_URL=http://127.0.0.1:4200/api`"
         )
-    if not wait_for_api(api_url, timeout=API_CHECK_TIMEOUT):
-        raise ServerUnavailable(f"no Prefect server answers at {api_url} (PREFECT_API_URL)")
+    problem = configured_api_problem()
+    if problem is not None:
+        raise ServerUnavailable(
+            f"the Prefect server at {api_url} (PREFECT_API_URL) does not answer ({problem})"
+        )
     created = _ensure_process_pool(pool)
     if created:
         out(f"nutgraf deploy: created the process work pool {pool!r}")

@@ -19,6 +19,7 @@ import os
 from prefect import flow, get_run_logger
 from prefect.schedules import Cron, Interval, Schedule
 from prefect.states import Failed, State
+from pydantic import ValidationError
 
 from flows.settings import load_settings
 from transforms.errors import NutgrafError
@@ -32,9 +33,6 @@ class BadSchedule(NutgrafError):
 
 SCHEDULED_FLOW = "nutgraf-scheduled-ingest"
 """The flow's name in Prefect; a deployment of it is `nutgraf-scheduled-ingest/<name>`."""
-MODULE_ENTRYPOINT = "flows.schedule.scheduled_ingest"
-"""How runners and workers import the flow: nutgraf is installed in their environment, so the
-module path works from any working directory (a file path would depend on it)."""
 
 
 @flow(name=SCHEDULED_FLOW, validate_parameters=False)
@@ -52,7 +50,7 @@ def scheduled_ingest() -> dict[str, object] | State:
     logger = get_run_logger()
     try:
         settings = load_settings()
-    except Exception as exc:  # pydantic's ValidationError: a bad nutgraf.toml or NUTGRAF_* value
+    except ValidationError as exc:  # a bad nutgraf.toml or NUTGRAF_* value
         logger.error("invalid settings (NUTGRAF_* variables or nutgraf.toml): %s", exc)
         return Failed(message=f"invalid settings: {exc}")
     if not settings.landing.is_dir():
@@ -92,7 +90,6 @@ def make_schedule(cron: str | None, interval: float | None, timezone: str | None
     """The Prefect schedule of `--cron EXPR [--timezone TZ]` or `--interval SECONDS`, checked
     here so a typo is refused before anything is registered or started."""
     from prefect.client.schemas.schedules import CronSchedule
-    from pydantic import ValidationError
 
     if cron is not None:
         try:
@@ -105,8 +102,10 @@ def make_schedule(cron: str | None, interval: float | None, timezone: str | None
                 + f": {reasons}"
             ) from None
         return Cron(cron, timezone=timezone)
-    if interval is None or interval <= 0:
-        raise BadSchedule(f"the interval must be a positive number of seconds, not {interval}")
+    if interval is None:
+        raise BadSchedule("a schedule needs a cron expression or an interval")
+    if interval <= 0:
+        raise BadSchedule(f"the interval must be a positive number of seconds, not {interval:g}")
     return Interval(interval, timezone=timezone)
 
 

@@ -48,8 +48,6 @@ SERVER_START_TIMEOUT = 180.0
 on two idle cores (database creation), several times that on a loaded machine."""
 SERVER_STOP_GRACE = 15.0
 """Seconds a stopping server gets before its process group is killed."""
-API_CHECK_TIMEOUT = 15.0
-"""Seconds to wait for an existing server (PREFECT_API_URL) to answer before giving up."""
 TICK_EXIT_GRACE = 10.0
 """After Ctrl-C, seconds to let the interrupted tick end before the runner cancels it."""
 _LEASE_STORAGE = "prefect.server.concurrency.lease_storage.filesystem"
@@ -58,6 +56,10 @@ _LEASE_STORAGE = "prefect.server.concurrency.lease_storage.filesystem"
 class ServerUnavailable(NutgrafError):
     """No Prefect server to schedule on: the configured one does not answer, or the one serve
     started did not come up."""
+
+
+class AlreadyServing(NutgrafError):
+    """Another `nutgraf serve` uses the same Prefect home."""
 
 
 @dataclass
@@ -97,6 +99,17 @@ def wait_for_api(api_url: str, *, timeout: float, alive: Callable[[], bool] = la
             return False
         time.sleep(0.25)
     return api_healthy(api_url)
+
+
+def configured_api_problem() -> str | None:
+    """Why the configured Prefect API (PREFECT_API_URL) cannot be used, or None when it
+    answers. Asked through Prefect's client, which sends the configured credentials (a
+    Prefect Cloud workspace wants them) and retries a moment before giving up."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        error = client.api_healthcheck()
+    return None if error is None else f"{type(error).__name__}: {error}"
 
 
 def _die_with_parent() -> Callable[[], None] | None:
@@ -210,8 +223,16 @@ def serve(
     """
     from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
 
-    from flows.serve_state import clear_serve_state, write_serve_state
+    from flows.serve_state import clear_serve_state, read_serve_state, write_serve_state
 
+    running = read_serve_state(prefect_home)
+    if running is not None and running["pid"] != os.getpid():
+        # Two serves on one Prefect home would start two servers on one database and run
+        # the same deployment twice.
+        raise AlreadyServing(
+            f"nutgraf serve already runs with the Prefect home {prefect_home} (pid "
+            f"{running['pid']}, {running['schedule']}, UI {running['ui_url']}); stop it first"
+        )
     # Until the runner takes the signals over, SIGTERM unwinds like Ctrl-C, so the
     # `finally` below stops the server and clears the state file.
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -219,10 +240,12 @@ def serve(
     try:
         configured = PREFECT_API_URL.value()
         if configured:
-            if not wait_for_api(configured, timeout=API_CHECK_TIMEOUT):
+            problem = configured_api_problem()
+            if problem is not None:
                 raise ServerUnavailable(
-                    f"no Prefect server answers at {configured} (PREFECT_API_URL); start it "
-                    "(`prefect server start`) or unset PREFECT_API_URL and serve starts its own"
+                    f"the Prefect server at {configured} (PREFECT_API_URL) does not answer "
+                    f"({problem}); start it (`prefect server start`) or unset "
+                    "PREFECT_API_URL and serve starts its own"
                 )
             api_url, ui_url = configured, PREFECT_UI_URL.value()
             out(f"nutgraf serve: using the Prefect server at {api_url}")

@@ -6,7 +6,8 @@ The landing folder is built so that a batch's results depend on what earlier bat
 exact copies of files from earlier batches, paragraphs syndicated from them, a known paragraph
 next to a short new one (its language comes from stored languages), a new version of a .jsonl
 record and an unchanged one, a near-copy, and an original that arrives after its copy. Batches
-of seven files make five batches, so workers prepare batches while the writer publishes.
+of twelve files make three (in path order: the samples and a first story; more stories; the
+copies and edits), and the two workers prepare batches 2 and 3 before batch 1 is published.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pytest
 
 from tests.helpers import ROOT, SAMPLES, SEED, NutgrafProcesses, query, snapshot
 
-ENV = {"NUTGRAF_BATCH_FILES": "7", "NUTGRAF_SETTLE_SECONDS": "0"}
+ENV = {"NUTGRAF_BATCH_FILES": "12", "NUTGRAF_SETTLE_SECONDS": "0"}
 EXTRA_TABLES = {
     "source_records": "SELECT * EXCLUDE (run_id) FROM source_records",
     "paragraph_bands": "SELECT * EXCLUDE (run_id) FROM paragraph_bands",
@@ -46,7 +47,8 @@ def _paragraphs(path: Path) -> list[str]:
 
 
 def build_landing(folder: Path) -> None:
-    """The samples plus 24 files derived from them, spread over later (and one earlier) batches."""
+    """The samples plus 24 files derived from them: fresh stories fill batches 1 and 2, the
+    copies and edits of batch 1's files come in batch 3 (one copy sorts before its original)."""
     shutil.copytree(SAMPLES, folder)
     harbour, valley = folder / "harbour-times", folder / "valley-post"
     strike = (harbour / "2026-11-02-port-strike.txt").read_bytes()
@@ -107,7 +109,7 @@ def build_landing(folder: Path) -> None:
         if n % 3 == 0:
             body.insert(1, shared)
         write(
-            f"zz-fresh/2026-11-{16 + n:02d}-story-{n:02d}.txt", f"Story {n}\n\n" + "\n\n".join(body)
+            f"zy-fresh/2026-11-{16 + n:02d}-story-{n:02d}.txt", f"Story {n}\n\n" + "\n\n".join(body)
         )
 
 
@@ -154,7 +156,7 @@ def test_the_dask_run_equals_the_serial_run(runs: Path):
     # The Dask run really prepared its batches on the workers.
     assert {"worker_read_decode", "worker_language_tag"} <= dask["timings"].keys()
     assert not any(name.startswith("worker_") for name in serial["timings"])
-    assert serial["batches"] == dask["batches"] == 5
+    assert serial["batches"] == dask["batches"] == 3
     # What a later batch finds depends on earlier ones: duplicate files, corpus occurrences,
     # versions, unchanged records and near-duplicates all occurred.
     assert serial["files_duplicate"] >= 3 and serial["records_unchanged"] == 1

@@ -1,9 +1,12 @@
 """Schedules, deployments and the publish slot, against real Prefect servers and processes.
 
-One `prefect server start` serves the module (it takes 15-25 s to come up). `nutgraf serve`,
-`prefect deploy`, workers and `nutgraf run` are real processes, each started in its own
-session and killed with its whole group in a `finally`, so a failing test leaves nothing
-behind.
+One `prefect server start` serves the module (20-60 s to come up on two cores, depending on
+the load); it boots while the first test runs `nutgraf serve` with a server of its own. A run
+killed inside its publish, and the run that must wait for its slot, happen in the background
+meanwhile (fixture `slot_recovery`), so the minute of lease expiry costs no wall time.
+`nutgraf serve`, `prefect deploy`, workers and `nutgraf run` are real processes, each started
+in its own session and killed with its whole group in a `finally`, so a failing test leaves
+nothing behind.
 """
 
 from __future__ import annotations
