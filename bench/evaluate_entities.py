@@ -170,8 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown(table))
     overall = table.filter(pl.col("type") == "ALL")["F1"].item()
     print(
-        f"\nOverall F1 {overall:.3f} against the shared task's lookup baseline "
-        f"{BASELINE_F1:.3f} (test set): {100 * (overall - BASELINE_F1):+.1f} points."
+        f"\nOverall F1 {overall:.3f}; the shared task's lookup baseline scored "
+        f"{BASELINE_F1:.3f} on the English test set (eng.testb, not in the shared corpora): "
+        f"{100 * (overall - BASELINE_F1):+.1f} points."
     )
     print(
         f"Entity tagging: {len(texts) / seconds:,.0f} sentences/s, "
