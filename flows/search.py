@@ -18,8 +18,9 @@ SEARCH_SKIPPED = "skipped"
 
 @task(name="refresh-search-index", cache_policy=NO_CACHE)
 def refresh_search_index(settings: Settings) -> dict[str, object]:
-    """Rebuild the search index if this run's publishes made it stale; the caller holds the
-    writer lock and every publish has committed.
+    """Rebuild the search index if it is stale after the publishes (they keep a fresh index in
+    step, so only one stale before the run is rebuilt); the caller holds the writer lock and
+    every publish has committed.
 
     Never fails the run: the index is derived from committed data, and `nutgraf search`
     rebuilds a stale one when asked. A failure is a warning and the summary says so.

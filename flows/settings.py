@@ -147,8 +147,9 @@ class Settings(BaseSettings):
     )
     search_index: bool = Field(
         True,
-        description="Rebuild the full-text search index at the end of a run that published, "
-        "when stale. Off: runs skip it and `nutgraf search` builds it when asked.",
+        description="Keep the full-text search index in step in every publish (and rebuild it "
+        "at the end of a run if it was stale). Off: runs leave it stale and `nutgraf search` "
+        "rebuilds it when asked.",
     )
     fts_extension: Path | None = Field(
         None,

@@ -135,6 +135,17 @@ def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
         "paragraph_tags": "SELECT * EXCLUDE (run_id) FROM paragraph_tags",
         "quarantine": "SELECT path, sha256, reason_code, detail, released_at FROM quarantine",
     }
+    has_index = run_readonly_query(
+        warehouse,
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'fts_main_paragraphs'",
+    ).item()
+    if has_index:  # the full-text index by paragraph and term, whatever ids it gave them
+        fts = "fts_main_paragraphs"
+        queries["search_terms"] = (
+            f"SELECT d.name, d.len, t.term, t.df, count(*) FROM {fts}.terms x "
+            f"JOIN {fts}.docs d USING (docid) JOIN {fts}.dict t USING (termid) GROUP BY ALL"
+        )
+        queries["search_stats"] = f"SELECT num_docs, round(avgdl, 9) FROM {fts}.stats"
     return {
         name: sorted(run_readonly_query(warehouse, sql).rows(), key=repr)
         for name, sql in queries.items()

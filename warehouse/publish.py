@@ -7,12 +7,15 @@ pending, so the next run loads them exactly once.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from warehouse import search
 from warehouse.connection import rollback
 from warehouse.errors import WarehouseError
 from warehouse.sql import execute, staged
@@ -125,14 +128,26 @@ def publish_batch(
     *,
     batch_no: int = 1,
     step: Step = _no_step,
-) -> None:
-    """Write the batch, its ledger rows, the run row and its dq rows in one transaction.
+    search_index: bool = False,
+    fts_extension: Path | None = None,
+) -> float:
+    """Write the batch, its ledger rows, the run row and its dq rows in one transaction;
+    returns the seconds spent keeping the search index in step (0 when it was not).
 
-    `step(name)` is called after each statement (the crash tests kill the process there).
+    `search_index`: keep the full-text search index in step in the same transaction (extend a
+    fresh one by the batch's new paragraphs, or create it on an empty warehouse; see
+    warehouse/search.py). `step(name)` is called after each statement (the crash tests kill
+    the process there).
     """
+    searchable = (
+        search_index
+        and not batch.paragraphs.is_empty()
+        and search.load_for_publish(con, fts_extension)
+    )
     con.execute("BEGIN TRANSACTION")
     step("publish:begin")
     try:
+        plan = search.publish_plan(con) if searchable else None
         with staged(
             con,
             source_files=batch.source_files,
@@ -186,6 +201,12 @@ def publish_batch(
             ):
                 execute(con, name, bound)
                 step(f"publish:{name}")
+            index_seconds = 0.0
+            if plan is not None:
+                started = time.perf_counter()
+                search.keep_in_step(con, plan)
+                index_seconds = time.perf_counter() - started
+                step("publish:search_index")
         _insert_run(con, run, dq_results, step, batch_no)
         step("publish:before-commit")
         con.execute("COMMIT")
@@ -197,6 +218,7 @@ def publish_batch(
     except BaseException:
         rollback(con)
         raise
+    return index_seconds
 
 
 def record_run(

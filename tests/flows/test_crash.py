@@ -32,14 +32,14 @@ KILL_POINTS = [
     "publish:begin",
     "publish:insert_articles",
     "publish:insert_paragraph_tags",
-    "publish:insert_batch_metrics",
     "publish:reorder_first_seen",
+    "publish:search_index",
     "publish:dq",
     "publish:before-commit",
     "publish:committed",
     "read:files#2",
     "publish:insert_paragraphs#2",
-    "publish:before-commit#2",
+    "publish:search_index#2",
     "publish:committed#2",
 ]
 

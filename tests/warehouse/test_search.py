@@ -1,4 +1,4 @@
-"""Full-text search: the BM25 index a run builds after it publishes, when it is rebuilt, the
+"""Full-text search: the BM25 index each publish keeps in step, when it is rebuilt instead, the
 `search_paragraphs` macro, and `nutgraf search`. A real warehouse built by real ingest flow
 runs over the bundled samples, a real DuckDB file, the real fts extension, real processes."""
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from flows.cli import main
-from tests.helpers import SAMPLES, flow_settings, query, run_ingest
+from tests.helpers import CORPORA, SAMPLES, flow_settings, query, run_ingest
 from warehouse.connection import open_reader, open_writer
 from warehouse.errors import ReadOnlyViolation, WarehouseError
 from warehouse.lock import writer_lock
@@ -49,7 +49,8 @@ def samples_warehouse(tmp_path_factory: pytest.TempPathFactory, prefect_harness:
     shutil.copytree(SAMPLES, landing)
     summary = run_ingest(flow_settings(folder, landing))
     assert summary["status"] == "published"
-    assert summary["search_index"]["status"] == "built", summary["search_index"]
+    # The publish built it over the empty warehouse's first batch: fresh at the end of the run.
+    assert summary["search_index"]["status"] == "fresh", summary["search_index"]
     assert "search_index" in summary["timings"]
     return folder / "nutgraf.duckdb"
 
@@ -179,11 +180,29 @@ def test_a_query_before_any_index_says_how_to_build_it(tmp_path: Path):
     assert not read_status(warehouse).fresh
 
 
+SCORED_QUERIES = ("energy cooperation", "grain", "offshore wind Norway", "Putin Xi", "strike")
+
+
+def scores(warehouse: Path) -> dict[str, list[tuple[str, float]]]:
+    """Each query's hits with their BM25 scores (rounded past float noise)."""
+    return {
+        q: [
+            (h, round(v, 9))
+            for h, v in search_paragraphs(warehouse, q, limit=50)
+            .select("paragraph_hash", "score")
+            .rows()
+        ]
+        for q in SCORED_QUERIES
+    }
+
+
 @pytest.mark.slow
-def test_rebuilt_only_when_stale_and_after_a_new_publish(samples_warehouse: Path, tmp_path: Path):
+def test_publishes_keep_the_index_in_step_and_a_stale_one_is_rebuilt_after_the_run(
+    samples_warehouse: Path, tmp_path: Path
+):
     warehouse, landing = copy_of(samples_warehouse, tmp_path)
     first = built_at(warehouse)
-    assert len(first) == 1 and first[0][2] == "run"
+    assert len(first) == 1 and first[0][2] == "publish"
     with writer_lock(warehouse, timeout=10), open_writer(warehouse) as con:
         again = ensure_index(con)
     assert not again.rebuilt and built_at(warehouse) == first  # fresh: not rebuilt
@@ -194,16 +213,37 @@ def test_rebuilt_only_when_stale_and_after_a_new_publish(samples_warehouse: Path
     assert nothing["search_index"] == {"status": "skipped", "reason": "nothing published"}
     assert built_at(warehouse) == first
 
+    # A new story: its publish extends the index in the same transaction.
     (landing / "wind.txt").write_text(NEW_STORY)
     summary = run_ingest(settings)
     assert summary["status"] == "published" and summary["paragraphs_new"] == 1
-    assert summary["search_index"]["status"] == "built"
+    assert summary["search_index"]["status"] == "fresh"
     builds = built_at(warehouse)
-    assert len(builds) == 2 and builds[1][0] > first[0][0]
+    assert [b[2] for b in builds] == ["publish", "publish"] and builds[1][0] > first[0][0]
     assert builds[1][1] == first[0][1] + 1
     assert read_status(warehouse).fresh
     hits = search_paragraphs(warehouse, "offshore wind Norway", limit=1)
     assert hits["path"].to_list() == ["wind.txt"]
+
+    # The extended index scores every query as a full rebuild over the same paragraphs does.
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copy2(warehouse, rebuilt)
+    with open_writer(rebuilt) as con:
+        con.execute("DROP SCHEMA fts_main_paragraphs CASCADE")
+        assert ensure_index(con).rebuilt
+    assert scores(rebuilt) == scores(warehouse)
+
+    # A run with the setting off leaves the index stale; the next run rebuilds it at its end.
+    (landing / "solar.txt").write_text("Solar tariff\n\nSpain cut its solar feed-in tariff.\n")
+    off = run_ingest(flow_settings(tmp_path, landing, search_index=False))
+    assert off["search_index"] == {"status": "skipped", "reason": "setting search_index is off"}
+    assert not read_status(warehouse).fresh and len(built_at(warehouse)) == 2
+    (landing / "hydro.txt").write_text("Hydro dam\n\nNorway opened a hydro dam in Telemark.\n")
+    on = run_ingest(settings)
+    assert on["search_index"]["status"] == "built"
+    assert [b[2] for b in built_at(warehouse)] == ["publish", "publish", "run"]
+    assert read_status(warehouse).fresh
+    assert search_paragraphs(warehouse, "solar tariff", limit=1)["path"].to_list() == ["solar.txt"]
 
 
 @pytest.mark.slow
@@ -228,7 +268,7 @@ def test_a_failed_index_build_does_not_fail_the_run_and_search_rebuilds_it(
     assert "stale" in done.stderr and "indexed in" in done.stderr
     assert done.stdout.splitlines()[1].split()[-1] == "wind.txt", done.stdout
     assert "fresh" in done.stdout.splitlines()[0]
-    assert [row[2] for row in built_at(warehouse)] == ["run", "search"]
+    assert [row[2] for row in built_at(warehouse)] == ["publish", "search"]
 
 
 def test_cli_search_limit_json_no_match_and_usage(
@@ -278,3 +318,82 @@ def test_cli_search_while_a_run_writes_uses_the_index_it_has(
     with writer_lock(warehouse, timeout=10):  # a second open file: flock refuses it too
         assert main(["search", "grain", "--warehouse", str(warehouse)]) == 75
     assert "no search index yet" in capsys.readouterr().err
+
+
+def paragraph_texts() -> list[str]:
+    """Distinct paragraphs of the bundled samples and, when present, of the multilingual
+    corpus (accents, Chinese, Khmer, zero-width spaces): what the tokenizer has to get right."""
+    files = sorted(SAMPLES.rglob("*.txt"))
+    if (CORPORA / "multilingual").is_dir():
+        files += sorted((CORPORA / "multilingual").rglob("*"))[:120]
+    texts = []
+    for path in files:
+        if path.is_file():
+            raw = path.read_bytes().decode("utf-8", errors="replace")
+            texts += [t.strip() for t in raw.replace("\r\n", "\n").split("\n") if t.strip()]
+    return list(dict.fromkeys(texts))
+
+
+def index_content(con) -> dict[str, object]:
+    """The index by paragraph and term, whatever ids it gave them."""
+    s = "fts_main_paragraphs"
+    return {
+        "stats": con.execute(f"SELECT num_docs, round(avgdl, 9) FROM {s}.stats").fetchall(),
+        "dict": sorted(con.execute(f"SELECT term, df FROM {s}.dict").fetchall()),
+        "docs": sorted(con.execute(f"SELECT name, len FROM {s}.docs").fetchall()),
+        "terms": sorted(
+            con.execute(
+                f"SELECT d.name, t.term, count(*) FROM {s}.terms x JOIN {s}.docs d USING (docid) "
+                f"JOIN {s}.dict t USING (termid) GROUP BY ALL"
+            ).fetchall()
+        ),
+    }
+
+
+def test_an_index_extended_batch_by_batch_equals_one_built_at_once(tmp_path: Path):
+    import hashlib
+
+    import polars as pl
+
+    from warehouse.connection import load_extension
+    from warehouse.migrations import apply_migrations
+    from warehouse.search import keep_in_step, publish_plan
+    from warehouse.sql import staged
+
+    texts = paragraph_texts()
+    assert len(texts) > 60
+    frame = pl.DataFrame(
+        {"paragraph_hash": [hashlib.sha256(t.encode()).hexdigest() for t in texts], "text": texts}
+    )
+    warehouse = tmp_path / "kept.duckdb"
+    plans = []
+    with open_writer(warehouse) as con:
+        apply_migrations(con)
+        load_extension(con, fts_extension_path())
+        for number, chunk in enumerate(frame.iter_slices(len(texts) // 3 + 1)):
+            con.execute("BEGIN TRANSACTION")
+            plans.append(publish_plan(con))
+            with staged(con, paragraphs=chunk):
+                con.execute(
+                    "INSERT INTO paragraphs (paragraph_hash, text, n_chars, n_words, "
+                    "first_article_id, run_id) SELECT paragraph_hash, text, length(text), 1, "
+                    "'a', $run FROM staged_paragraphs",
+                    {"run": f"run-{number}"},
+                )
+                keep_in_step(con, plans[-1])
+            con.execute("COMMIT")
+        kept = index_content(con)
+    assert plans == ["create", "extend", "extend"]
+    assert read_status(warehouse).fresh
+
+    whole = tmp_path / "whole.duckdb"
+    shutil.copy2(warehouse, whole)
+    with open_writer(whole) as con:
+        con.execute("DROP SCHEMA fts_main_paragraphs CASCADE")
+        assert ensure_index(con).rebuilt
+        assert index_content(con) == kept
+    assert kept["stats"][0][0] == len(texts)
+    for q in ("gilets jaunes", "Macron", "grain strike", "manifestación", "黄背心"):
+        assert search_paragraphs(whole, q, limit=20).select("paragraph_hash", "score").rows() == (
+            search_paragraphs(warehouse, q, limit=20).select("paragraph_hash", "score").rows()
+        )
