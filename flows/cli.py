@@ -623,9 +623,7 @@ def _add_serve_parser(sub: argparse._SubParsersAction) -> None:
     )
     when = serve.add_mutually_exclusive_group(required=True)
     when.add_argument("--cron", metavar="EXPR", help='cron schedule, e.g. "*/15 * * * *"')
-    when.add_argument(
-        "--interval", type=float, metavar="SECONDS", help="run every SECONDS seconds"
-    )
+    when.add_argument("--interval", type=float, metavar="SECONDS", help="run every SECONDS seconds")
     serve.add_argument("--timezone", metavar="TZ", help="time zone of --cron (default: UTC)")
     serve.add_argument("--landing", type=Path, help="folder of article files (NUTGRAF_LANDING)")
     serve.add_argument("--warehouse", type=Path, help="DuckDB file (NUTGRAF_WAREHOUSE)")

@@ -160,7 +160,7 @@ def _timed(timings: dict[str, float], name: str, start: float) -> None:
 @task(name="discover-files", cache_policy=NO_CACHE, **_RETRIES)
 def discover_files(settings: Settings, faults: Faults) -> Discovery:
     """Migrate the warehouse, list the landing folder, keep settled files the ledger lacks."""
-    with open_writer(settings.warehouse) as con:
+    with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
         apply_migrations(con)
         ledger = read_ledger(con)
     faults.reach("discover:migrated")
@@ -202,7 +202,7 @@ def read_batch(
         before_read=faults.before_read,
     )
     faults.reach("read:files")
-    with open_writer(settings.warehouse) as con:
+    with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
         known = find_known_files(con, raw[S.SHA256].drop_nulls())
     classified = classify_files(raw, known, ledger)
     # Only files that will be loaded are decoded; duplicates never need their text.
@@ -255,7 +255,7 @@ def transform_batch(settings: Settings, files: pl.DataFrame, faults: Faults) -> 
             .pipe(resolve_metadata, source_from_folder=settings.source_from_folder)
         )
     with clock.stage("split"):
-        with open_writer(settings.warehouse) as con:
+        with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
             latest = find_latest_versions(con, lookup_keys(records))
         articles, unchanged = identify_articles(records, earlier=latest)
     articles, normalised = split_articles(articles, clock)
@@ -296,7 +296,7 @@ def stage_articles(
         ).pipe(S.conform, SET_ASIDE)
     faults.reach("transform:split")
     with clock.stage("dedupe"):
-        with open_writer(settings.warehouse) as con:
+        with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
             known = find_known_paragraphs(con, normalised[S.PARAGRAPH_HASH])
     inputs = BatchInputs(articles, normalised, known, precomputed)
     staged = _build(settings, files, set_aside, inputs, unchanged.pipe(S.conform, UNCHANGED), clock)
@@ -376,7 +376,7 @@ def link_near_duplicates(settings: Settings, staged: Staged) -> NearDuplicates:
     warehouse."""
     paragraphs = staged.batch.paragraphs.select(S.PARAGRAPH_HASH, S.TEXT, S.ARTICLE_ID)
     bands = band_signatures(paragraphs, min_words=settings.near_dup_min_words)
-    with open_writer(settings.warehouse) as con:
+    with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
         with staged_frames(con, bands=bands.drop(SIGNATURE)):
             outside = fetch(con, "near_dup_candidates")
     signatures = pl.concat(
@@ -390,7 +390,7 @@ def link_near_duplicates(settings: Settings, staged: Staged) -> NearDuplicates:
     inside = candidate_pairs(bands, bands.clear())
     found = pl.concat([outside.select(PAIR_A, PAIR_B), inside]).unique()
     candidates = prefilter(found, signatures, threshold=settings.near_dup_threshold)
-    with open_writer(settings.warehouse) as con:
+    with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
         wanted = candidates.select(pl.col(PAIR_B).alias(S.PARAGRAPH_HASH)).unique()
         with staged_frames(con, wanted=wanted):
             stored = fetch(con, "near_dup_paragraphs").with_columns(
@@ -414,7 +414,7 @@ def link_near_duplicates(settings: Settings, staged: Staged) -> NearDuplicates:
     links = _similarities(linked, texts)
     repointed = S.empty(_LINKS)
     if not replaced.is_empty():
-        with open_writer(settings.warehouse) as con:
+        with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
             with staged_frames(con, replaced=replaced.select(S.PARAGRAPH_HASH)):
                 group = fetch(con, "near_dup_members")
         moved = group.join(
@@ -453,7 +453,7 @@ def gate_batch(settings: Settings, staged: Staged, run_id: str, faults: Faults) 
     """Run the expectation suites on the batch before anything is written."""
     faults.reach("gate:start")
     counts = _file_counts(staged)
-    with open_writer(settings.warehouse) as con:
+    with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
         history = read_batch_history(con, settings.history_batches)
         with staged_frames(con, hashes=staged.batch.occurrences.select(S.PARAGRAPH_HASH).unique()):
             boilerplate = fetch(con, "boilerplate_hashes")[S.PARAGRAPH_HASH]
@@ -497,7 +497,10 @@ def publish(
     rule = (settings.boilerplate_min_articles, settings.boilerplate_edge_share)
     frames = _publish_frames(staged, run.run_id, shape, rule)
     # Besides the OS lock the run holds: with a Prefect server, workers take turns here.
-    with publish_slot(settings), open_writer(settings.warehouse) as con:
+    with (
+        publish_slot(settings),
+        open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con,
+    ):
         index_seconds = publish_batch(
             con,
             frames,
@@ -515,7 +518,10 @@ def publish(
 @task(name="record-run", cache_policy=NO_CACHE, **_RETRIES)
 def record(settings: Settings, run: RunRecord, results: pl.DataFrame, batch_no: int) -> None:
     """Record a batch that publishes no data: the run row and the checks that stopped it."""
-    with publish_slot(settings), open_writer(settings.warehouse) as con:
+    with (
+        publish_slot(settings),
+        open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con,
+    ):
         record_run(con, run, results, batch_no=batch_no)
 
 

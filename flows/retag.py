@@ -77,7 +77,7 @@ class PageResult:
 @task(name="plan-retag", cache_policy=NO_CACHE, **_RETRIES)
 def plan_retag(settings: Settings, requested: tuple[str, ...] | None) -> RetagPlan:
     """Migrate the warehouse; read the versions of the current tags; choose the taggers."""
-    with open_writer(settings.warehouse) as con:
+    with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
         apply_migrations(con)
         current = read_current_versions(con)
         n_paragraphs = count_paragraphs(con)
@@ -99,7 +99,7 @@ def retag_page(
 ) -> PageResult:
     """Read one page of stored paragraphs, tag it with each planned tagger, check the tags and
     write them (and new languages) to files in `folder`."""
-    with open_writer(settings.warehouse) as con:
+    with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
         paragraphs = read_paragraph_page(
             con, after=after, limit=settings.retag_chunk_paragraphs
         ).pipe(S.conform, S.STORED_PARAGRAPHS)
@@ -141,7 +141,7 @@ def retag_page(
 @task(name="publish-retag", cache_policy=NO_CACHE, **_RETRIES)
 def publish(settings: Settings, runs: list[RetagRun], pages: list[PageResult], faults: Faults):
     """One transaction: the retag runs, every page's tags, the new languages."""
-    with open_writer(settings.warehouse) as con:
+    with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
         publish_retag(con, runs, _read_pages(pages), step=faults.reach)
     faults.reach("retag:committed")
 

@@ -257,7 +257,7 @@ def finish_batch(
     from flows.ingest import stage_articles
 
     faults.reach("read:start")
-    with open_writer(settings.warehouse) as con:
+    with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
         known = find_known_files(con, prepared.files[S.SHA256].drop_nulls())
     faults.reach("read:files")
     read = settle_files(prepared, known, ledger)
@@ -265,7 +265,7 @@ def finish_batch(
     records, bad = records_of(prepared, read)
     clock = Stopwatch()
     with clock.stage("split"):
-        with open_writer(settings.warehouse) as con:
+        with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
             latest = find_latest_versions(con, lookup_keys(records))
         articles, unchanged = identify_articles(records, earlier=latest)
         articles, normalised = attach_articles(prepared, articles)

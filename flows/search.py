@@ -26,7 +26,7 @@ def refresh_search_index(settings: Settings) -> dict[str, object]:
     rebuilds a stale one when asked. A failure is a warning and the summary says so.
     """
     try:
-        with open_writer(settings.warehouse) as con:
+        with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
             build = ensure_index(con, extension=settings.fts_extension, trigger=TRIGGER_RUN)
     except Exception as exc:  # noqa: BLE001 - derived data: any failure leaves the run intact
         get_run_logger().warning(

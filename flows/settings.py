@@ -118,6 +118,13 @@ class Settings(BaseSettings):
         description="How long to wait for the Dask scheduler of `dask_address` and its first "
         "worker before the run gives up (having changed nothing).",
     )
+    writer_memory_limit: str | None = Field(
+        "512MB",
+        description="DuckDB memory limit of the run's connections to the warehouse (near-"
+        "duplicate candidates, publishing, the search index): beyond it DuckDB spills to a "
+        "temporary folder beside the file instead of growing. None: DuckDB's default, 80% of "
+        "the machine's memory.",
+    )
     lock_timeout_seconds: float = Field(
         300.0, ge=0, description="How long a run waits for another run to finish writing."
     )

@@ -102,14 +102,24 @@ def _open(
 
 
 @contextmanager
-def open_writer(path: Path, *, wait: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_writer(
+    path: Path, *, wait: float = 60.0, memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to the warehouse file, created (with its folder) if missing.
 
     Callers hold :func:`warehouse.lock.writer_lock`; the wait covers readers that have the
-    file open for a moment.
+    file open for a moment. `memory_limit` (DuckDB's, e.g. "1GB"): beyond it DuckDB spills
+    joins, sorts and uncommitted rows to a temporary folder beside the file instead of growing
+    (default: 80% of the machine's memory).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     con = _connect(path, read_only=False, wait=wait)
+    try:
+        if memory_limit:
+            con.execute("SET memory_limit = " + _sql_string(memory_limit))
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(f"DuckDB refused the memory limit {memory_limit!r}: {exc}") from exc
     try:
         yield con
     finally:

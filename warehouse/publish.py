@@ -148,6 +148,11 @@ def publish_batch(
     step("publish:begin")
     try:
         plan = search.publish_plan(con) if searchable else None
+        index_seconds = 0.0
+        if plan is not None:
+            started = time.perf_counter()
+            search.prepare_in_step(con, plan)
+            index_seconds = time.perf_counter() - started
         with staged(
             con,
             source_files=batch.source_files,
@@ -201,11 +206,10 @@ def publish_batch(
             ):
                 execute(con, name, bound)
                 step(f"publish:{name}")
-            index_seconds = 0.0
             if plan is not None:
                 started = time.perf_counter()
-                search.keep_in_step(con, plan)
-                index_seconds = time.perf_counter() - started
+                search.keep_in_step(con, index_seconds)
+                index_seconds += time.perf_counter() - started
                 step("publish:search_index")
         _insert_run(con, run, dq_results, step, batch_no)
         step("publish:before-commit")

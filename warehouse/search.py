@@ -171,7 +171,8 @@ def publish_plan(con: duckdb.DuckDBPyConnection) -> str | None:
     """How a publish keeps the index in step; called in its transaction before the batch's rows.
 
     PLAN_EXTEND: the index is fresh, so it is extended by the batch's new paragraphs.
-    PLAN_CREATE: the warehouse holds no paragraph yet, so the index is built over the batch.
+    PLAN_CREATE: the warehouse holds no paragraph yet: the index is created empty, then
+    extended by the batch.
     None: the index is stale for another reason; the end of the run rebuilds it.
     """
     status = read_index_status(con)
@@ -182,16 +183,21 @@ def publish_plan(con: duckdb.DuckDBPyConnection) -> str | None:
     return None
 
 
-def keep_in_step(con: duckdb.DuckDBPyConnection, plan: str) -> None:
-    """Extend (or create) the index by the batch's new paragraphs, `staged_paragraphs`, and
-    record it; in the publish transaction, after the batch's paragraph rows."""
-    started = time.perf_counter()
-    if plan == PLAN_EXTEND:
-        execute(con, "extend_search_index")
-    else:
+def prepare_in_step(con: duckdb.DuckDBPyConnection, plan: str) -> None:
+    """PLAN_CREATE, before the batch's rows: build the index over the still empty table (at
+    once), so that the batch is then added like any other (a full build over it is slower)."""
+    if plan == PLAN_CREATE:
         execute(con, "create_search_index")
         execute(con, "search_paragraphs")
-    record_build(con, time.perf_counter() - started, TRIGGER_PUBLISH)
+
+
+def keep_in_step(con: duckdb.DuckDBPyConnection, seconds: float = 0.0) -> None:
+    """Extend the index by the batch's new paragraphs, `staged_paragraphs`, and record it; in
+    the publish transaction, after the batch's paragraph rows. `seconds`: time already spent
+    on the index in this transaction (prepare_in_step), recorded with the rest."""
+    started = time.perf_counter()
+    execute(con, "extend_search_index")
+    record_build(con, seconds + time.perf_counter() - started, TRIGGER_PUBLISH)
 
 
 def record_build(con: duckdb.DuckDBPyConnection, seconds: float, trigger: str) -> None:

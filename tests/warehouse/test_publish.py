@@ -175,3 +175,19 @@ def test_extensions_are_never_auto_installed(tmp_path: Path):
         setting = con.execute("SELECT current_setting('autoinstall_known_extensions')").fetchone()
     assert setting == (False,)
     assert isinstance(duckdb.__version__, str) and duckdb.__version__.startswith("1.5.5")
+
+
+def test_the_writer_takes_the_memory_limit_it_is_given(tmp_path: Path):
+    from flows.settings import Settings
+
+    warehouse = tmp_path / "w.duckdb"
+    limit = Settings().writer_memory_limit
+    assert limit == "512MB"
+    with open_writer(warehouse, memory_limit=limit) as con:
+        capped = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    with open_writer(warehouse) as con:
+        default = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert capped.replace(" ", "") in ("488.2MiB", "512.0MB") and capped != default
+    with pytest.raises(WarehouseError, match="memory limit 'lots'"):
+        with open_writer(warehouse, memory_limit="lots"):
+            pass

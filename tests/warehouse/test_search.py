@@ -357,7 +357,7 @@ def test_an_index_extended_batch_by_batch_equals_one_built_at_once(tmp_path: Pat
 
     from warehouse.connection import load_extension
     from warehouse.migrations import apply_migrations
-    from warehouse.search import keep_in_step, publish_plan
+    from warehouse.search import keep_in_step, prepare_in_step, publish_plan
     from warehouse.sql import staged
 
     texts = paragraph_texts()
@@ -373,6 +373,7 @@ def test_an_index_extended_batch_by_batch_equals_one_built_at_once(tmp_path: Pat
         for number, chunk in enumerate(frame.iter_slices(len(texts) // 3 + 1)):
             con.execute("BEGIN TRANSACTION")
             plans.append(publish_plan(con))
+            prepare_in_step(con, plans[-1])
             with staged(con, paragraphs=chunk):
                 con.execute(
                     "INSERT INTO paragraphs (paragraph_hash, text, n_chars, n_words, "
@@ -380,7 +381,7 @@ def test_an_index_extended_batch_by_batch_equals_one_built_at_once(tmp_path: Pat
                     "'a', $run FROM staged_paragraphs",
                     {"run": f"run-{number}"},
                 )
-                keep_in_step(con, plans[-1])
+                keep_in_step(con)
             con.execute("COMMIT")
         kept = index_content(con)
     assert plans == ["create", "extend", "extend"]
