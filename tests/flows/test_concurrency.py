@@ -17,7 +17,8 @@ from warehouse.lock import writer_lock
 
 pytestmark = pytest.mark.slow
 
-ENV = {"NUTGRAF_SETTLE_SECONDS": "0", "NUTGRAF_BATCH_FILES": "10"}
+# 70 files: three batches, so readers can look in between transactions.
+ENV = {"NUTGRAF_SETTLE_SECONDS": "0", "NUTGRAF_BATCH_FILES": "25"}
 
 
 def _landing(tmp_path: Path, copies: int) -> Path:
