@@ -35,16 +35,25 @@ def _landing(tmp_path: Path, copies: int) -> Path:
     return landing
 
 
-@pytest.mark.parametrize("n_runs", [2, 4])
-def test_concurrent_runs_load_each_file_once(
-    n_runs: int, tmp_path: Path, processes: NutgrafProcesses
-):
-    landing = _landing(tmp_path, copies=60)
-    reference_dir = tmp_path / "reference"
+@pytest.fixture(scope="module")
+def shared_landing(
+    tmp_path_factory: pytest.TempPathFactory, processes: NutgrafProcesses
+) -> tuple[Path, dict]:
+    """The landing folder of the concurrency cases and the warehouse one lone run makes of it."""
+    folder = tmp_path_factory.mktemp("concurrency")
+    landing = _landing(folder, copies=60)
+    reference_dir = folder / "reference"
     reference_dir.mkdir()
     code = processes.run(["run", "--landing", str(landing)], cwd=reference_dir, env=ENV)
     assert code == 4
-    reference = snapshot(reference_dir / "nutgraf.duckdb")
+    return landing, snapshot(reference_dir / "nutgraf.duckdb")
+
+
+@pytest.mark.parametrize("n_runs", [2, 4])
+def test_concurrent_runs_load_each_file_once(
+    n_runs: int, tmp_path: Path, processes: NutgrafProcesses, shared_landing: tuple[Path, dict]
+):
+    landing, reference = shared_landing
 
     work = tmp_path / "work"
     work.mkdir()

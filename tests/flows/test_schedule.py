@@ -457,8 +457,13 @@ def test_deployments_run_on_a_process_worker(prefect_server: str, tmp_path: Path
 
     states = [_api(prefect_server, f"/flow_runs/{run_id}")["state_type"] for run_id in flow_runs]
     assert states == ["COMPLETED", "COMPLETED"], _tail(tmp_path / "worker.log")
-    # Both runs wrote the one warehouse, one after the other: the samples once.
-    assert sorted(status for _, _, status in _runs(warehouse)) == ["nothing_new", "published"]
+    # Both runs wrote the one warehouse, one after the other: the samples once. (Near a
+    # quarter hour the yaml deployment's own schedule adds a run the worker also picks up.)
+    runs = _runs(warehouse)
+    assert set(flow_runs) <= {flow_run for _, flow_run, _ in runs}
+    statuses = sorted(status for _, _, status in runs)
+    assert statuses == ["nothing_new"] * (len(runs) - 1) + ["published"], runs
+    assert len(runs) in (2, 3), runs
     assert query(warehouse, "SELECT count(*) FROM source_files") == [(N_SAMPLE_FILES,)]
     # Both took the publish slot and gave it back.
     from flows.publish_slot import default_limit_name
