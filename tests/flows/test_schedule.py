@@ -460,7 +460,6 @@ def test_deployments_run_on_a_process_worker(prefect_server: str, tmp_path: Path
     # Both runs wrote the one warehouse, one after the other: the samples once. (Near a
     # quarter hour the yaml deployment's own schedule adds a run the worker also picks up.)
     runs = _runs(warehouse)
-    assert set(flow_runs) <= {flow_run for _, flow_run, _ in runs}
     statuses = sorted(status for _, _, status in runs)
     assert statuses == ["nothing_new"] * (len(runs) - 1) + ["published"], runs
     assert len(runs) in (2, 3), runs
