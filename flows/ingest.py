@@ -37,7 +37,7 @@ from flows.faults import Faults
 from flows.logs import run_logging
 from flows.publish_slot import publish_slot
 from flows.search import refresh_search_index, skipped_search_index
-from flows.settings import Settings
+from flows.settings import Settings, open_warehouse
 from transforms import schema as S
 from transforms.decode import CONTENT, decode_articles, read_files
 from transforms.discover import (
@@ -79,7 +79,6 @@ from transforms.pipeline import (
     split_articles,
 )
 from transforms.prepare import PreparedBatch
-from warehouse.connection import open_writer
 from warehouse.ledger import (
     find_known_files,
     find_known_paragraphs,
@@ -160,7 +159,7 @@ def _timed(timings: dict[str, float], name: str, start: float) -> None:
 @task(name="discover-files", cache_policy=NO_CACHE, **_RETRIES)
 def discover_files(settings: Settings, faults: Faults) -> Discovery:
     """Migrate the warehouse, list the landing folder, keep settled files the ledger lacks."""
-    with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
+    with open_warehouse(settings) as con:
         apply_migrations(con)
         ledger = read_ledger(con)
     faults.reach("discover:migrated")
@@ -202,7 +201,7 @@ def read_batch(
         before_read=faults.before_read,
     )
     faults.reach("read:files")
-    with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
+    with open_warehouse(settings) as con:
         known = find_known_files(con, raw[S.SHA256].drop_nulls())
     classified = classify_files(raw, known, ledger)
     # Only files that will be loaded are decoded; duplicates never need their text.
@@ -255,7 +254,7 @@ def transform_batch(settings: Settings, files: pl.DataFrame, faults: Faults) -> 
             .pipe(resolve_metadata, source_from_folder=settings.source_from_folder)
         )
     with clock.stage("split"):
-        with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
+        with open_warehouse(settings) as con:
             latest = find_latest_versions(con, lookup_keys(records))
         articles, unchanged = identify_articles(records, earlier=latest)
     articles, normalised = split_articles(articles, clock)
@@ -296,7 +295,7 @@ def stage_articles(
         ).pipe(S.conform, SET_ASIDE)
     faults.reach("transform:split")
     with clock.stage("dedupe"):
-        with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
+        with open_warehouse(settings) as con:
             known = find_known_paragraphs(con, normalised[S.PARAGRAPH_HASH])
     inputs = BatchInputs(articles, normalised, known, precomputed)
     staged = _build(settings, files, set_aside, inputs, unchanged.pipe(S.conform, UNCHANGED), clock)
@@ -376,7 +375,7 @@ def link_near_duplicates(settings: Settings, staged: Staged) -> NearDuplicates:
     warehouse."""
     paragraphs = staged.batch.paragraphs.select(S.PARAGRAPH_HASH, S.TEXT, S.ARTICLE_ID)
     bands = band_signatures(paragraphs, min_words=settings.near_dup_min_words)
-    with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
+    with open_warehouse(settings) as con:
         with staged_frames(con, bands=bands.drop(SIGNATURE)):
             outside = fetch(con, "near_dup_candidates")
     signatures = pl.concat(
@@ -390,7 +389,7 @@ def link_near_duplicates(settings: Settings, staged: Staged) -> NearDuplicates:
     inside = candidate_pairs(bands, bands.clear())
     found = pl.concat([outside.select(PAIR_A, PAIR_B), inside]).unique()
     candidates = prefilter(found, signatures, threshold=settings.near_dup_threshold)
-    with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
+    with open_warehouse(settings) as con:
         wanted = candidates.select(pl.col(PAIR_B).alias(S.PARAGRAPH_HASH)).unique()
         with staged_frames(con, wanted=wanted):
             stored = fetch(con, "near_dup_paragraphs").with_columns(
@@ -414,7 +413,7 @@ def link_near_duplicates(settings: Settings, staged: Staged) -> NearDuplicates:
     links = _similarities(linked, texts)
     repointed = S.empty(_LINKS)
     if not replaced.is_empty():
-        with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
+        with open_warehouse(settings) as con:
             with staged_frames(con, replaced=replaced.select(S.PARAGRAPH_HASH)):
                 group = fetch(con, "near_dup_members")
         moved = group.join(
@@ -453,7 +452,7 @@ def gate_batch(settings: Settings, staged: Staged, run_id: str, faults: Faults) 
     """Run the expectation suites on the batch before anything is written."""
     faults.reach("gate:start")
     counts = _file_counts(staged)
-    with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
+    with open_warehouse(settings) as con:
         history = read_batch_history(con, settings.history_batches)
         with staged_frames(con, hashes=staged.batch.occurrences.select(S.PARAGRAPH_HASH).unique()):
             boilerplate = fetch(con, "boilerplate_hashes")[S.PARAGRAPH_HASH]
@@ -499,7 +498,7 @@ def publish(
     # Besides the OS lock the run holds: with a Prefect server, workers take turns here.
     with (
         publish_slot(settings),
-        open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con,
+        open_warehouse(settings) as con,
     ):
         index_seconds = publish_batch(
             con,
@@ -520,7 +519,7 @@ def record(settings: Settings, run: RunRecord, results: pl.DataFrame, batch_no: 
     """Record a batch that publishes no data: the run row and the checks that stopped it."""
     with (
         publish_slot(settings),
-        open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con,
+        open_warehouse(settings) as con,
     ):
         record_run(con, run, results, batch_no=batch_no)
 

@@ -26,13 +26,12 @@ from prefect.states import Failed, State
 
 from expectations.tag_rules import CHECK, find_invalid_tags
 from flows.faults import Faults
-from flows.settings import Settings
+from flows.settings import Settings, open_warehouse
 from transforms import schema as S
 from transforms.errors import InvalidTags, NutgrafError
 from transforms.gazetteer import TAGGER_VERSIONS, load_gazetteer, vocabulary
 from transforms.normalise import sha256_hex
 from transforms.retag import TaggerChange, check_taggers, choose_taggers, retag_paragraphs
-from warehouse.connection import open_writer
 from warehouse.errors import WarehouseMissing
 from warehouse.lock import writer_lock
 from warehouse.migrations import apply_migrations
@@ -77,7 +76,7 @@ class PageResult:
 @task(name="plan-retag", cache_policy=NO_CACHE, **_RETRIES)
 def plan_retag(settings: Settings, requested: tuple[str, ...] | None) -> RetagPlan:
     """Migrate the warehouse; read the versions of the current tags; choose the taggers."""
-    with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
+    with open_warehouse(settings) as con:
         apply_migrations(con)
         current = read_current_versions(con)
         n_paragraphs = count_paragraphs(con)
@@ -99,7 +98,7 @@ def retag_page(
 ) -> PageResult:
     """Read one page of stored paragraphs, tag it with each planned tagger, check the tags and
     write them (and new languages) to files in `folder`."""
-    with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
+    with open_warehouse(settings) as con:
         paragraphs = read_paragraph_page(
             con, after=after, limit=settings.retag_chunk_paragraphs
         ).pipe(S.conform, S.STORED_PARAGRAPHS)
@@ -141,7 +140,7 @@ def retag_page(
 @task(name="publish-retag", cache_policy=NO_CACHE, **_RETRIES)
 def publish(settings: Settings, runs: list[RetagRun], pages: list[PageResult], faults: Faults):
     """One transaction: the retag runs, every page's tags, the new languages."""
-    with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
+    with open_warehouse(settings) as con:
         publish_retag(con, runs, _read_pages(pages), step=faults.reach)
     faults.reach("retag:committed")
 

@@ -42,7 +42,7 @@ from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture
 
 from flows.faults import Faults
-from flows.settings import Settings
+from flows.settings import Settings, open_warehouse
 from transforms import schema as S
 from transforms.errors import NutgrafError
 from transforms.pipeline import Stopwatch, identify_articles, lookup_keys
@@ -54,7 +54,6 @@ from transforms.prepare import (
     records_of,
     settle_files,
 )
-from warehouse.connection import open_writer
 from warehouse.ledger import find_known_files, find_latest_versions
 
 if TYPE_CHECKING:
@@ -257,7 +256,7 @@ def finish_batch(
     from flows.ingest import stage_articles
 
     faults.reach("read:start")
-    with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
+    with open_warehouse(settings) as con:
         known = find_known_files(con, prepared.files[S.SHA256].drop_nulls())
     faults.reach("read:files")
     read = settle_files(prepared, known, ledger)
@@ -265,7 +264,7 @@ def finish_batch(
     records, bad = records_of(prepared, read)
     clock = Stopwatch()
     with clock.stage("split"):
-        with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
+        with open_warehouse(settings) as con:
             latest = find_latest_versions(con, lookup_keys(records))
         articles, unchanged = identify_articles(records, earlier=latest)
         articles, normalised = attach_articles(prepared, articles)

@@ -6,8 +6,7 @@ from __future__ import annotations
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.settings import Settings
-from warehouse.connection import open_writer
+from flows.settings import Settings, open_warehouse
 from warehouse.search import TRIGGER_RUN, ensure_index
 
 SEARCH_BUILT = "built"
@@ -26,7 +25,7 @@ def refresh_search_index(settings: Settings) -> dict[str, object]:
     rebuilds a stale one when asked. A failure is a warning and the summary says so.
     """
     try:
-        with open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit) as con:
+        with open_warehouse(settings) as con:
             build = ensure_index(con, extension=settings.fts_extension, trigger=TRIGGER_RUN)
     except Exception as exc:  # noqa: BLE001 - derived data: any failure leaves the run intact
         get_run_logger().warning(

@@ -8,8 +8,10 @@ Functions receive the values they need as parameters; only this module reads the
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager
 from pathlib import Path
 
+import duckdb
 from pydantic import Field
 from pydantic_settings import (
     BaseSettings,
@@ -17,6 +19,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from warehouse.connection import open_writer
 
 CONFIG_FILE = "nutgraf.toml"
 
@@ -246,6 +250,11 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         config = Path(os.environ.get("NUTGRAF_CONFIG", CONFIG_FILE))
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config))
+
+
+def open_warehouse(settings: Settings) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """The run's read-write connection to its warehouse, with the writer memory limit."""
+    return open_writer(settings.warehouse, memory_limit=settings.writer_memory_limit)
 
 
 def load_settings(**overrides: object) -> Settings:

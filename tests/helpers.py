@@ -10,6 +10,7 @@ import pytest
 
 if TYPE_CHECKING:
     from flows.settings import Settings
+    from warehouse.publish import RunRecord
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples" / "articles"
@@ -150,6 +151,32 @@ def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
         name: sorted(run_readonly_query(warehouse, sql).rows(), key=repr)
         for name, sql in queries.items()
     }
+
+
+def run_record(**fields: object) -> RunRecord:
+    """A `runs` row for warehouse-level tests: one published batch of one article, but for
+    the `fields` given."""
+    from warehouse.publish import RunRecord
+
+    published = {
+        "run_id": "r1",
+        "flow_run_id": None,
+        "started_at": "2026-11-28 00:00:00+00",
+        "status": "published",
+        "batches": 1,
+        "landing": "/l",
+        "files_seen": 1,
+        "files_new": 1,
+        "files_duplicate": 0,
+        "files_quarantined": 0,
+        "articles": 1,
+        "paragraphs_new": 1,
+        "occurrences": 1,
+        "tags": 0,
+        "counts": "{}",
+        "gate_success": True,
+    }
+    return RunRecord(**{**published, **fields})
 
 
 # --- flow runs inside the test session's Prefect harness -------------------------------------

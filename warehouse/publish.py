@@ -7,7 +7,6 @@ pending, so the next run loads them exactly once.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,11 +147,7 @@ def publish_batch(
     step("publish:begin")
     try:
         plan = search.publish_plan(con) if searchable else None
-        index_seconds = 0.0
-        if plan is not None:
-            started = time.perf_counter()
-            search.prepare_in_step(con, plan)
-            index_seconds = time.perf_counter() - started
+        index_seconds = 0.0 if plan is None else search.prepare_in_step(con, plan)
         with staged(
             con,
             source_files=batch.source_files,
@@ -207,9 +202,7 @@ def publish_batch(
                 execute(con, name, bound)
                 step(f"publish:{name}")
             if plan is not None:
-                started = time.perf_counter()
-                search.keep_in_step(con, index_seconds)
-                index_seconds += time.perf_counter() - started
+                index_seconds = search.keep_in_step(con, index_seconds)
                 step("publish:search_index")
         _insert_run(con, run, dq_results, step, batch_no)
         step("publish:before-commit")

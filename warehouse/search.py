@@ -144,8 +144,7 @@ def ensure_index(
     started = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
     try:
-        execute(con, "create_search_index")
-        execute(con, "search_paragraphs")
+        _create(con)
         seconds = round(time.perf_counter() - started, 3)
         record_build(con, seconds, trigger)
         con.execute("COMMIT")
@@ -183,21 +182,32 @@ def publish_plan(con: duckdb.DuckDBPyConnection) -> str | None:
     return None
 
 
-def prepare_in_step(con: duckdb.DuckDBPyConnection, plan: str) -> None:
+def prepare_in_step(con: duckdb.DuckDBPyConnection, plan: str) -> float:
     """PLAN_CREATE, before the batch's rows: build the index over the still empty table (at
-    once), so that the batch is then added like any other (a full build over it is slower)."""
+    once), so that the batch is then added like any other (a full build over it is slower).
+    Returns the seconds it took."""
+    started = time.perf_counter()
     if plan == PLAN_CREATE:
-        execute(con, "create_search_index")
-        execute(con, "search_paragraphs")
+        _create(con)
+    return time.perf_counter() - started
 
 
-def keep_in_step(con: duckdb.DuckDBPyConnection, seconds: float = 0.0) -> None:
+def _create(con: duckdb.DuckDBPyConnection) -> None:
+    """Build the index over every stored paragraph, and the macro that needs it."""
+    execute(con, "create_search_index")
+    execute(con, "search_paragraphs")
+
+
+def keep_in_step(con: duckdb.DuckDBPyConnection, seconds: float = 0.0) -> float:
     """Extend the index by the batch's new paragraphs, `staged_paragraphs`, and record it; in
     the publish transaction, after the batch's paragraph rows. `seconds`: time already spent
-    on the index in this transaction (prepare_in_step), recorded with the rest."""
+    on the index in this transaction (prepare_in_step), recorded with the rest; returns the
+    total recorded."""
     started = time.perf_counter()
     execute(con, "extend_search_index")
-    record_build(con, seconds + time.perf_counter() - started, TRIGGER_PUBLISH)
+    seconds += time.perf_counter() - started
+    record_build(con, seconds, TRIGGER_PUBLISH)
+    return seconds
 
 
 def record_build(con: duckdb.DuckDBPyConnection, seconds: float, trigger: str) -> None:

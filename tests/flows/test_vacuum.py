@@ -17,11 +17,11 @@ from expectations.gate import DQ_RESULTS, GateResult
 from expectations.report import write_report
 from expectations.retention import prune_reports
 from flows.cli import main
-from tests.helpers import query
+from tests.helpers import query, run_record
 from warehouse.connection import open_writer
 from warehouse.lock import writer_lock
 from warehouse.migrations import apply_migrations
-from warehouse.publish import RunRecord, record_run
+from warehouse.publish import record_run
 
 DAY = 86_400
 NOW = time.time()
@@ -37,22 +37,17 @@ def _warehouse(path: Path, n_runs: int) -> Path:
     with open_writer(path) as con:
         apply_migrations(con)
         for i in range(n_runs):
-            run = RunRecord(
+            run = run_record(
                 run_id=_run_id(i),
-                flow_run_id=None,
                 started_at=START + timedelta(days=i),
                 status="nothing_new",
                 batches=0,
                 landing="landing",
                 files_seen=0,
                 files_new=0,
-                files_duplicate=0,
-                files_quarantined=0,
                 articles=0,
                 paragraphs_new=0,
                 occurrences=0,
-                tags=0,
-                counts="{}",
                 gate_success=None,
             )
             record_run(con, run, pl.DataFrame(schema=DQ_RESULTS))

@@ -4,33 +4,13 @@ import duckdb
 import polars as pl
 import pytest
 
+from tests.helpers import run_record
 from transforms import schema as S
 from warehouse.connection import open_reader, open_writer
 from warehouse.errors import ReadOnlyViolation, WarehouseError, WarehouseMissing
 from warehouse.migrations import apply_migrations, list_migrations
-from warehouse.publish import PublishBatch, RunRecord, publish_batch
+from warehouse.publish import PublishBatch, publish_batch
 from warehouse.queries import run_readonly_query, table_counts
-
-
-def _run(run_id: str = "r1") -> RunRecord:
-    return RunRecord(
-        run_id=run_id,
-        flow_run_id=None,
-        started_at="2026-11-28 00:00:00+00",
-        status="published",
-        batches=1,
-        landing="/l",
-        files_seen=1,
-        files_new=1,
-        files_duplicate=0,
-        files_quarantined=0,
-        articles=1,
-        paragraphs_new=1,
-        occurrences=1,
-        tags=0,
-        counts="{}",
-        gate_success=True,
-    )
 
 
 def _batch(paragraph_hash: str = "h1") -> PublishBatch:
@@ -134,7 +114,7 @@ def _fresh(tmp_path: Path) -> Path:
 def test_publish_writes_every_table_in_one_go(tmp_path: Path):
     path = _fresh(tmp_path)
     with open_writer(path) as con:
-        publish_batch(con, _batch(), _run(), DQ)
+        publish_batch(con, _batch(), run_record(), DQ)
         counts = table_counts(con)
     assert counts["articles"] == counts["paragraphs"] == counts["occurrences"] == 1
     assert counts["source_files"] == counts["runs"] == 1
@@ -143,11 +123,11 @@ def test_publish_writes_every_table_in_one_go(tmp_path: Path):
 def test_failed_publish_rolls_back_everything(tmp_path: Path):
     path = _fresh(tmp_path)
     with open_writer(path) as con:
-        publish_batch(con, _batch(), _run("r1"), DQ)
+        publish_batch(con, _batch(), run_record(run_id="r1"), DQ)
         before = table_counts(con)
         # The same paragraph hash again violates the primary key half-way through the batch.
         with pytest.raises(WarehouseError, match="rolled back"):
-            publish_batch(con, _batch(), _run("r2"), DQ)
+            publish_batch(con, _batch(), run_record(run_id="r2"), DQ)
         assert table_counts(con) == before
 
 
