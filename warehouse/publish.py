@@ -202,7 +202,7 @@ def publish_batch(
                 execute(con, name, bound)
                 step(f"publish:{name}")
             if plan is not None:
-                index_seconds = search.keep_in_step(con, index_seconds)
+                index_seconds = search.keep_in_step(con, batch.paragraphs, index_seconds)
                 step("publish:search_index")
         _insert_run(con, run, dq_results, step, batch_no)
         step("publish:before-commit")

@@ -350,6 +350,54 @@ def index_content(con) -> dict[str, object]:
     }
 
 
+ODD_TEXTS = [
+    "ΣΟΦΟΣ ΛΌΓΟΣ σοφός",  # a word-final capital sigma
+    "a\u00a0b c\u000bd e\u200bf",  # no-break, vertical tab and zero-width space
+    "\u212a\u212b elvin \u2126hm",  # Kelvin, Angstrom and Ohm signs decompose
+    "한국어 텍스트",  # Hangul: decomposed and composed again
+    "ﬁne ＡＢＣ ①②",  # compatibility characters are not decomposed
+    "naïve café Ångström İstanbul ǅemal",
+    "emoji 😀x 👍🏽thumb",
+    "ខ្មែរ ភាសា",  # Khmer vowel signs are marks
+    "  lead\ttrail\r\n  x—y–z «quoted» 1,000.5 G20 l'été",
+    "",
+]
+
+
+def test_index_words_cut_text_as_the_index_tokenize_macro_does(tmp_path: Path):
+    import polars as pl
+
+    from warehouse.connection import load_extension
+    from warehouse.migrations import apply_migrations
+    from warehouse.search import index_words
+
+    texts = paragraph_texts() + ODD_TEXTS
+    docs = pl.DataFrame({"text": texts}).with_row_index("docid")
+    ours = (
+        index_words(docs.lazy())
+        .group_by("docid")
+        .agg(pl.col("w"))
+        .collect()
+        .rows_by_key("docid", unique=True)
+    )
+    with open_writer(tmp_path / "w.duckdb") as con:
+        apply_migrations(con)
+        load_extension(con, fts_extension_path())
+        ensure_index(con)  # the tokenize macro comes with the index
+        theirs = dict(
+            con.execute(
+                "SELECT docid, list_filter(fts_main_paragraphs.tokenize(text), w -> len(w) > 0) "
+                "FROM docs",
+            ).fetchall()
+        )
+    for docid, text in enumerate(texts):
+        assert ours.get(docid, ([],))[0] == theirs[docid], text
+    odd = len(texts) - len(ODD_TEXTS)
+    assert theirs[odd] == ["σοφοσ", "λογοσ", "σοφος"]
+    assert theirs[odd + 1] == ["a\u00a0b", "c\u000bd", "e\u200bf"]
+    assert theirs[odd + 8][:3] == ["lead", "trail", "x"]
+
+
 def test_an_index_extended_batch_by_batch_equals_one_built_at_once(tmp_path: Path):
     import hashlib
 
@@ -381,7 +429,7 @@ def test_an_index_extended_batch_by_batch_equals_one_built_at_once(tmp_path: Pat
                     "'a', $run FROM staged_paragraphs",
                     {"run": f"run-{number}"},
                 )
-                keep_in_step(con)
+                keep_in_step(con, chunk)
             con.execute("COMMIT")
         kept = index_content(con)
     assert plans == ["create", "extend", "extend"]
