@@ -337,6 +337,19 @@ def test_examples_point_at_offending_rows():
     assert json.loads(row["observed"])["element_count"] == 4
 
 
+def test_gx_does_not_fingerprint_the_frames_it_validates():
+    # GX hashes every cell of a batch under 1 GB only to label the result: off for the gate.
+    import pandas as pd
+
+    from expectations.gate import _gx
+
+    _, definition = _gx()
+    batch = definition.get_batch(batch_parameters={"dataframe": pd.DataFrame({"a": [1, 2]})})
+
+    assert "pandas_data_fingerprint" not in batch.batch_markers
+    assert "ge_load_time" in batch.batch_markers
+
+
 def test_quarantined_share_above_max_fails_the_batch():
     batch = dataclasses.replace(clean_batch(), n_files=10, n_quarantined=6)
     thresholds = Thresholds(max_quarantined_share=0.5)
