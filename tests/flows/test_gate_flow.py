@@ -3,6 +3,7 @@ nothing, every check leaves a dq_results row, and Prefect shows the run as artif
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,10 @@ from transforms.gazetteer import load_gazetteer, vocabulary
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 SHARED = "The council said the new budget would be published in full on its website next week."
+NEAR = (
+    "Engineers from the water board inspected every pumping station along the river on Tuesday "
+    "and found that three of them needed new motors before the winter storms arrive in {}."
+)
 
 
 def _good_article(i: int, *extra: str) -> str:
@@ -34,15 +39,20 @@ def _n_checks() -> int:
 
 def test_quarantine_sets_bad_articles_aside_and_publishes_the_rest(tmp_path: Path, landing: Path):
     for i in range(11):
-        extra = (SHARED,) if i == 0 else ()
+        extra = (SHARED,) if i == 0 else (NEAR.format("December"),) if i == 5 else ()
         (landing / f"good_{i:02d}.txt").write_text(_good_article(i, *extra))
     # Sorted first, so it is the first to hold SHARED: once it is set aside, good_00 is.
-    (landing / "a_markup.txt").write_text(
+    markup = landing / "a_markup.txt"
+    markup.write_text(
         "Scraped page\n\n"
         + SHARED
         + '\n\n<div class="ad-slot"><img src=x onerror=alert(1)></div>\n\n'
-        + "A paragraph of real words that only this page holds, about the weather today.\n"
+        + "A paragraph of real words that only this page holds, about the weather today.\n\n"
+        + NEAR.format("November")
+        + "\n"
     )
+    # Older, so its near copy of good_05's paragraph would be the canonical one of the two.
+    os.utime(markup, (markup.stat().st_mtime - 86_400,) * 2)
     (landing / "table.txt").write_text("2024 | 13.5 | 14.2 | 99.1 | 0.4\n" * 20)
     (landing / "blank.txt").write_text("  \n\n\u200b\n")  # decodes, holds no paragraph
 
@@ -70,6 +80,10 @@ def test_quarantine_sets_bad_articles_aside_and_publishes_the_rest(tmp_path: Pat
     assert query(w, "SELECT count(*) FROM occurrences WHERE kind <> 'first'") == [
         (0,)
     ]  # without the markup page, nothing repeats
+    # Near duplicates are linked beside the gate on the whole batch; once the gate trimmed the
+    # batch they are linked again, so good_05's paragraph has no link to the page set aside.
+    assert query(w, "SELECT count(*) FROM paragraphs WHERE near_dup_of IS NOT NULL") == [(0,)]
+    assert query(w, "SELECT count(*) FROM paragraphs WHERE text LIKE '%storms arrive%'") == [(1,)]
     assert query(
         w,
         """SELECT expectation, success, unexpected_count FROM dq_results
