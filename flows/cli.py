@@ -180,15 +180,23 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from prefect.settings import PREFECT_API_URL
 
-    from expectations.gate import warm_up
-    from flows.ingest import BESIDE_PREFIX, STATUS_GATE_FAILED, ingest
-
-    started = time.perf_counter()
+    server_up = None
     if not PREFECT_API_URL.value():
         # Prefect's ephemeral server imports its app when the flow starts; importing it here
         # first, before GX's import competes for the interpreter, is seconds faster (both
         # import hundreds of modules under one import lock). With a real server, no need.
-        import prefect.server.api.server  # noqa: F401
+        from prefect.server.api.server import SubprocessASGIServer
+
+        from flows.scaleout import start_in_background, uses_dask
+
+        if not uses_dask(settings):  # a Dask run names the server for its workers itself
+            # The server's process starts while this one imports the flow, GX and Polars.
+            server_up = start_in_background(SubprocessASGIServer().start)
+
+    from expectations.gate import warm_up
+    from flows.ingest import BESIDE_PREFIX, STATUS_GATE_FAILED, ingest
+
+    started = time.perf_counter()
     from flows.scaleout import WORKER_PREFIX, import_dask, run_on_dask, uses_dask
 
     if uses_dask(settings):  # likewise Dask's imports, which a serial run never pays
@@ -196,6 +204,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     # Importing GX costs seconds of CPU; overlap it with the Prefect server's start-up.
     threading.Thread(target=warm_up, name="gx-warm-up", daemon=True).start()
+    if server_up is not None:
+        server_up.result()  # the flow's first API call would find it starting, not up
     from flows.progress import reporting, running_in_ci, terminal_bar
 
     bar = terminal_bar(sys.stderr, quiet=args.json or args.verbose, ci=running_in_ci(os.environ))

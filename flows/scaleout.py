@@ -181,7 +181,7 @@ class _ApiForWorkers:
         from prefect.server.api.server import SubprocessASGIServer
 
         self._server = SubprocessASGIServer()  # the one this process's first API call starts
-        self._started = _start_in_background(self._server.start)
+        self._started = start_in_background(self._server.start)
 
     @contextmanager
     def named(self) -> Iterator[None]:
@@ -196,7 +196,7 @@ class _ApiForWorkers:
             yield
 
 
-def _start_in_background(start: Callable[[], None]) -> Future[None]:
+def start_in_background(start: Callable[[], None]) -> Future[None]:
     """`start()` in a daemon thread; its result (or error) as a future."""
     future: Future[None] = Future()
 
