@@ -26,8 +26,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CORPORA = Path(os.environ.get("NUTGRAF_CORPORA", ROOT.parent / "shared" / "corpora"))
 STAGES = (
-    "discover", "read_decode", "parse", "split", "normalise_hash", "dedupe", "near_dup",
-    "beside_near_dup", "language", "tag", "gate", "report", "publish", "search_index",
+    "discover", "read_decode", "parse", "split", "normalise_hash", "dedupe", "near_dup", "language",
+    "tag", "gate", "report", "publish", "search_index",
 )  # fmt: skip
 
 
@@ -156,11 +156,7 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(bench.rows))
-    print(
-        "\nSeconds per stage (summed over batches; `-`: not part of this run). near_dup is what "
-        "linking near duplicates added to the run (it runs beside the gate); beside_near_dup, "
-        "its own seconds:\n"
-    )
+    print("\nSeconds per stage (summed over batches; `-`: not part of this run):\n")
     print(f"| articles | run | {' | '.join(STAGES)} | Prefect |")
     print("|---|---|" + "---|" * (len(STAGES) + 1))
     print("\n".join(bench.stage_rows))

@@ -194,7 +194,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             server_up = start_in_background(SubprocessASGIServer().start)
 
     from expectations.gate import warm_up
-    from flows.ingest import BESIDE_PREFIX, STATUS_GATE_FAILED, ingest
+    from flows.ingest import STATUS_GATE_FAILED, ingest
 
     started = time.perf_counter()
     from flows.scaleout import WORKER_PREFIX, import_dask, run_on_dask, uses_dask
@@ -217,10 +217,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if isinstance(summary, dict):
         # What the flow's own stages do not account for: the Prefect server's start-up (most
         # of it), task orchestration and the flow run's bookkeeping. Seconds spent on Dask
-        # workers or in a thread beside the batch overlap the rest and are not part of the
-        # wall time.
+        # workers overlap this process's and are not part of its wall time.
         timings = summary["timings"]
-        own = sum(v for k, v in timings.items() if not k.startswith((WORKER_PREFIX, BESIDE_PREFIX)))
+        own = sum(v for k, v in timings.items() if not k.startswith(WORKER_PREFIX))
         timings["prefect"] = round(time.perf_counter() - started - own, 3)
     if args.json:
         print(json.dumps(summary, indent=2, default=str))

@@ -158,11 +158,6 @@ def _timed(timings: dict[str, float], name: str, start: float) -> None:
     timings[name] = round(timings.get(name, 0.0) + time.perf_counter() - start, 3)
 
 
-BESIDE_PREFIX = "beside_"
-"""Run timings under this prefix are seconds a stage spent in a thread beside the batch's own
-work (near-duplicate linking while the gate runs): not part of the run's wall time."""
-
-
 @task(name="discover-files", cache_policy=NO_CACHE, **_RETRIES)
 def discover_files(settings: Settings, faults: Faults) -> Discovery:
     """Migrate the warehouse, list the landing folder, keep settled files the ledger lacks."""
@@ -942,10 +937,9 @@ def _ingest_batch(
         else:
             wait([early])  # a failure of the unused link does not matter
             seconds = 0.0
-        # near_dup: what the link added to the batch's time; beside_near_dup: its own time.
+        # near_dup: what the link added to the batch's time; worker_near_dup: its own time.
         _timed(timings, "near_dup", t)
-        name = BESIDE_PREFIX + "near_dup"
-        timings[name] = round(timings.get(name, 0.0) + seconds, 3)
+        timings["worker_near_dup"] = round(timings.get("worker_near_dup", 0.0) + seconds, 3)
     state.totals.add(staged)
     state.add_duplicate_groups(staged)
     state.batch_shape = gate.batch_shape
