@@ -7,11 +7,9 @@ publishes in its own transaction, so a failure in batch 7 keeps batches 1-6.
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -432,12 +430,6 @@ def link_near_duplicates(settings: Settings, staged: Staged) -> NearDuplicates:
         "near_dup_repointed": repointed.height,
     }
     return NearDuplicates(bands, links, repointed, counts)
-
-
-def _link_timed(settings: Settings, staged: Staged) -> tuple[NearDuplicates, float]:
-    """link_near_duplicates and its seconds."""
-    t = time.perf_counter()
-    return link_near_duplicates(settings, staged), time.perf_counter() - t
 
 
 def _similarities(pairs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
@@ -902,44 +894,30 @@ def _ingest_batch(
         state.totals.files_touched += _file_counts(staged)["files_touched"]
         return True
 
-    # Linking near duplicates reads only the batch and the stored bands, so it runs beside the
-    # gate (Great Expectations holds the GIL; DuckDB, Polars and numpy let go of it) and is kept
-    # when the gate publishes the batch as it was staged; a batch the gate trimmed is linked again.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="near-dup") as beside:
-        early = beside.submit(contextvars.copy_context().run, _link_timed, settings, staged)
-        linked_batch = staged
+    t = time.perf_counter()
+    gate = gate_batch(settings, staged, state.run_id, faults)
+    _timed(timings, "gate", t)
+    rounds = [gate.results]
+    while gate.success and not gate.quarantined.is_empty():
+        if len(rounds) > MAX_SET_ASIDE_ROUNDS:
+            raise NutgrafError(
+                f"the gate kept setting articles aside after {MAX_SET_ASIDE_ROUNDS} rounds; "
+                "nothing of this batch was published"
+            )
+        # Set the named articles aside, rebuild the batch without them and gate it again: the
+        # rest publish only if they pass on their own.
         t = time.perf_counter()
+        staged = set_aside_articles(settings, staged, gate.quarantined)
+        for name, value in staged.timings.items():
+            timings[name] = round(timings.get(name, 0.0) + value, 3)
         gate = gate_batch(settings, staged, state.run_id, faults)
+        rounds.append(gate.results)
         _timed(timings, "gate", t)
-        rounds = [gate.results]
-        while gate.success and not gate.quarantined.is_empty():
-            if len(rounds) > MAX_SET_ASIDE_ROUNDS:
-                raise NutgrafError(
-                    f"the gate kept setting articles aside after {MAX_SET_ASIDE_ROUNDS} rounds; "
-                    "nothing of this batch was published"
-                )
-            # Set the named articles aside, rebuild the batch without them and gate it again:
-            # the rest publish only if they pass on their own.
-            t = time.perf_counter()
-            staged = set_aside_articles(settings, staged, gate.quarantined)
-            for name, value in staged.timings.items():
-                timings[name] = round(timings.get(name, 0.0) + value, 3)
-            gate = gate_batch(settings, staged, state.run_id, faults)
-            rounds.append(gate.results)
-            _timed(timings, "gate", t)
-        results = merge_rounds(rounds)
+    results = merge_rounds(rounds)
+    if gate.success:
         t = time.perf_counter()
-        if gate.success and staged is linked_batch:
-            staged.near, seconds = early.result()
-        elif gate.success:
-            wait([early])
-            staged.near, seconds = _link_timed(settings, staged)
-        else:
-            wait([early])  # a failure of the unused link does not matter
-            seconds = 0.0
-        # near_dup: what the link added to the batch's time; worker_near_dup: its own time.
+        staged.near = link_near_duplicates(settings, staged)
         _timed(timings, "near_dup", t)
-        timings["worker_near_dup"] = round(timings.get("worker_near_dup", 0.0) + seconds, 3)
     state.totals.add(staged)
     state.add_duplicate_groups(staged)
     state.batch_shape = gate.batch_shape

@@ -62,8 +62,7 @@ if TYPE_CHECKING:
     from flows.ingest import Discovery, Staged
 
 WORKER_PREFIX = "worker_"
-"""Run timings under this prefix are seconds spent beside the writer's thread (on Dask workers, or
-linking near duplicates while the gate runs), not part of its wall time."""
+"""Run timings under this prefix are seconds spent on Dask workers, not in this process."""
 
 
 class ClusterUnavailable(NutgrafError):
