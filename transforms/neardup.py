@@ -164,6 +164,20 @@ def band_signatures(paragraphs: pl.DataFrame, *, min_words: int) -> pl.DataFrame
     return pl.concat(parts) if parts else _band_chunk(paragraphs, min_words=min_words)
 
 
+def bigrams_in_chunks(
+    texts: pl.Series, *, chunk: int = BAND_CHUNK
+) -> tuple[np.ndarray, np.ndarray]:
+    """_bigrams of `texts`, `chunk` texts at a time, two chunks at once: the same arrays in
+    the same order, in about half the time on two cores and with bounded working memory."""
+    starts = range(0, len(texts), chunk)
+    with ThreadPoolExecutor(max_workers=BAND_THREADS) as pool:
+        parts = list(pool.map(lambda start: _bigrams(texts.slice(start, chunk)), starts))
+    if len(parts) < 2:
+        return parts[0] if parts else _bigrams(texts)
+    owner = np.concatenate([part[0] + start for part, start in zip(parts, starts, strict=True)])
+    return owner, np.concatenate([part[1] for part in parts])
+
+
 def _band_chunk(paragraphs: pl.DataFrame, *, min_words: int) -> pl.DataFrame:
     schema = {
         S.PARAGRAPH_HASH: pl.String,
@@ -290,7 +304,7 @@ def verify(pairs: pl.DataFrame, texts: pl.DataFrame, *, threshold: float) -> pl.
         .unique(S.PARAGRAPH_HASH)
         .with_row_index("_i")
     )
-    owner, ids = _bigrams(frame[S.TEXT])  # owners come in text order
+    owner, ids = bigrams_in_chunks(frame[S.TEXT])  # owners come in text order
     offsets = np.zeros(frame.height + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner, minlength=frame.height), out=offsets[1:])
     sets = pl.Series(

@@ -20,6 +20,7 @@ from transforms.neardup import (
     SEEN_AT,
     assign_canonicals,
     band_signatures,
+    bigrams_in_chunks,
     candidate_pairs,
     jaccard,
     verify,
@@ -70,6 +71,17 @@ def test_candidates_are_verified_on_exact_shingle_sets():
 
     assert verified.select(PAIR_A, PAIR_B).rows() == [(_h(edited), _h(LONG))]
     assert verified["similarity"][0] == jaccard(LONG, edited)
+
+
+def test_bigrams_in_chunks_equal_bigrams_of_the_whole_column():
+    from transforms.neardup import _bigrams
+
+    texts = pl.Series([LONG, "", "Hello", LONG[:80], "one two", None, LONG.upper()] * 3)
+    whole = _bigrams(texts)
+    for chunk in (1, 2, 5, len(texts), 100):
+        owner, ids = bigrams_in_chunks(texts, chunk=chunk)
+        assert owner.tolist() == whole[0].tolist() and ids.tolist() == whole[1].tolist()
+    assert [a.tolist() for a in bigrams_in_chunks(texts.head(0))] == [[], []]
 
 
 def test_verify_scores_every_pair_as_the_reference_jaccard_does():
