@@ -376,7 +376,7 @@ def link_near_duplicates(settings: Settings, staged: Staged) -> NearDuplicates:
     paragraphs = staged.batch.paragraphs.select(S.PARAGRAPH_HASH, S.TEXT, S.ARTICLE_ID)
     bands = band_signatures(paragraphs, min_words=settings.near_dup_min_words)
     with open_warehouse(settings) as con:
-        with staged_frames(con, bands=bands.drop(SIGNATURE)):
+        with staged_frames(con, bands=bands.drop(SIGNATURE).with_row_index("i")):
             outside = fetch(con, "near_dup_candidates")
     signatures = pl.concat(
         [
