@@ -319,11 +319,16 @@ def verify(pairs: pl.DataFrame, texts: pl.DataFrame, *, threshold: float) -> pl.
             how="left",
             maintain_order="left",
         )
+    sets = sets.list.unique()  # once per text, not once per pair
     both = pl.DataFrame({"_a": sets.gather(located["_ia"]), "_b": sets.gather(located["_ib"])})
-    common = pl.col("_a").list.set_intersection("_b").list.len()
-    union = pl.col("_a").list.n_unique() + pl.col("_b").list.n_unique() - common
+    sizes = both.select(
+        common=pl.col("_a").list.set_intersection("_b").list.len(),
+        both=pl.col("_a").list.len() + pl.col("_b").list.len(),
+    )
     # A text without a bigram has an empty set: no similarity (0 / 0), not a match.
-    similarity = both.select((common / union).fill_nan(None).alias(SIMILARITY)).to_series()
+    similarity = sizes.select(
+        (pl.col("common") / (pl.col("both") - pl.col("common"))).fill_nan(None).alias(SIMILARITY)
+    ).to_series()
     return (
         located.select(PAIR_A, PAIR_B)
         .with_columns(similarity)
