@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
@@ -52,6 +54,7 @@ N_HASHES = N_BANDS * ROWS
 SIGNATURE_HASHES = 32
 """The first minima kept with the bands, for the estimate that screens candidates."""
 BAND_COLUMNS = tuple(f"band_{i}" for i in range(N_BANDS))
+T = TypeVar("T")
 
 _TOKEN = r"[\p{L}\p{N}]+"
 _MIX1 = np.uint64(0x9E3779B97F4A7C15)
@@ -152,30 +155,32 @@ def band_signatures(paragraphs: pl.DataFrame, *, min_words: int) -> pl.DataFrame
     """PARAGRAPH_HASH, TEXT -> PARAGRAPH_HASH, band_0 .. band_11 (UInt64), SIGNATURE for the
     paragraphs of at least `min_words` tokens (and so at least one bigram), BAND_CHUNK
     paragraphs at a time."""
-    starts = range(0, paragraphs.height, BAND_CHUNK)
-    # Polars and numpy release the GIL: two chunks at once use both cores
-    with ThreadPoolExecutor(max_workers=BAND_THREADS) as pool:
-        parts = list(
-            pool.map(
-                lambda start: _band_chunk(paragraphs.slice(start, BAND_CHUNK), min_words=min_words),
-                starts,
-            )
-        )
+    parts = _in_chunks(
+        lambda start, size: _band_chunk(paragraphs.slice(start, size), min_words=min_words),
+        paragraphs.height,
+        BAND_CHUNK,
+    )
     return pl.concat(parts) if parts else _band_chunk(paragraphs, min_words=min_words)
 
 
 def bigrams_in_chunks(
     texts: pl.Series, *, chunk: int = BAND_CHUNK
 ) -> tuple[np.ndarray, np.ndarray]:
-    """_bigrams of `texts`, `chunk` texts at a time, two chunks at once: the same arrays in
-    the same order, in about half the time on two cores and with bounded working memory."""
+    """_bigrams of `texts`, `chunk` texts at a time: the same arrays in the same order, in
+    about half the time on two cores and with bounded working memory."""
+    parts = _in_chunks(lambda start, size: _bigrams(texts.slice(start, size)), len(texts), chunk)
+    if not parts:
+        return _bigrams(texts)
     starts = range(0, len(texts), chunk)
+    owner = np.concatenate([o + start for (o, _), start in zip(parts, starts, strict=True)])
+    return owner, np.concatenate([ids for _, ids in parts])
+
+
+def _in_chunks(work: Callable[[int, int], T], n: int, chunk: int) -> list[T]:
+    """work(start, chunk) for each chunk of `n` rows, in order; Polars and numpy release the
+    GIL, so BAND_THREADS chunks at once use both cores."""
     with ThreadPoolExecutor(max_workers=BAND_THREADS) as pool:
-        parts = list(pool.map(lambda start: _bigrams(texts.slice(start, chunk)), starts))
-    if len(parts) < 2:
-        return parts[0] if parts else _bigrams(texts)
-    owner = np.concatenate([part[0] + start for part, start in zip(parts, starts, strict=True)])
-    return owner, np.concatenate([part[1] for part in parts])
+        return list(pool.map(lambda start: work(start, chunk), range(0, n, chunk)))
 
 
 def _band_chunk(paragraphs: pl.DataFrame, *, min_words: int) -> pl.DataFrame:
