@@ -17,6 +17,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+# Tables the CLI prints are as wide as a wide terminal's, wherever the suite runs (a pytest-xdist
+# worker's output is no terminal, and the width would come from whatever started it).
+os.environ.setdefault("COLUMNS", "200")
 # One unpacked language model for the whole suite (about 0.1 s to load instead of 1 s).
 os.environ.setdefault("NUTGRAF_CACHE_DIR", str(Path(__file__).parents[1] / ".nutgraf" / "cache"))
 

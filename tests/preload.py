@@ -1,10 +1,16 @@
 """Imported once by the test process server before it forks `nutgraf` processes: pays the
-start-up costs every real process pays (imports, the language model, the GX context) once.
-Nothing here may start threads or use Polars, so forking after it stays safe."""
+start-up costs every real process pays (imports, the language model, the GX context, the
+gazetteer's place lists, the HTML extractor) once. Nothing here may start threads or use
+Polars, so forking after it stays safe."""
+
+import lxml.html  # noqa: F401 - the HTML extractor, imported by the first HTML file (~2 s)
+import trafilatura  # noqa: F401
 
 from expectations.gate import warm_up
 from flows import cli, ingest  # noqa: F401
+from transforms.gazetteer import geonames
 from transforms.langid import load_configured_model
 
 load_configured_model()
 warm_up()
+geonames()

