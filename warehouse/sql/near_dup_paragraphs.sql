@@ -1,9 +1,17 @@
--- Stored paragraphs a near-duplicate search reached: their text, canonical and when they were
--- first seen (published_at of their first article).
+-- Stored paragraphs a near-duplicate search reached and their canonicals: their text, canonical
+-- and when they were first seen (published_at of their first article). The hashes are matched
+-- on a scan of the hash column alone; the text is read only for the rows found, by rowid (an
+-- OR of two IN filters read every paragraph's text: about twice the time).
+WITH hit AS (
+    SELECT p.rowid AS r, p.near_dup_of FROM paragraphs p
+    WHERE p.paragraph_hash IN (SELECT paragraph_hash FROM staged_wanted)
+), found AS (
+    SELECT r FROM hit
+    UNION
+    SELECT q.rowid FROM paragraphs q
+    WHERE q.paragraph_hash IN (SELECT near_dup_of FROM hit WHERE near_dup_of IS NOT NULL)
+)
 SELECT p.paragraph_hash, p.text, p.near_dup_of, a.published_at AS seen_at
 FROM paragraphs p
+SEMI JOIN found ON p.rowid = found.r
 LEFT JOIN articles a ON a.article_id = p.first_article_id
-WHERE p.paragraph_hash IN (SELECT paragraph_hash FROM staged_wanted)
-   OR p.paragraph_hash IN (
-        SELECT q.near_dup_of FROM paragraphs q
-        WHERE q.paragraph_hash IN (SELECT paragraph_hash FROM staged_wanted))
