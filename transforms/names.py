@@ -50,7 +50,9 @@ _PART = "_part"
 _MIXED_CASE = "_mixed_case"
 _PIECE = "_piece"
 _FIRST = "_first"
+_SECOND = "_second"
 _LAST = "_last"
+_COUNT = "_count"
 _ROW = "_row"
 
 # A name word: an initial or initialism ("J.", "U.S."), or a capital then letters, with inner
@@ -270,10 +272,15 @@ def classify_runs(
     Words are read from the run's text with regular expressions (no list columns), and the
     paragraph's text is joined only to the few runs the speaker rule needs it for."""
     surface = pl.col(SURFACE)
-    count = surface.str.count_matches(" ") + 1
-    first = surface.str.extract(r"^(\S+)", 1)
-    last = surface.str.extract(r"(\S+)$", 1)
-    second = surface.str.extract(r"^\S+ (\S+)", 1)
+    # The run's word count and first, second and last words, read once: each rule below
+    # refers to the columns (an expression repeated in several rules is computed each time).
+    words = {
+        _COUNT: surface.str.count_matches(" ") + 1,
+        _FIRST: surface.str.extract(r"^(\S+)", 1),
+        _SECOND: surface.str.extract(r"^\S+ (\S+)", 1),
+        _LAST: surface.str.extract(r"(\S+)$", 1),
+    }
+    count, first, second, last = (pl.col(name) for name in words)
     place_names = pl.Series(places, dtype=pl.String).implode()
     heads = _alternatives(rules.organisation_heads)
     is_org = (count >= 2) & (
@@ -312,9 +319,14 @@ def classify_runs(
     mixed_case = texts.select(
         _ROW, pl.col(TEXT).str.contains(r"\p{Ll}.*\p{Ll}.*\p{Ll}").alias(_MIXED_CASE)
     )
-    judged = runs.join(mixed_case, on=_ROW, how="left").with_columns(
-        kind.alias(TAG_TYPE),
-        (count.is_between(1, 3) & name_words & ~holds_type_word).alias("_may_speak"),
+    judged = (
+        runs.join(mixed_case, on=_ROW, how="left")
+        .with_columns(**words)
+        .with_columns(
+            kind.alias(TAG_TYPE),
+            (count.is_between(1, 3) & name_words & ~holds_type_word).alias("_may_speak"),
+        )
+        .drop(*words)
     )
     # Someone who speaks: "Lebed said", "said Dole ." (one to three name-like words).
     after = pl.col(TEXT).str.slice(pl.col(SPAN_END), 10)
