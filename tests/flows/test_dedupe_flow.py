@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from tests.helpers import flow_settings, query, run_ingest
@@ -78,6 +79,46 @@ def test_near_copies_are_linked_and_a_run_compares_only_its_new_paragraphs(
     assert query(w, "SELECT DISTINCT shingling, hash_algorithm FROM runs") == [
         ("word-bigrams-lower-alnum_v1", "sha256")
     ]
+
+
+def _replace(words: list[str], edits: dict[int, str]) -> list[str]:
+    return [edits.get(i, word) for i, word in enumerate(words)]
+
+
+def test_a_copy_of_a_copy_joins_the_group_of_a_canonical_it_never_met(
+    tmp_path: Path, landing: Path
+):
+    """A new paragraph that meets only a stored member of a group (not its canonical, which it
+    shares no LSH band with) is linked to the group's canonical, not to the member."""
+    from transforms.neardup import BAND_COLUMNS, band_signatures, jaccard
+
+    rng = random.Random("chain")
+    words = [rng.choice(_WORDS) for _ in range(40)]
+    original = " ".join(words) + "."
+    copy = " ".join(_replace(words, {17: "peach", 21: "plum"})) + "."
+    copy_of_copy = " ".join(_replace(words, {17: "peach", 21: "plum", 8: "pear", 27: "apple"}))
+    copy_of_copy += "."
+    # The premise: a chain of two links, whose ends never meet in a band.
+    assert jaccard(copy, original) >= 0.8 and jaccard(copy_of_copy, copy) >= 0.8
+    bands = band_signatures(
+        pl.DataFrame({"paragraph_hash": ["o", "c"], "text": [original, copy_of_copy]}),
+        min_words=3,
+    )
+    assert not any(bands[column][0] == bands[column][1] for column in BAND_COLUMNS)
+
+    settings = flow_settings(tmp_path, landing)
+    articles = {"wire": original, "herald": copy, "courier": copy_of_copy}
+    for day, (source, paragraph) in enumerate(articles.items(), start=1):
+        _write(landing, f"{source}/2026/03/0{day}/s.txt", source, [paragraph, _para(source, 1)])
+        summary = run_ingest(settings)
+        assert summary["near_dup_linked"] == (day > 1)
+
+    linked = query(
+        settings.warehouse,
+        "SELECT p.text, c.text FROM paragraphs p JOIN paragraphs c "
+        "ON c.paragraph_hash = p.near_dup_of ORDER BY p.similarity DESC",
+    )
+    assert linked == [(copy, original), (copy_of_copy, original)]
 
 
 _TABLES = {
