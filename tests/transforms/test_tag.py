@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from transforms import tag as tag_module
 from transforms.gazetteer import DATA_DIR, TAGGER_VERSIONS, load_gazetteer, vocabulary
 from transforms.schema import (
     COUNTRY,
@@ -34,6 +35,7 @@ from transforms.tag import (
     tag_paragraphs,
     tag_quality,
     tag_topics,
+    tag_with,
 )
 
 CORPORA = Path(
@@ -313,6 +315,32 @@ def test_a_repeated_hash_is_tagged_once_from_its_first_text(gazetteer):
     )
     tags = tag_paragraphs(frame, gazetteer=gazetteer)
     assert set(tags.filter(pl.col(TAG_TYPE) == "place")[TAG_VALUE]) == {"Moscow"}
+
+
+def test_tagging_in_slices_gives_the_rows_of_one_pass(gazetteer, monkeypatch):
+    """Big batches are tagged in slices of paragraphs, two at a time: the same rows, in the
+    same order, whatever the slice size; a repeated hash is tagged once, from its first text."""
+    samples = Path(__file__).resolve().parents[2] / "samples" / "articles"
+    texts = [
+        " ".join(block.split())
+        for path in sorted(samples.rglob("*.txt"))
+        for block in path.read_text(encoding="utf-8", errors="replace").split("\n\n")
+        if block.strip()
+    ]
+    assert len(texts) >= 20
+    frame = paragraphs(*texts, "Putin flew to Moscow.").vstack(
+        paragraphs("Merkel flew to Berlin.").with_columns(
+            pl.lit(hashlib.sha256(b"Putin flew to Moscow.").hexdigest()).alias(PARAGRAPH_HASH)
+        )
+    )
+    whole = tag_paragraphs(frame, gazetteer=gazetteer)
+    quality = tag_with(frame, {"quality", "topics"}, gazetteer=gazetteer)
+    assert whole.height > 100
+    for size in (1, 3, 7):
+        monkeypatch.setattr(tag_module, "TAG_SLICE", size)
+        assert_frame_equal(tag_paragraphs(frame, gazetteer=gazetteer), whole)
+        assert_frame_equal(tag_with(frame, {"quality", "topics"}, gazetteer=gazetteer), quality)
+    assert "Berlin" not in whole[TAG_VALUE].to_list()
 
 
 def test_vocabulary_covers_emitted_values(gazetteer):
