@@ -3,14 +3,14 @@
 The index (schema `fts_main_paragraphs`) is a snapshot: `create_fts_index` copies the terms of
 every paragraph and never follows later inserts, and rebuilding it costs about a minute per
 million paragraphs. So a publish keeps a fresh index in step instead: inside the publish
-transaction it adds the batch's new paragraphs to the index's tables (sql/extend_search_index.sql,
-seconds per 100,000 paragraphs, and a 1% run pays for its 1%), or creates the index when the
-warehouse was empty. A full rebuild happens only when the index is stale for another reason (none
-yet on a filled warehouse, built by older code, or runs made with the setting off), after the
-publishes, never inside one. Every build and extension is recorded in `search_index` in its own
-transaction. Paragraphs are only ever added, never rewritten or deleted, so the index covers the
-warehouse exactly while the paragraph count and the latest run that stored paragraphs are those
-of its latest record.
+transaction it adds the batch's new paragraphs to the index's tables, a slice at a time
+(sql/insert_search_terms.sql, sql/extend_search_index.sql; seconds per 100,000 paragraphs, and a
+1% run pays for its 1%), or creates the index when the warehouse was empty. A full rebuild
+happens only when the index is stale for another reason (none yet on a filled warehouse, built
+by older code, or runs made with the setting off), after the publishes, never inside one. Every
+build and extension is recorded in `search_index` in its own transaction. Paragraphs are only
+ever added, never rewritten or deleted, so the index covers the warehouse exactly while the
+paragraph count and the latest run that stored paragraphs are those of its latest record.
 
 The extension is loaded from the file the `duckdb-extension-fts` wheel ships (signed, so
 DuckDB loads it offline); it is never installed from the network.
@@ -198,61 +198,73 @@ def _create(con: duckdb.DuckDBPyConnection) -> None:
     execute(con, "search_paragraphs")
 
 
+INDEX_SLICE = 20_000
+"""Paragraphs a publish cuts into words at a time when it extends the index. One row per word
+is the index's bulkiest frame: 114,000 paragraphs cut at once held ~370 MB."""
+
+
 def keep_in_step(
-    con: duckdb.DuckDBPyConnection, paragraphs: pl.DataFrame, seconds: float = 0.0
+    con: duckdb.DuckDBPyConnection,
+    paragraphs: pl.DataFrame,
+    seconds: float = 0.0,
+    *,
+    slice_size: int = INDEX_SLICE,
 ) -> float:
     """Extend the index by the batch's new `paragraphs` (paragraph_hash, text) and record it; in
     the publish transaction, after the batch's paragraph rows. `seconds`: time already spent
     on the index in this transaction (prepare_in_step), recorded with the rest; returns the
     total recorded.
 
-    The same steps create_fts_index takes over a whole table, over these rows only: the words
-    are cut here, in Polars (:func:`index_words`, several times faster than the macro), each
-    distinct word is stemmed once by the extension, new terms get the next term ids, and
-    sql/extend_search_index.sql writes the rows and grows the document frequencies."""
+    The same steps create_fts_index takes over a whole table, over these rows only, and
+    `slice_size` paragraphs at a time: the words are cut here, in Polars (:func:`index_words`,
+    several times faster than the macro), each distinct word is stemmed once per slice by the
+    extension, terms new to the index get the next term ids (a term new in an earlier slice
+    keeps its id), each slice's term rows are written (sql/insert_search_terms.sql), and
+    sql/extend_search_index.sql then writes the documents and new terms and grows the
+    document frequencies."""
     started = time.perf_counter()
     next_ids = fetch(con, "search_next_ids").row(0, named=True)
     docs = (
-        paragraphs.lazy()
-        .select(name=pl.col("paragraph_hash"), text=pl.col("text"))
+        paragraphs.select(name=pl.col("paragraph_hash"), text=pl.col("text"))
         .sort("name")
         .with_row_index("docid", offset=next_ids["docid"])
         .with_columns(pl.col("docid").cast(pl.Int64))
     )
-    words = index_words(docs).collect()
-    with staged(con, search_words=words.lazy().select(pl.col("w").unique()).collect()):
-        stems = fetch(con, "search_stems").lazy()
-    new_terms = (
-        stems.filter(pl.col("termid").is_null())
-        .select("term")
-        .unique()
-        .sort("term")
-        .with_row_index("termid", offset=next_ids["termid"])
-        .with_columns(pl.col("termid").cast(pl.Int64))
-    )
-    ids = stems.join(new_terms, on="term", how="left", suffix="_new").select(
-        "w", termid=pl.coalesce("termid", "termid_new")
-    )
-    terms = words.lazy().join(ids, on="w").select("docid", "termid")
-    df = terms.group_by("termid").agg(df=pl.col("docid").n_unique().cast(pl.Int64))
-    lengths = terms.group_by("docid").agg(len=pl.len().cast(pl.Int64))
-    search_docs, search_terms, search_dict, search_df = pl.collect_all(
-        [
-            docs.join(lengths, on="docid", how="left").select(
-                "docid", "name", pl.col("len").fill_null(0)
-            ),
-            terms,
-            new_terms.join(df, on="termid").select("termid", "term", "df"),
-            df.join(new_terms, on="termid", how="anti"),
-        ]
-    )
-    del words
+    new_terms = pl.DataFrame(schema={"termid": pl.Int64, "term": pl.String})
+    counts, lengths = [], []
+    for part in docs.iter_slices(slice_size):
+        words = index_words(part.lazy()).collect()
+        with staged(con, search_words=words.select(pl.col("w").unique())):
+            stems = fetch(con, "search_stems")
+        fresh = (
+            stems.filter(pl.col("termid").is_null())
+            .select("term")
+            .unique()
+            .join(new_terms, on="term", how="anti")
+            .sort("term")
+            .with_row_index("termid", offset=next_ids["termid"] + new_terms.height)
+            .with_columns(pl.col("termid").cast(pl.Int64))
+        )
+        new_terms = pl.concat([new_terms, fresh])
+        ids = stems.join(new_terms, on="term", how="left", suffix="_new").select(
+            "w", termid=pl.coalesce("termid", "termid_new")
+        )
+        terms = words.join(ids, on="w").select("docid", "termid")
+        del words
+        counts.append(terms.group_by("termid").agg(df=pl.col("docid").n_unique().cast(pl.Int64)))
+        lengths.append(terms.group_by("docid").agg(len=pl.len().cast(pl.Int64)))
+        with staged(con, search_terms=terms):
+            execute(con, "insert_search_terms")
+        del terms
+    # Slices hold different paragraphs, so a term's document frequency is the sum of theirs.
+    df = pl.concat(counts).group_by("termid").agg(pl.col("df").sum())
     with staged(
         con,
-        search_docs=search_docs,
-        search_terms=search_terms,
-        search_dict=search_dict,
-        search_df=search_df,
+        search_docs=docs.join(pl.concat(lengths), on="docid", how="left").select(
+            "docid", "name", pl.col("len").fill_null(0)
+        ),
+        search_dict=new_terms.join(df, on="termid").select("termid", "term", "df"),
+        search_df=df.join(new_terms, on="termid", how="anti"),
     ):
         execute(con, "extend_search_index")
     seconds += time.perf_counter() - started

@@ -20,6 +20,7 @@ from warehouse.errors import ReadOnlyViolation, WarehouseError
 from warehouse.lock import writer_lock
 from warehouse.queries import run_readonly_query
 from warehouse.search import (
+    INDEX_SLICE,
     INDEX_VERSION,
     STEMMER,
     STOPWORDS,
@@ -398,7 +399,10 @@ def test_index_words_cut_text_as_the_index_tokenize_macro_does(tmp_path: Path):
     assert theirs[odd + 8][:3] == ["lead", "trail", "x"]
 
 
-def test_an_index_extended_batch_by_batch_equals_one_built_at_once(tmp_path: Path):
+@pytest.mark.parametrize("slice_size", [7, INDEX_SLICE], ids=["slices-of-7", "one-slice"])
+def test_an_index_extended_batch_by_batch_equals_one_built_at_once(tmp_path: Path, slice_size):
+    """Three publishes extend the index; with slices of 7 paragraphs a word new to the index
+    comes back in later slices of the same publish, and must keep the term id it got first."""
     import hashlib
 
     import polars as pl
@@ -429,7 +433,7 @@ def test_an_index_extended_batch_by_batch_equals_one_built_at_once(tmp_path: Pat
                     "'a', $run FROM staged_paragraphs",
                     {"run": f"run-{number}"},
                 )
-                keep_in_step(con, chunk)
+                keep_in_step(con, chunk, slice_size=slice_size)
             con.execute("COMMIT")
         kept = index_content(con)
     assert plans == ["create", "extend", "extend"]

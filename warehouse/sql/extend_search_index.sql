@@ -1,20 +1,17 @@
 -- Extend the BM25 index (schema fts_main_paragraphs, made by create_search_index.sql) by the
 -- batch's new paragraphs, inside the publish transaction: the index then covers exactly what
 -- the commit stores. warehouse/search.py has already cut the paragraphs into words as the
--- index's tokenize macro does, stemmed each distinct word once (search_stems.sql) and given
--- new terms the next term ids: staged_search_docs (docid, name, len), staged_search_terms
--- (docid, termid: one row per word, as create_fts_index stores them), staged_search_dict
--- (termid, term, df: new terms) and staged_search_df (termid, df: paragraphs of the batch
--- holding a known term). Corpus statistics are recomputed. BM25 scores afterwards equal those
--- of a full rebuild (tests/warehouse/test_search.py).
+-- index's tokenize macro does, stemmed each distinct word (search_stems.sql), given new terms
+-- the next term ids and written the term rows (insert_search_terms.sql): staged_search_docs
+-- (docid, name, len), staged_search_dict (termid, term, df: new terms) and staged_search_df
+-- (termid, df: paragraphs of the batch holding a known term). Corpus statistics are
+-- recomputed. BM25 scores afterwards equal those of a full rebuild
+-- (tests/warehouse/test_search.py).
 INSERT INTO fts_main_paragraphs.dict (termid, term, df)
 SELECT termid, term, df FROM staged_search_dict;
 
 INSERT INTO fts_main_paragraphs.docs (docid, name, len)
 SELECT docid, name, len FROM staged_search_docs;
-
-INSERT INTO fts_main_paragraphs.terms (docid, fieldid, termid)
-SELECT docid, 0, termid FROM staged_search_terms;
 
 UPDATE fts_main_paragraphs.dict SET df = dict.df + n.df
 FROM staged_search_df n
