@@ -84,7 +84,12 @@ def test_bigrams_in_chunks_equal_bigrams_of_the_whole_column():
     assert [a.tolist() for a in bigrams_in_chunks(texts.head(0))] == [[], []]
 
 
-def test_verify_scores_every_pair_as_the_reference_jaccard_does():
+@pytest.mark.parametrize("chunks", [None, (2, 3)], ids=["default-chunks", "texts-2-pairs-3"])
+def test_verify_scores_every_pair_as_the_reference_jaccard_does(monkeypatch, chunks):
+    """Also cut into chunks of 2 texts and 3 pairs: 20 pairs over 7 chunks, in order."""
+    if chunks:
+        monkeypatch.setattr("transforms.neardup.VERIFY_TEXTS", chunks[0])
+        monkeypatch.setattr("transforms.neardup.VERIFY_CHUNK", chunks[1])
     texts = [
         LONG,
         LONG.replace("Tuesday", "Wednesday"),
