@@ -123,7 +123,7 @@ class Settings(BaseSettings):
         "worker before the run gives up (having changed nothing).",
     )
     writer_memory_limit: str | None = Field(
-        "512MB",
+        "256MB",
         description="DuckDB memory limit of the run's connections to the warehouse (near-"
         "duplicate candidates, publishing, the search index): beyond it DuckDB spills to a "
         "temporary folder beside the file instead of growing. None: DuckDB's default, 80% of "

@@ -162,12 +162,12 @@ def test_the_writer_takes_the_memory_limit_it_is_given(tmp_path: Path):
 
     warehouse = tmp_path / "w.duckdb"
     limit = Settings().writer_memory_limit
-    assert limit == "512MB"
+    assert limit == "256MB"
     with open_writer(warehouse, memory_limit=limit) as con:
         capped = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     with open_writer(warehouse) as con:
         default = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    assert capped.replace(" ", "") in ("488.2MiB", "512.0MB") and capped != default
+    assert capped.replace(" ", "") in ("244.1MiB", "256.0MB") and capped != default
     with pytest.raises(WarehouseError, match="memory limit 'lots'"):
         with open_writer(warehouse, memory_limit="lots"):
             pass
