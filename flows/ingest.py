@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -150,6 +150,21 @@ class Staged:
     inputs: BatchInputs | None = None
     unchanged: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=UNCHANGED))
     near: NearDuplicates | None = None  # set once the batch passed its gate
+
+
+def _settled(staged: Staged) -> Staged:
+    """A batch that passed its gate, without what only rebuilding it needed: the texts of its
+    files and articles and the paragraphs of every occurrence, freed before near-duplicate
+    linking and the publish, the run's two peaks (measured on an 8,000-article batch at 100,000
+    stored: 40-75 MB lower peaks; new paragraphs share their text with the occurrences')."""
+    inputs = staged.inputs
+    return replace(
+        staged,
+        files=staged.files.drop(S.TEXT),
+        inputs=None
+        if inputs is None
+        else BatchInputs(inputs.articles.clear(), inputs.normalised.clear(), inputs.known),
+    )
 
 
 def _timed(timings: dict[str, float], name: str, start: float) -> None:
@@ -914,12 +929,14 @@ def _ingest_batch(
         rounds.append(gate.results)
         _timed(timings, "gate", t)
     results = merge_rounds(rounds)
+    state.add_duplicate_groups(staged)
     if gate.success:
+        del read  # the files' texts, also in staged.files until settled
+        staged = _settled(staged)
         t = time.perf_counter()
         staged.near = link_near_duplicates(settings, staged)
         _timed(timings, "near_dup", t)
     state.totals.add(staged)
-    state.add_duplicate_groups(staged)
     state.batch_shape = gate.batch_shape
     batch_no = state.batches + 1
     state.results.append(results)
