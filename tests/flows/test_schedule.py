@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -140,13 +141,22 @@ def _wait_until(check: Callable[[], object], *, timeout: float, what: str, log: 
 
 
 def _api(api_url: str, path: str, body: dict | None = None) -> object:
-    """GET (or POST `body` to) the Prefect API; the decoded JSON reply."""
+    """GET (or POST `body` to) the Prefect API; the decoded JSON reply.
+
+    A 503 is retried, as Prefect's own client does: the server sends it when its SQLite
+    database was locked by another writer (a worker, the scheduler) and nothing was done."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(
         f"{api_url}{path}", data=data, headers={"content-type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=30) as reply:
-        return json.loads(reply.read() or b"null")
+    for delay in (1, 2, 4, 8, None):
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                return json.loads(reply.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            if exc.code != 503 or delay is None:
+                raise
+            time.sleep(delay)
 
 
 def _runs(warehouse: Path) -> list[tuple]:
