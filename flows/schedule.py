@@ -46,7 +46,9 @@ def scheduled_ingest() -> dict[str, object] | State:
     # Imported here: `nutgraf serve` and `nutgraf deploy` import this module only to name the
     # flow, and need none of the pipeline's libraries themselves.
     from flows.ingest import STATUS_GATE_FAILED, ingest
+    from flows.runtime import limit_malloc_arenas
 
+    limit_malloc_arenas()  # a worker's flow-run process does not pass through the CLI
     logger = get_run_logger()
     try:
         settings = load_settings()
