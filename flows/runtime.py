@@ -73,10 +73,10 @@ its own arena, up to 8 per core, and a freed block only serves its own arena aga
 DuckDB bring their own allocators; what goes through glibc is Python's, NumPy's and PyArrow's
 (GX's validation, the language model, texts passed into Python). With Prefect's and the
 libraries' threads each holding an arena, the free space glibc kept grew from batch to batch
-(mallinfo2's fordblks: ~150 MB after the first batch, ~600 MB by the tenth, at 100,000
-articles) and lifted every later batch's peak. Two arenas (one per core here) kept the process
-~300 MB lower between stages and the 100,000-article peak at 2.06 GB instead of 2.41 GB
-(in-process, one run each, see BENCHMARKS.md)."""
+(mallinfo2's fordblks: ~280 MB after the first batch, 560-660 MB from the sixth on, at 100,000
+articles) and lifted every later batch's peak. With two arenas (one per core here) the
+100,000-article run peaked at 2.07 GB instead of 2.43 GB in the same time (in-process, one run
+each; see BENCHMARKS.md)."""
 _M_ARENA_MAX = -8  # malloc.h
 
 
