@@ -20,6 +20,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 from generate import disagreements, generate
 
@@ -38,12 +39,26 @@ the files from disk, later ones (and nutgraf's runs after them) from the page ca
 of the floor at 100,000 articles took anywhere from 28 to 56 s on the 2-core VM."""
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MB and stdout of `cmd`."""
-    rss_file = HERE / "out" / "rss.txt"
+class Timed(NamedTuple):
+    """One process's figures, measured from outside."""
+
+    wall: float  # seconds
+    rss: int  # peak resident set, MB
+    cpu: float  # user + system seconds of all its threads
+    stdout: str
+
+    @property
+    def cores(self) -> float:
+        """How many cores it kept busy on average."""
+        return self.cpu / self.wall
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> Timed:
+    """Wall seconds, peak RSS, CPU seconds and stdout of `cmd`."""
+    figures = HERE / "out" / "time.txt"
     start = time.perf_counter()
     done = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *cmd],
+        ["/usr/bin/time", "-f", "%M %U %S", "-o", str(figures), *cmd],
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
@@ -52,7 +67,12 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int
     wall = time.perf_counter() - start
     if done.returncode not in (0, 4):
         sys.exit(f"{cmd[:3]} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return wall, int(rss_file.read_text().split()[-1]) // 1024, done.stdout
+    rss_kb, user, system = figures.read_text().split()[-3:]
+    return Timed(wall, int(rss_kb) // 1024, float(user) + float(system), done.stdout)
+
+
+def _cpu(run: Timed) -> str:
+    return f"{run.cpu:.1f} ({run.cores:.2f})"
 
 
 def size_mb(path: Path) -> float:
@@ -69,12 +89,12 @@ def corpus(n: int) -> tuple[Path, dict[str, int]]:
     return path, json.loads(manifest.read_text())
 
 
-def nutgraf(landing: Path, out: Path) -> tuple[float, int, dict]:
+def nutgraf(landing: Path, out: Path) -> tuple[Timed, dict]:
     env = {"NUTGRAF_SETTLE_SECONDS": "0", "NUTGRAF_PREFECT_HOME": str(out / "prefect")}
     cmd = [sys.executable, "-m", "flows.cli", "run", "--json", "--landing", str(landing)]
     cmd += ["--warehouse", str(out / "nutgraf.duckdb"), "--reports", str(out / "reports")]
-    wall, rss, stdout = timed(cmd, env)
-    return wall, rss, json.loads(stdout)
+    run = timed(cmd, env)
+    return run, json.loads(run.stdout)
 
 
 class Bench:
@@ -106,22 +126,25 @@ class Bench:
                     ]
                 )
             )
-        f_wall, f_rss, f_out = min(floors)
-        floor = json.loads(f_out)
-        spread = ", ".join(f"{w:.1f}" for w, _, _ in floors)
+        floor = min(floors)
+        f_wall = floor.wall
+        counts = json.loads(floor.stdout)
+        spread = ", ".join(f"{run.wall:.1f}" for run in floors)
         self.rows.append(
             f"| {n:,} | {mb:.0f} | floor (fastest of {spread}) | {f_wall:.1f} | "
-            f"{mb / f_wall:.1f} | {floor['paragraphs'] / f_wall:,.0f} | - | {f_rss:,} | - | 1.0 |"
+            f"{_cpu(floor)} | {mb / f_wall:.1f} | {counts['paragraphs'] / f_wall:,.0f} | - | "
+            f"{floor.rss:,} | - | 1.0 |"
         )
-        wall, rss, full = nutgraf(landing, out)
+        run, full = nutgraf(landing, out)
         self.check(n, full, manifest)
         prefect = full["timings"]["prefect"]
-        work = wall - prefect
+        work = run.wall - prefect
         wh_mb = (out / "nutgraf.duckdb").stat().st_size / 1e6
         self.rows.append(
-            f"| {n:,} | {mb:.0f} | nutgraf run | {wall:.1f} | {mb / wall:.1f} | "
-            f"{full['occurrences'] / wall:,.0f} | {prefect:.1f} | {rss:,} | {wh_mb / mb:.2f} | "
-            f"{wall / f_wall:.1f} (without Prefect {work / f_wall:.1f}) |"
+            f"| {n:,} | {mb:.0f} | nutgraf run | {run.wall:.1f} | {_cpu(run)} | "
+            f"{mb / run.wall:.1f} | {full['occurrences'] / run.wall:,.0f} | {prefect:.1f} | "
+            f"{run.rss:,} | {wh_mb / mb:.2f} | {run.wall / f_wall:.1f} (without Prefect "
+            f"{work / f_wall:.1f}; CPU {run.cpu / floor.cpu:.1f}) |"
         )
         self.stage(n, "full", full)
         tag_seconds = full["timings"].get("tag", 0.0)
@@ -130,21 +153,23 @@ class Bench:
                 f"{n:,} articles: {full['paragraphs_new']:,} new paragraphs tagged in "
                 f"{tag_seconds:.1f} s = {full['paragraphs_new'] / tag_seconds:,.0f} paragraphs/s"
             )
-        noop_wall, noop_rss, noop = nutgraf(landing, out)
+        noop_run, noop = nutgraf(landing, out)
         self.rows.append(
-            f"| {n:,} | - | no-op run ({noop['status']}) | {noop_wall:.1f} | - | - | "
-            f"{noop['timings']['prefect']:.1f} | {noop_rss:,} | - | - |"
+            f"| {n:,} | - | no-op run ({noop['status']}) | {noop_run.wall:.1f} | "
+            f"{_cpu(noop_run)} | - | - | {noop['timings']['prefect']:.1f} | {noop_run.rss:,} | "
+            "- | - |"
         )
         self.stage(n, "no-op", noop)
         extra = max(n // 100, 1)
         generate(landing / "more", extra, CORPORA / "bbc", seed=8, first=n)
-        inc_wall, inc_rss, inc = nutgraf(landing, out)
+        inc_run, inc = nutgraf(landing, out)
         inc_prefect = inc["timings"]["prefect"]
+        added = inc_run.wall - noop_run.wall
         self.rows.append(
-            f"| {n:,} | +1% | 1% new run ({inc['files_new']:,} new files) | {inc_wall:.1f} | - | "
-            f"{inc['occurrences'] / inc_wall:,.0f} | {inc_prefect:.1f} | {inc_rss:,} | - | "
-            f"+{inc_wall - noop_wall:.1f} s on the no-op run = "
-            f"{(inc_wall - noop_wall) / wall:.1%} of the full run |"
+            f"| {n:,} | +1% | 1% new run ({inc['files_new']:,} new files) | {inc_run.wall:.1f} | "
+            f"{_cpu(inc_run)} | - | {inc['occurrences'] / inc_run.wall:,.0f} | "
+            f"{inc_prefect:.1f} | {inc_run.rss:,} | - | +{added:.1f} s on the no-op run = "
+            f"{added / run.wall:.1%} of the full run |"
         )
         self.stage(n, "+1%", inc)
 
@@ -170,10 +195,10 @@ def main() -> None:
         f"`bench/run {' '.join(map(str, sizes))}`\n"
     )
     print(
-        "| articles | MB | what | wall s | MB/s | paragraphs/s | Prefect s | peak RSS MB | "
-        "warehouse MB per input MB | ratio to floor |"
+        "| articles | MB | what | wall s | CPU s (cores busy) | MB/s | paragraphs/s | Prefect s | "
+        "peak RSS MB | warehouse MB per input MB | ratio to floor |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(bench.rows))
     print("\nSeconds per stage (summed over batches; `-`: not part of this run):\n")
     print(f"| articles | run | {' | '.join(STAGES)} | Prefect |")
