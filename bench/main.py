@@ -101,6 +101,7 @@ class Bench:
     def __init__(self) -> None:
         self.rows: list[str] = []
         self.stage_rows: list[str] = []
+        self.cpu_rows: list[str] = []
         self.tagging: list[str] = []
         self.mismatches: list[str] = []
 
@@ -174,9 +175,12 @@ class Bench:
         self.stage(n, "+1%", inc)
 
     def stage(self, n: int, what: str, summary: dict) -> None:
-        t = summary["timings"]
-        cells = " | ".join(f"{t[s]:.2f}" if s in t else "-" for s in STAGES)
-        self.stage_rows.append(f"| {n:,} | {what} | {cells} | {t['prefect']:.1f} |")
+        for seconds, rows in (
+            (summary["timings"], self.stage_rows),
+            (summary["cpu_seconds"], self.cpu_rows),
+        ):
+            cells = " | ".join(f"{seconds[s]:.2f}" if s in seconds else "-" for s in STAGES)
+            rows.append(f"| {n:,} | {what} | {cells} | {seconds['prefect']:.1f} |")
 
     def check(self, n: int, summary: dict, manifest: dict[str, int]) -> None:
         self.mismatches += [f"{n:,} articles: {d}" for d in disagreements(summary, manifest)]
@@ -204,6 +208,13 @@ def main() -> None:
     print(f"| articles | run | {' | '.join(STAGES)} | Prefect |")
     print("|---|---|" + "---|" * (len(STAGES) + 1))
     print("\n".join(bench.stage_rows))
+    print(
+        "\nCPU seconds of the process per stage (all its threads; more than the wall seconds above "
+        "means more than one core was busy):\n"
+    )
+    print(f"| articles | run | {' | '.join(STAGES)} | Prefect |")
+    print("|---|---|" + "---|" * (len(STAGES) + 1))
+    print("\n".join(bench.cpu_rows))
     print("\nTagging throughput (all four taggers, language included):\n")
     print("\n".join(f"- {line}" for line in bench.tagging))
     if bench.mismatches:

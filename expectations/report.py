@@ -70,6 +70,7 @@ _SHOWN_KEYS = {
     "occurrences_by_kind",
     "tags_by_type",
     "timings",
+    "cpu_seconds",
 }
 _BLUE, _ORANGE, _RED, _GREEN, _GREY = "#0969da", "#bc4c00", "#cf222e", "#1a7f37", "#57606a"
 
@@ -268,7 +269,7 @@ def render_html(
         _history_section(history, run_id),
         _shape_section(summary.get("batch_shape")),
         _checks_section(rows),
-        _timings_section(summary.get("timings")),
+        _timings_section(summary.get("timings"), summary.get("cpu_seconds")),
         _other_section(summary),
         "</main>",
     ]
@@ -582,18 +583,25 @@ def _history_section(history: Sequence[Mapping[str, Any]], run_id: str) -> str:
     )
 
 
-def _timings_section(timings: object) -> str:
-    """Seconds per stage, slowest first."""
+def _timings_section(timings: object, cpu: object = None) -> str:
+    """Seconds per stage, slowest first, with the process's CPU seconds meanwhile where they
+    were measured (more CPU than wall seconds: more than one core busy)."""
     if not isinstance(timings, Mapping) or not timings:
         return ""
+    cpu = cpu if isinstance(cpu, Mapping) else {}
     items = sorted(
         ((str(k), v) for k, v in timings.items() if _is_number(v)), key=lambda kv: -kv[1]
     )
     out = [
         '<h2 id="timings">Timings</h2><table class="narrow">'
-        "<tr><th>stage</th><th class=n>seconds</th></tr>"
+        "<tr><th>stage</th><th class=n>seconds</th><th class=n>CPU seconds</th></tr>"
     ]
-    out += [f"<tr><td>{_e(k)}</td><td class=n>{_e(f'{v:.3f}')}</td></tr>" for k, v in items]
+    for name, seconds in items:
+        used = cpu.get(name)
+        cells = [_e(name), _e(f"{seconds:.3f}"), _e(f"{used:.3f}") if _is_number(used) else ""]
+        out.append(
+            f"<tr><td>{cells[0]}</td><td class=n>{cells[1]}</td><td class=n>{cells[2]}</td></tr>"
+        )
     out.append("</table>")
     return "".join(out)
 

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 from prefect import flow, get_run_logger, task
@@ -88,7 +89,7 @@ from warehouse.ledger import (
 )
 from warehouse.lock import writer_lock
 from warehouse.migrations import apply_migrations
-from warehouse.publish import PublishBatch, RunRecord, publish_batch, record_run
+from warehouse.publish import IndexTime, PublishBatch, RunRecord, publish_batch, record_run
 from warehouse.sql import fetch
 from warehouse.sql import staged as staged_frames
 
@@ -150,6 +151,7 @@ class Staged:
     inputs: BatchInputs | None = None
     unchanged: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=UNCHANGED))
     near: NearDuplicates | None = None  # set once the batch passed its gate
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds of the stages in timings
 
 
 def _settled(staged: Staged) -> Staged:
@@ -168,8 +170,43 @@ def _settled(staged: Staged) -> Staged:
     )
 
 
-def _timed(timings: dict[str, float], name: str, start: float) -> None:
-    timings[name] = round(timings.get(name, 0.0) + time.perf_counter() - start, 3)
+class Mark(NamedTuple):
+    """A moment, on the wall clock and on the process's CPU clock."""
+
+    wall: float
+    cpu: float
+
+
+def _mark() -> Mark:
+    return Mark(time.perf_counter(), time.process_time())
+
+
+@dataclass
+class RunTimings:
+    """Seconds per stage, summed over a run's batches: wall time (`wall`, the summary's
+    "timings") and the CPU time of the whole process meanwhile (`cpu`, "cpu_seconds": every
+    thread's, Prefect's background threads included); more CPU than wall seconds means more
+    than one core was busy."""
+
+    wall: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
+
+    def add(self, name: str, since: Mark) -> None:
+        """The time from `since` to now, to stage `name`."""
+        now = _mark()
+        self.merge({name: now.wall - since.wall}, {name: now.cpu - since.cpu})
+
+    def merge(self, wall: dict[str, float], cpu: dict[str, float]) -> None:
+        """Seconds per stage measured elsewhere (a batch's own stopwatch)."""
+        for seconds, into in ((wall, self.wall), (cpu, self.cpu)):
+            for name, value in seconds.items():
+                into[name] = round(into.get(name, 0.0) + value, 3)
+
+    def move(self, spent: IndexTime, source: str, target: str) -> None:
+        """Book `spent`, measured inside stage `source`, to stage `target` instead."""
+        self.merge(
+            {source: -spent.wall, target: spent.wall}, {source: -spent.cpu, target: spent.cpu}
+        )
 
 
 @task(name="discover-files", cache_policy=NO_CACHE, **_RETRIES)
@@ -341,7 +378,8 @@ def _build(
         precomputed=inputs.precomputed,
     )
     timings = {name: round(seconds, 3) for name, seconds in clock.seconds.items()}
-    return Staged(files, batch, set_aside, timings, inputs, unchanged)
+    cpu = {name: round(seconds, 3) for name, seconds in clock.cpu.items()}
+    return Staged(files, batch, set_aside, timings, inputs, unchanged, cpu=cpu)
 
 
 @task(name="set-aside-articles", cache_policy=NO_CACHE)
@@ -506,9 +544,9 @@ def publish(
     faults: Faults,
     batch_no: int,
     shape: dict[str, float | None] | None = None,
-) -> float:
+) -> IndexTime:
     """One transaction: data, ledger rows, quarantine rows, the batch's shape, the run row and
-    its dq rows, and the search index kept in step; returns the seconds the index took."""
+    its dq rows, and the search index kept in step; returns the time the index took."""
     rule = (settings.boilerplate_min_articles, settings.boilerplate_edge_share)
     frames = _publish_frames(staged, run.run_id, shape, rule)
     # Besides the OS lock the run holds: with a Prefect server, workers take turns here.
@@ -516,7 +554,7 @@ def publish(
         publish_slot(settings),
         open_warehouse(settings) as con,
     ):
-        index_seconds = publish_batch(
+        index_time = publish_batch(
             con,
             frames,
             run,
@@ -527,7 +565,7 @@ def publish(
             fts_extension=settings.fts_extension,
         )
     faults.reach("publish:committed")
-    return index_seconds
+    return index_time
 
 
 @task(name="record-run", cache_policy=NO_CACHE, **_RETRIES)
@@ -805,7 +843,7 @@ class RunState:
             quarantine_article_ids=[],
         )
 
-    def summary(self, timings: dict[str, float]) -> dict[str, object]:
+    def summary(self, timings: RunTimings) -> dict[str, object]:
         """What `nutgraf run` prints and returns."""
         gate = "skipped" if not self.results else ("failed" if self.failed else "passed")
         return {
@@ -821,7 +859,8 @@ class RunState:
             "duplicate_groups": (
                 [] if self.duplicate_groups is None else self.duplicate_groups.to_dicts()
             ),
-            "timings": timings,
+            "timings": timings.wall,
+            "cpu_seconds": timings.cpu,
         }
 
 
@@ -850,7 +889,7 @@ def new_run_id(started_at: datetime) -> str:
     return f"{started_at:%Y%m%dT%H%M%S}-{suffix}"
 
 
-def _write_report(settings: Settings, state: RunState, timings: dict[str, float]) -> Path:
+def _write_report(settings: Settings, state: RunState, timings: RunTimings) -> Path:
     return write_report(
         state.gate_result(),
         run_id=state.run_id,
@@ -883,36 +922,35 @@ def _ingest_batch(
     files: pl.DataFrame,
     ledger: pl.DataFrame,
     faults: Faults,
-    timings: dict[str, float],
+    timings: RunTimings,
     prepared: PrefectFuture[PreparedBatch] | None = None,
 ) -> bool:
     """Read, transform, gate and publish one batch; False when its gate failed.
 
     `prepared`: the batch read and transformed ahead on a Dask worker (flows.scaleout), to be
     finished here against the warehouse as it is now."""
-    t = time.perf_counter()
+    t = _mark()
     if prepared is None:
         read = read_batch(settings, files, ledger, faults)
-        _timed(timings, "read_decode", t)
+        timings.add("read_decode", t)
         staged = transform_batch(settings, read, faults)
     else:
         from flows.scaleout import finish_prepared
 
-        read, staged = finish_prepared(settings, prepared, ledger, faults, timings)
-    for name, value in staged.timings.items():
-        timings[name] = round(timings.get(name, 0.0) + value, 3)
+        read, staged = finish_prepared(settings, prepared, ledger, faults, timings.wall)
+    timings.merge(staged.timings, staged.cpu)
     if read.filter(pl.col(S.STATUS) != FILE_TOUCHED).is_empty():
         # Only files rewritten with the same bytes: note their mtimes, nothing to gate.
-        t = time.perf_counter()
+        t = _mark()
         empty = pl.DataFrame(schema=DQ_RESULTS)
         publish(settings, staged, state.record(), empty, faults, state.batches)
-        _timed(timings, "publish", t)
+        timings.add("publish", t)
         state.totals.files_touched += _file_counts(staged)["files_touched"]
         return True
 
-    t = time.perf_counter()
+    t = _mark()
     gate = gate_batch(settings, staged, state.run_id, faults)
-    _timed(timings, "gate", t)
+    timings.add("gate", t)
     rounds = [gate.results]
     while gate.success and not gate.quarantined.is_empty():
         if len(rounds) > MAX_SET_ASIDE_ROUNDS:
@@ -922,49 +960,47 @@ def _ingest_batch(
             )
         # Set the named articles aside, rebuild the batch without them and gate it again: the
         # rest publish only if they pass on their own.
-        t = time.perf_counter()
+        t = _mark()
         staged = set_aside_articles(settings, staged, gate.quarantined)
-        for name, value in staged.timings.items():
-            timings[name] = round(timings.get(name, 0.0) + value, 3)
+        timings.merge(staged.timings, staged.cpu)
         gate = gate_batch(settings, staged, state.run_id, faults)
         rounds.append(gate.results)
-        _timed(timings, "gate", t)
+        timings.add("gate", t)
     results = merge_rounds(rounds)
     state.add_duplicate_groups(staged)
     if gate.success:
         del read  # the files' texts, also in staged.files until settled
         staged = _settled(staged)
-        t = time.perf_counter()
+        t = _mark()
         staged.near = link_near_duplicates(settings, staged)
-        _timed(timings, "near_dup", t)
+        timings.add("near_dup", t)
     state.totals.add(staged)
     state.batch_shape = gate.batch_shape
     batch_no = state.batches + 1
     state.results.append(results)
     state.failed += gate.failed
     state.status = STATUS_PUBLISHED if gate.success else STATUS_GATE_FAILED
-    t = time.perf_counter()
+    t = _mark()
     state.report_path = _write_report(settings, state, timings)
     faults.reach("report:written")
-    _timed(timings, "report", t)
-    t = time.perf_counter()
+    timings.add("report", t)
+    t = _mark()
     if gate.success:
         state.batches = batch_no  # the run row counts published batches
-        index_seconds = publish(
+        index_time = publish(
             settings, staged, state.record(), results, faults, batch_no, gate.batch_shape
         )
-        _timed(timings, "publish", t)
+        timings.add("publish", t)
         # Reported apart: the search index kept in step inside the publish transaction.
-        timings["publish"] = round(timings["publish"] - index_seconds, 3)
-        timings["search_index"] = round(timings.get("search_index", 0.0) + index_seconds, 3)
+        timings.move(index_time, "publish", "search_index")
         # Written before the publish so a failed publish leaves a report; again now that the
         # batch counts as published.
-        t = time.perf_counter()
+        t = _mark()
         _write_report(settings, state, timings)
-        _timed(timings, "report", t)
+        timings.add("report", t)
     else:
         record(settings, state.record(), results, batch_no)
-        _timed(timings, "publish", t)
+        timings.add("publish", t)
     return gate.success
 
 
@@ -992,14 +1028,14 @@ def _ingest(
     settings: Settings, logger: logging.Logger | logging.LoggerAdapter, state: RunState
 ) -> dict[str, object]:
     faults = Faults(tuple(settings.fault_points))
-    timings: dict[str, float] = {}
+    timings = RunTimings()
 
-    t = time.perf_counter()
+    t = _mark()
     with writer_lock(settings.warehouse, timeout=settings.lock_timeout_seconds):
-        _timed(timings, "lock_wait", t)
-        t = time.perf_counter()
+        timings.add("lock_wait", t)
+        t = _mark()
         found = discover_files(settings, faults)
-        _timed(timings, "discover", t)
+        timings.add("discover", t)
         state.totals.files_seen = found.n_seen
         state.totals.files_settling = found.n_settling
         total_files, total_bytes = _log_discovery(logger, found)
@@ -1007,7 +1043,7 @@ def _ingest(
         # Without Dask settings: no Dask import, and every batch is read and transformed here.
         from flows.scaleout import prefetch
 
-        ahead = prefetch(settings, found, faults, timings)
+        ahead = prefetch(settings, found, faults, timings.wall)
         for number, files in enumerate(found.batches, start=1):
             published = _ingest_batch(
                 settings, state, files, found.ledger, faults, timings, ahead.next()
@@ -1028,9 +1064,9 @@ def _ingest(
         search_index = skipped_search_index(settings)
         if state.batches and settings.search_index:
             # After the last commit, still under the writer lock (the build writes the file).
-            t = time.perf_counter()
+            t = _mark()
             search_index = refresh_search_index(settings)  # fresh unless stale before the run
-            _timed(timings, "search_index", t)
+            timings.add("search_index", t)
     progress.finished()
     summary = state.summary(timings)
     summary["search_index"] = search_index

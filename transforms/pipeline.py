@@ -32,17 +32,21 @@ half letters, four fifths letters or marks)."""
 
 @dataclass
 class Stopwatch:
-    """Seconds spent per named stage, summed over the batches of a run."""
+    """Seconds spent per named stage, summed over the batches of a run: wall time, and the
+    CPU time of the whole process meanwhile (every thread's: Polars', DuckDB's and the thread
+    pools' work, and whatever runs in the background, such as Prefect's own threads)."""
 
     seconds: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+            self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - cpu
 
 
 _PATH_DATE = r"(?:^|/)((?:19|20)\d{2})[/-](\d{2})[/-](\d{2})(?:[/_.T-]|$)"

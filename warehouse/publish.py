@@ -7,9 +7,11 @@ pending, so the next run loads them exactly once.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import polars as pl
@@ -18,6 +20,13 @@ from warehouse import search
 from warehouse.connection import rollback
 from warehouse.errors import WarehouseError
 from warehouse.sql import execute, staged
+
+
+class IndexTime(NamedTuple):
+    """What keeping the search index in step took inside a publish."""
+
+    wall: float  # seconds, as recorded in the search_index table
+    cpu: float  # CPU seconds of the process meanwhile (all threads)
 
 
 @dataclass(frozen=True)
@@ -129,9 +138,9 @@ def publish_batch(
     step: Step = _no_step,
     search_index: bool = False,
     fts_extension: Path | None = None,
-) -> float:
+) -> IndexTime:
     """Write the batch, its ledger rows, the run row and its dq rows in one transaction;
-    returns the seconds spent keeping the search index in step (0 when it was not).
+    returns the time spent keeping the search index in step (0 when it was not).
 
     `search_index`: keep the full-text search index in step in the same transaction (extend a
     fresh one by the batch's new paragraphs, or create it on an empty warehouse; see
@@ -147,7 +156,9 @@ def publish_batch(
     step("publish:begin")
     try:
         plan = search.publish_plan(con) if searchable else None
+        cpu = time.process_time()
         index_seconds = 0.0 if plan is None else search.prepare_in_step(con, plan)
+        index_cpu = time.process_time() - cpu
         with staged(
             con,
             source_files=batch.source_files,
@@ -202,7 +213,9 @@ def publish_batch(
                 execute(con, name, bound)
                 step(f"publish:{name}")
             if plan is not None:
+                cpu = time.process_time()
                 index_seconds = search.keep_in_step(con, batch.paragraphs, index_seconds)
+                index_cpu += time.process_time() - cpu
                 step("publish:search_index")
         _insert_run(con, run, dq_results, step, batch_no)
         step("publish:before-commit")
@@ -215,7 +228,7 @@ def publish_batch(
     except BaseException:
         rollback(con)
         raise
-    return index_seconds
+    return IndexTime(index_seconds, index_cpu)
 
 
 def record_run(

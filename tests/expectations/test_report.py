@@ -229,6 +229,19 @@ def test_optional_keys_are_shown_when_present(tmp_path: Path):
     assert "25.0%" in page and "312" in page and "mean_paragraph_chars_ratio" not in page
 
 
+def test_timings_show_cpu_seconds_where_measured(tmp_path: Path):
+    plain = write_run(tmp_path, "20261101T080000-aaaaaaaa").read_text(encoding="utf-8")
+    measured = write_run(tmp_path, "20261102T080000-bbbbbbbb", cpu_seconds={"gate": 2.5}).read_text(
+        encoding="utf-8"
+    )
+
+    gate = "<tr><td>gate</td><td class=n>1.200</td><td class=n>2.500</td></tr>"
+    assert gate in measured
+    assert "<tr><td>tag</td><td class=n>0.400</td><td class=n></td></tr>" in measured
+    assert "<tr><td>gate</td><td class=n>1.200</td><td class=n></td></tr>" in plain
+    assert "cpu_seconds" not in measured  # shown in the table, not again under other fields
+
+
 def test_index_skips_files_that_are_not_run_reports(tmp_path: Path):
     old_doc = {  # written before summaries had counts beyond these
         "run_id": "20261030T080000-oooooooo",

@@ -156,12 +156,19 @@ def test_the_dask_run_equals_the_serial_run(runs: Path):
     # The Dask run really prepared its batches on the workers.
     assert {"worker_read_decode", "worker_language_tag"} <= dask["timings"].keys()
     assert not any(name.startswith("worker_") for name in serial["timings"])
+    # CPU seconds for the stages of this process, Prefect's share included; workers' are
+    # their own.
+    assert serial["cpu_seconds"].keys() == serial["timings"].keys() >= {"prefect", "tag"}
+    assert not any(name.startswith("worker_") for name in dask["cpu_seconds"])
     assert serial["batches"] == dask["batches"] == 3
     # What a later batch finds depends on earlier ones: duplicate files, corpus occurrences,
     # versions, unchanged records and near-duplicates all occurred.
     assert serial["files_duplicate"] >= 3 and serial["records_unchanged"] == 1
     assert serial["occurrences_by_kind"]["corpus"] >= 10 and serial["near_dup_linked"] >= 1
-    counted = ("run_id", "started_at", "timings", "report_path", "duplicate_groups", "search_index")
+    counted = (
+        *("run_id", "started_at", "timings", "cpu_seconds", "report_path", "duplicate_groups"),
+        "search_index",
+    )
     assert {k: v for k, v in dask.items() if k not in counted} == {
         k: v for k, v in serial.items() if k not in counted
     }

@@ -81,6 +81,11 @@ def test_samples_then_rerun_publishes_nothing(tmp_path: Path, sample_landing: Pa
     first = _run(settings)
     assert first["status"] == "published" and first["gate"] == "passed"
     assert Path(str(first["report_path"])).is_file()
+    # Every stage timed is measured in CPU seconds too, the search index apart from the
+    # publish around it as for its wall time.
+    cpu = first["cpu_seconds"]
+    assert cpu.keys() == first["timings"].keys() >= {"tag", "publish", "search_index"}
+    assert min(cpu.values()) >= 0 and sum(cpu.values()) > 0
     w = settings.warehouse
     bare = query(
         w,
