@@ -72,6 +72,7 @@ from transforms.pipeline import (
     Precomputed,
     Stopwatch,
     TransformedBatch,
+    add_seconds,
     build_batch,
     identify_articles,
     lookup_keys,
@@ -198,9 +199,8 @@ class RunTimings:
 
     def merge(self, wall: dict[str, float], cpu: dict[str, float]) -> None:
         """Seconds per stage measured elsewhere (a batch's own stopwatch)."""
-        for seconds, into in ((wall, self.wall), (cpu, self.cpu)):
-            for name, value in seconds.items():
-                into[name] = round(into.get(name, 0.0) + value, 3)
+        add_seconds(self.wall, wall)
+        add_seconds(self.cpu, cpu)
 
     def move(self, spent: IndexTime, source: str, target: str) -> None:
         """Book `spent`, measured inside stage `source`, to stage `target` instead."""

@@ -45,7 +45,7 @@ from flows.faults import Faults
 from flows.settings import Settings, open_warehouse
 from transforms import schema as S
 from transforms.errors import NutgrafError
-from transforms.pipeline import Stopwatch, identify_articles, lookup_keys
+from transforms.pipeline import Stopwatch, add_seconds, identify_articles, lookup_keys
 from transforms.prepare import (
     PreparedBatch,
     PrepareOptions,
@@ -294,14 +294,9 @@ def finish_prepared(
     stages are in the staged batch's timings, as after transform_batch)."""
     t = time.perf_counter()
     batch = prepared.result()  # a worker's failure is raised here, as the serial step's would be
-    _add(timings, {"wait_for_workers": time.perf_counter() - t})
-    _add(timings, {WORKER_PREFIX + name: s for name, s in batch.timings.items()})
+    add_seconds(timings, {"wait_for_workers": time.perf_counter() - t})
+    add_seconds(timings, {WORKER_PREFIX + name: s for name, s in batch.timings.items()})
     return finish_batch(settings, batch, ledger, faults)
-
-
-def _add(timings: dict[str, float], seconds: dict[str, float]) -> None:
-    for name, value in seconds.items():
-        timings[name] = round(timings.get(name, 0.0) + value, 3)
 
 
 # --- submitting ahead --------------------------------------------------------------------------
@@ -362,7 +357,7 @@ def prefetch(
         return NoPrefetch()
     t = time.perf_counter()
     threads = sum(runner.client.nthreads().values())  # starts the LocalCluster if it is one
-    _add(timings, {"dask_start": time.perf_counter() - t})
+    add_seconds(timings, {"dask_start": time.perf_counter() - t})
     get_run_logger().info("preparing batches ahead on %d Dask worker threads", threads)
     return Prefetch(settings, found, faults, window=threads)
 

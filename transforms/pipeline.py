@@ -49,6 +49,12 @@ class Stopwatch:
             self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - cpu
 
 
+def add_seconds(into: dict[str, float], seconds: dict[str, float]) -> None:
+    """Add `seconds` per stage to the totals `into` (to the millisecond)."""
+    for name, value in seconds.items():
+        into[name] = round(into.get(name, 0.0) + value, 3)
+
+
 _PATH_DATE = r"(?:^|/)((?:19|20)\d{2})[/-](\d{2})[/-](\d{2})(?:[/_.T-]|$)"
 """A YYYY/MM/DD folder path or a YYYY-MM-DD in a name: the date a file's path gives."""
 
