@@ -56,7 +56,9 @@ class Thresholds:
     max_paragraph_chars: int = 20_000
     max_quarantined_share: float = 0.5  # share of the batch's files quarantined; fail above
     max_duplicate_file_share: float = 0.9  # share of the batch's files already seen; warn above
-    min_letter_share: float = 0.5  # article: letters among its first characters; quarantine
+    min_letter_share: float = 0.5  # article: fewer letters among its first characters: numeric
+    max_numeric_share: float = 0.5  # share of the batch's articles that are numeric; warn above
+    max_garbage_marks: int = 2  # article: control/private-use characters tolerated; quarantine
     min_article_chars: int = 1
     max_article_chars: int = 2_000_000
     max_mojibake_marks: int = 2  # article: mis-decoded pairs tolerated; quarantine above
@@ -107,19 +109,20 @@ def build_suites(
     """The current suite versions, configured with the run's vocabulary and thresholds."""
     t = thresholds
     return (
-        q.articles_suite_v2(
-            min_letter_share=t.min_letter_share,
+        q.articles_suite_v3(
             min_article_chars=t.min_article_chars,
             max_article_chars=t.max_article_chars,
             max_mojibake=t.max_mojibake_marks,
+            max_garbage=t.max_garbage_marks,
         ),
         q.paragraphs_suite_v2(
             vocabulary=vocabulary,
             min_paragraph_chars=t.min_paragraph_chars,
             max_paragraph_chars=t.max_paragraph_chars,
         ),
-        q.batch_suite_v2(
+        q.batch_suite_v3(
             max_quarantined_share=t.max_quarantined_share,
+            max_numeric_share=t.max_numeric_share,
             max_duplicate_file_share=t.max_duplicate_file_share,
             max_empty_share=t.max_empty_share,
             max_mojibake_share=t.max_mojibake_share,
@@ -132,7 +135,11 @@ def build_suites(
 
 
 def prepare_frames(
-    batch: GateBatch, *, min_history_batches: int = 3, min_shape_files: int = 10
+    batch: GateBatch,
+    *,
+    min_history_batches: int = 3,
+    min_shape_files: int = 10,
+    min_letter_share: float = 0.5,
 ) -> dict[str, pl.DataFrame]:
     """The batch's frames, the tags with their paragraph's length (and first article) joined
     on, and the one-row frame of batch metrics. Checks' own derived columns come later."""
@@ -153,7 +160,10 @@ def prepare_frames(
         .with_columns(pl.col(q.DERIVED_PARAGRAPH_IN_BATCH).fill_null(False))
     )
     shape = batch_shape(
-        batch, min_history_batches=min_history_batches, min_shape_files=min_shape_files
+        batch,
+        min_history_batches=min_history_batches,
+        min_shape_files=min_shape_files,
+        min_letter_share=min_letter_share,
     )
     return {
         q.FRAME_ARTICLES: batch.articles,
@@ -174,7 +184,11 @@ def language_shares(articles: pl.DataFrame) -> dict[str, float]:
 
 
 def batch_shape(
-    batch: GateBatch, *, min_history_batches: int = 3, min_shape_files: int = 10
+    batch: GateBatch,
+    *,
+    min_history_batches: int = 3,
+    min_shape_files: int = 10,
+    min_letter_share: float = 0.5,
 ) -> pl.DataFrame:
     """The one-row batch frame: this batch's metrics and, once at least `min_history_batches`
     batches were published, how far each moved from their mean (null before that). With
@@ -184,11 +198,15 @@ def batch_shape(
     n_new = batch.n_new_files or n_files
     kinds = batch.occurrences[s.KIND] if s.KIND in batch.occurrences.columns else pl.Series([])
     n_occ = kinds.len()
-    # Boilerplate flagged by earlier batches (a sign-off under every story) is expected to
-    # repeat; a batch whose paragraphs newly turn into repeats still counts them.
+    # Boilerplate flagged by earlier batches, and sign-offs the quality tagger names in this
+    # one (a "Reuter" under every story), are expected to repeat; a batch whose other
+    # paragraphs newly turn into repeats still counts them.
+    known = _sign_off_hashes(batch.tags)
+    if batch.boilerplate is not None:
+        known = pl.concat([known, batch.boilerplate.cast(pl.String)])
     established = (
-        batch.occurrences[s.PARAGRAPH_HASH].is_in(batch.boilerplate.implode())
-        if batch.boilerplate is not None and n_occ
+        batch.occurrences[s.PARAGRAPH_HASH].is_in(known.implode())
+        if n_occ
         else pl.repeat(False, n_occ, eager=True)
     )
     lengths = (
@@ -212,9 +230,10 @@ def batch_shape(
             else 0.0
         ),
         q.MEAN_PARAGRAPH_CHARS: float(lengths.mean()) if n_occ else None,  # type: ignore[arg-type]
+        q.NUMERIC_SHARE: _numeric_share(batch.articles, min_letter_share),
     }
     if n_new < min_shape_files:
-        for name in (q.EMPTY_SHARE, q.MOJIBAKE_SHARE, q.REPEATED_SHARE):
+        for name in (q.EMPTY_SHARE, q.MOJIBAKE_SHARE, q.REPEATED_SHARE, q.NUMERIC_SHARE):
             metrics[name] = None
     history = _history(batch.history, min_history_batches)
     rise = ratio = shift = None
@@ -248,6 +267,24 @@ def batch_shape(
     }
     row = {**metrics, **compared, **baselines}
     return pl.DataFrame({k: [v] for k, v in row.items()}, schema={k: pl.Float64 for k in row})
+
+
+def _sign_off_hashes(tags: pl.DataFrame) -> pl.Series:
+    """Hashes of the batch's paragraphs tagged likely_boilerplate by the quality tagger."""
+    if tags.is_empty() or s.TAG_VALUE not in tags.columns:
+        return pl.Series(s.PARAGRAPH_HASH, [], dtype=pl.String)
+    signed = (pl.col(s.TAG_TYPE) == "quality") & (pl.col(s.TAG_VALUE) == s.LIKELY_BOILERPLATE)
+    return tags.filter(signed)[s.PARAGRAPH_HASH]
+
+
+def _numeric_share(articles: pl.DataFrame, min_letter_share: float) -> float:
+    """Share of the batch's articles with words whose first characters are mostly not letters
+    (tables, results, index levels); 0 without articles."""
+    if s.LETTER_SHARE not in articles.columns or articles.is_empty():
+        return 0.0
+    with_words = pl.col(s.HAS_WORDS) if s.HAS_WORDS in articles.columns else pl.lit(True)
+    numeric = with_words & (pl.col(s.LETTER_SHARE) < min_letter_share)
+    return float(articles.select(numeric.fill_null(False).mean()).item())
 
 
 def _count_empty(articles: pl.DataFrame) -> int:
@@ -289,6 +326,7 @@ def run_gate(
         batch,
         min_history_batches=thresholds.min_history_batches,
         min_shape_files=thresholds.min_shape_files,
+        min_letter_share=thresholds.min_letter_share,
     )
     planned = [(suite, check) for suite in suites for check in suite.checks]
     outcomes: dict[int, dict[str, Any]] = {}

@@ -68,6 +68,8 @@ DERIVED_NOT_MARKUP = "not_pure_markup"
 DERIVED_LANGUAGE_VALID = "language_code_valid"
 # articles: a title where the layout has one
 DERIVED_TITLE_WHERE_EXPECTED = "title_where_expected"
+# articles: at least one letter in the text
+DERIVED_HAS_WORDS = "has_words_checked"
 DERIVED_PUBLISHED_NOT_AHEAD = "published_at_not_ahead"
 PUBLISHED_AT_LEEWAY = timedelta(days=1)
 """How far ahead of the gate's clock a published_at may lie (time zones, embargoed copy)."""
@@ -80,6 +82,7 @@ EMPTY_SHARE = "empty_article_share"
 MOJIBAKE_SHARE = "mojibake_file_share"
 REPEATED_SHARE = "repeated_paragraph_share"
 MEAN_PARAGRAPH_CHARS = "mean_paragraph_chars"
+NUMERIC_SHARE = "numeric_article_share"  # articles mostly digits (tables, results), loaded
 # ... and comparisons with the last published batches (null until there is enough history)
 REPEATED_SHARE_RISE = "repeated_paragraph_share_rise"
 PARAGRAPH_LENGTH_RATIO = "mean_paragraph_chars_ratio"
@@ -94,6 +97,7 @@ HISTORY_METRICS = (
     MOJIBAKE_SHARE,
     REPEATED_SHARE,
     MEAN_PARAGRAPH_CHARS,
+    NUMERIC_SHARE,
 )
 """Metrics stored per published batch (table batch_metrics), with the language shares."""
 
@@ -154,7 +158,14 @@ def _not_null(name: str, frame: str, column: str, severity: Severity = "fail") -
 
 
 def _is_true(
-    name: str, frame: str, column: str, derive: pl.Expr | None, severity: Severity = "fail"
+    name: str,
+    frame: str,
+    column: str,
+    derive: pl.Expr | None,
+    severity: Severity = "fail",
+    *,
+    description: str = "",
+    reason: str | None = None,
 ) -> Check:
     # Derived booleans are filled with False where undefined, so "in {True}" is exact.
     return Check(
@@ -164,6 +175,8 @@ def _is_true(
         severity,
         {"column": column, "value_set": [True]},
         derive=derive,
+        description=description,
+        reason=reason,
     )
 
 
@@ -208,15 +221,19 @@ def _language_valid(codes: frozenset[str] | None) -> pl.Expr:
     return (pl.col(s.LANGUAGE).is_null() | pl.col(s.LANGUAGE).is_in(allowed)).fill_null(False)
 
 
-def articles_suite_v2(
-    *, min_letter_share: float, min_article_chars: int, max_article_chars: int, max_mojibake: int
+def articles_suite_v3(
+    *, min_article_chars: int, max_article_chars: int, max_mojibake: int, max_garbage: int
 ) -> Suite:
-    """Each article: keys and hashes (fail); decodes cleanly, not mostly non-letters, size in
-    bounds (quarantine: the article is set aside, the rest publish); language and a title
-    where the layout has one (warn)."""
+    """Each article: keys and hashes (fail); holds words, decodes cleanly, no control or
+    private-use characters, size in bounds (quarantine: the article is set aside, the rest
+    publish); language and a title where the layout has one (warn).
+
+    Text that is mostly digits is news (earnings, results, index levels, market tables): it
+    loads, its paragraphs are tagged ``numeric_table`` and the batch counts it
+    (NUMERIC_SHARE). Only text that is broken is set aside."""
     a = FRAME_ARTICLES
     return Suite(
-        "articles_suite_v2",
+        "articles_suite_v3",
         (
             _not_null("article_id_not_null", a, s.ARTICLE_ID),
             Check(
@@ -257,17 +274,28 @@ def articles_suite_v2(
                 ),
                 reason="dq_mojibake",
             ),
+            _is_true(
+                "has_words",
+                a,
+                DERIVED_HAS_WORDS,
+                pl.col(s.HAS_WORDS).fill_null(False),
+                "quarantine",
+                description=(
+                    "not one letter in the text: a date, a number or symbols alone, no article"
+                ),
+                reason="dq_no_words",
+            ),
             Check(
-                "not_mostly_non_letters",
+                "no_control_characters",
                 a,
                 "ExpectColumnValuesToBeBetween",
                 "quarantine",
-                {"column": s.LETTER_SHARE, "min_value": min_letter_share},
+                {"column": s.GARBAGE_MARKS, "min_value": 0, "max_value": max_garbage},
                 description=(
-                    f"fewer than {min_letter_share:.0%} of the first characters are letters: "
-                    "a table, a date line or garbage, not an article"
+                    f"more than {max_garbage} control, private-use or unassigned characters: "
+                    "bytes that are not text, or text decoded with the wrong encoding"
                 ),
-                reason="dq_mostly_non_letters",
+                reason="dq_garbage",
             ),
             Check(
                 "size_in_bounds",
@@ -456,9 +484,10 @@ def paragraphs_suite_v2(
     return Suite("paragraphs_suite_v2", tuple(checks))
 
 
-def batch_suite_v2(
+def batch_suite_v3(
     *,
     max_quarantined_share: float,
+    max_numeric_share: float,
     max_duplicate_file_share: float,
     max_empty_share: float,
     max_mojibake_share: float,
@@ -468,7 +497,8 @@ def batch_suite_v2(
     max_language_shift: float,
 ) -> Suite:
     """Shape of the batch, alone and against the last published batches: a feed that turns to
-    garbage, boilerplate or repeats fails the batch, with the metric that moved named."""
+    garbage, boilerplate or repeats fails the batch, with the metric that moved named; one
+    that turns to tables is flagged."""
     b = FRAME_BATCH
 
     def at_most(name: str, column: str, limit: float, severity: Severity, what: str) -> Check:
@@ -483,7 +513,7 @@ def batch_suite_v2(
 
     low, high = paragraph_length_ratio
     return Suite(
-        "batch_suite_v2",
+        "batch_suite_v3",
         (
             at_most(
                 "quarantined_share_at_most_max",
@@ -492,6 +522,15 @@ def batch_suite_v2(
                 "fail",
                 "too many of the batch's files were set aside (unreadable, undecodable, empty, "
                 "failed an article check)",
+            ),
+            at_most(
+                "numeric_article_share_at_most_max",
+                NUMERIC_SHARE,
+                max_numeric_share,
+                "warn",
+                "most articles of the batch are mostly digits (tables, results, market "
+                "reports): loaded and tagged numeric_table, but a feed of prose that turns to "
+                "numbers is worth a look",
             ),
             at_most(
                 "duplicate_file_share_at_most_max",

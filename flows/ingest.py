@@ -304,7 +304,11 @@ def transform_batch(settings: Settings, files: pl.DataFrame, faults: Faults) -> 
             records.filter(pl.col(S.REASON).is_null())
             .drop(S.REASON, S.DETAIL)
             .join(new.select(S.PATH, S.MTIME, S.ENCODING), on=S.PATH, how="left")
-            .pipe(resolve_metadata, source_from_folder=settings.source_from_folder)
+            .pipe(
+                resolve_metadata,
+                source_from_folder=settings.source_from_folder,
+                fallback_source=settings.fallback_source,
+            )
         )
     with clock.stage("split"):
         with open_warehouse(settings) as con:

@@ -380,5 +380,6 @@ def prepare_options(settings: Settings) -> PrepareOptions:
         max_file_bytes=settings.max_file_bytes,
         fields=json_fields(settings),
         source_from_folder=settings.source_from_folder,
+        fallback_source=settings.fallback_source,
         tags_file=None if settings.tags_file is None else settings.tags_file.resolve(),
     )

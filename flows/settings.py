@@ -20,6 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from transforms.schema import SOURCE_LANDING, SOURCE_SETTING
 from warehouse.connection import open_writer
 
 CONFIG_FILE = "nutgraf.toml"
@@ -92,6 +93,12 @@ class Settings(BaseSettings):
         True,
         description="An article without a source takes the first folder under the landing "
         "folder (unless it is a number, like a year) as its source.",
+    )
+    default_source: str | None = Field(
+        None,
+        min_length=1,
+        description="The source of an article that names none and lies directly in the landing "
+        "folder (or with source_from_folder off); unset: the landing folder's name.",
     )
     max_file_bytes: int = Field(
         20_000_000, gt=0, description="Files larger than this are quarantined as oversized."
@@ -179,8 +186,22 @@ class Settings(BaseSettings):
         0.5,
         ge=0,
         le=1,
-        description="Gate (quarantine): an article whose first 2,000 characters hold fewer "
-        "letters than this share is set aside as mostly non-letters.",
+        description="An article whose first 2,000 characters hold fewer letters than this "
+        "share is numeric (a table, results, index levels): it loads and counts in the "
+        "batch's numeric_article_share.",
+    )
+    max_numeric_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Gate (warn): flag a batch in which more than this share of the articles "
+        "are numeric (see min_letter_share).",
+    )
+    max_garbage_marks: int = Field(
+        2,
+        ge=0,
+        description="Gate (quarantine): an article with more control (C1), private-use or "
+        "unassigned characters is set aside as garbage.",
     )
     min_article_chars: int = Field(
         1, ge=0, description="Gate (quarantine): shorter articles are set aside."
@@ -238,6 +259,13 @@ class Settings(BaseSettings):
     min_shape_files: int = Field(
         10, ge=1, description="Gate: judge a batch's shares only when it has this many new files."
     )
+
+    @property
+    def fallback_source(self) -> tuple[str, str]:
+        """(source, origin) of an article that names none and lies in no outlet folder."""
+        if self.default_source is not None:
+            return self.default_source, SOURCE_SETTING
+        return self.landing.resolve().name or "landing", SOURCE_LANDING
 
     @classmethod
     def settings_customise_sources(

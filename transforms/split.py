@@ -5,7 +5,9 @@ Layouts, decided per article:
 - if the body has blank lines, blank lines separate paragraphs (lines in between are joined);
 - otherwise every non-blank line is a paragraph (the seed article, one-line-per-paragraph feeds);
 - hard-wrapped wire copy, where paragraphs start with an indented line and continue on
-  unindented lines, is re-joined into one paragraph per indented line.
+  unindented lines, is re-joined into one paragraph per indented line;
+- a sign-off or credit line ending the last paragraph becomes a paragraph of its own
+  (transforms.boilerplate).
 
 The text is cut into tokens that cover it completely — runs of "blank" characters and
 paragraphs — so offsets are running sums of token lengths, computed as expressions.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import polars as pl
 
 from transforms import schema as S
+from transforms.boilerplate import split_sign_offs
 
 # Whitespace for layout purposes: Unicode whitespace plus zero-width characters, which scraped
 # pages leave on otherwise blank lines.
@@ -112,4 +115,4 @@ def split_paragraphs(articles: pl.DataFrame) -> pl.DataFrame:
             pl.col(_TOKEN).alias(S.RAW_TEXT),
         ),
         S.SPLIT,
-    )
+    ).pipe(split_sign_offs)

@@ -33,7 +33,9 @@ ARTICLE_COLUMNS = pl.Schema(
         s.N_CHARS: pl.Int64,
         s.N_PARAGRAPHS: pl.Int32,
         s.LETTER_SHARE: pl.Float64,
+        s.HAS_WORDS: pl.Boolean,
         s.MOJIBAKE_MARKS: pl.Int64,
+        s.GARBAGE_MARKS: pl.Int64,
         s.TITLE_EXPECTED: pl.Boolean,
     }
 )
@@ -61,7 +63,9 @@ def clean_batch() -> GateBatch:
             s.N_CHARS: [60, 12],
             s.N_PARAGRAPHS: [3, 1],
             s.LETTER_SHARE: [0.8, 0.75],
+            s.HAS_WORDS: [True, True],
             s.MOJIBAKE_MARKS: [0, 0],
+            s.GARBAGE_MARKS: [0, 0],
             s.TITLE_EXPECTED: [True, True],
             s.PUBLISHED_AT: [datetime(2026, 3, 4, tzinfo=UTC), datetime(2026, 3, 5, tzinfo=UTC)],
         }
@@ -145,9 +149,9 @@ def test_clean_batch_passes():
     assert {"tag_value_in_vocabulary[topic]", "tag_value_in_vocabulary[language]"} <= names
     assert not any("[person]" in n for n in names)
     assert set(result.results["suite"]) == {
-        "articles_suite_v2",
+        "articles_suite_v3",
         "paragraphs_suite_v2",
-        "batch_suite_v2",
+        "batch_suite_v3",
     }
 
 
@@ -160,12 +164,12 @@ VIOLATIONS = {
             .otherwise(pl.col(s.ARTICLE_ID))
             .alias(s.ARTICLE_ID)
         ),
-        {"articles_suite_v2.article_id_not_null"},
+        {"articles_suite_v3.article_id_not_null"},
     ),
     "duplicate article_id": (
         "articles",
         lambda f: f.with_columns(pl.lit("a1").alias(s.ARTICLE_ID)),
-        {"articles_suite_v2.article_id_unique"},
+        {"articles_suite_v3.article_id_unique"},
     ),
     "duplicate occurrence key": (
         "occurrences",
@@ -356,7 +360,7 @@ def test_quarantined_share_above_max_fails_the_batch():
 
     result = run_gate(batch, vocabulary=VOCABULARY, thresholds=thresholds)
 
-    assert result.failed == ["batch_suite_v2.quarantined_share_at_most_max"]
+    assert result.failed == ["batch_suite_v3.quarantined_share_at_most_max"]
     assert json.loads(row_of(result, "quarantined_share_at_most_max")["observed"])["value"] == 0.6
 
 
@@ -559,7 +563,7 @@ def test_batch_shape_is_compared_with_the_last_published_batches():
 
     result = run_gate(batch, vocabulary=VOCABULARY, thresholds=Thresholds(min_shape_files=1))
 
-    assert result.failed == ["batch_suite_v2.mean_paragraph_length_near_history"]
+    assert result.failed == ["batch_suite_v3.mean_paragraph_length_near_history"]
     ratio = json.loads(row_of(result, "mean_paragraph_length_near_history")["observed"])
     assert ratio["value"] == pytest.approx(17 / 170)
     assert ratio["baseline"] == 170.0
@@ -584,10 +588,11 @@ def test_too_little_history_or_too_few_files_is_not_judged():
 @pytest.mark.parametrize(
     ("column", "value", "reason", "rule"),
     [
-        (s.MOJIBAKE_MARKS, 5, "dq_mojibake", "articles_suite_v2.decodes_cleanly"),
-        (s.LETTER_SHARE, 0.1, "dq_mostly_non_letters", "articles_suite_v2.not_mostly_non_letters"),
-        (s.N_CHARS, 0, "dq_size_out_of_bounds", "articles_suite_v2.size_in_bounds"),
-        (s.N_PARAGRAPHS, 0, "empty", "articles_suite_v2.not_empty_after_splitting"),
+        (s.MOJIBAKE_MARKS, 5, "dq_mojibake", "articles_suite_v3.decodes_cleanly"),
+        (s.HAS_WORDS, False, "dq_no_words", "articles_suite_v3.has_words"),
+        (s.GARBAGE_MARKS, 3, "dq_garbage", "articles_suite_v3.no_control_characters"),
+        (s.N_CHARS, 0, "dq_size_out_of_bounds", "articles_suite_v3.size_in_bounds"),
+        (s.N_PARAGRAPHS, 0, "empty", "articles_suite_v3.not_empty_after_splitting"),
     ],
 )
 def test_article_checks_set_the_offending_article_aside(column, value, reason, rule):
@@ -648,6 +653,32 @@ def test_a_sharp_rise_in_repeated_paragraphs_fails_the_batch():
 
     result = run_gate(batch, vocabulary=VOCABULARY, thresholds=Thresholds(min_shape_files=1))
 
-    assert result.failed == ["batch_suite_v2.repeated_paragraph_share_near_history"]
+    assert result.failed == ["batch_suite_v3.repeated_paragraph_share_near_history"]
     observed = json.loads(row_of(result, "repeated_paragraph_share_near_history")["observed"])
     assert observed["value"] == pytest.approx(0.5) and observed["baseline"] == 0.0
+
+
+def test_an_article_of_numbers_is_news_counted_not_set_aside():
+    # An earnings table or an index report: few letters, every one of them real text.
+    numeric = with_frame(
+        clean_batch(), "articles", lambda f: f.with_columns(pl.lit(0.1).alias(s.LETTER_SHARE))
+    )
+
+    result = run_gate(numeric, vocabulary=VOCABULARY, thresholds=Thresholds(min_shape_files=1))
+
+    assert result.success
+    assert result.quarantined.is_empty()
+    assert result.batch_shape is not None
+    assert result.batch_shape["numeric_article_share"] == 1.0
+    flagged = row_of(result, "numeric_article_share_at_most_max")
+    assert flagged["severity"] == "warn" and not flagged["success"]
+    half = with_frame(
+        numeric,
+        "articles",
+        lambda f: f.with_columns(
+            pl.when(pl.col(s.ARTICLE_ID) == "a1").then(0.9).otherwise(0.1).alias(s.LETTER_SHARE)
+        ),
+    )
+    shape = run_gate(half, vocabulary=VOCABULARY, thresholds=Thresholds(min_shape_files=1))
+    assert shape.batch_shape is not None and shape.batch_shape["numeric_article_share"] == 0.5
+    assert row_of(shape, "numeric_article_share_at_most_max")["success"]

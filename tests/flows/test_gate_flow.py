@@ -66,8 +66,8 @@ def test_quarantine_sets_bad_articles_aside_and_publishes_the_rest(tmp_path: Pat
     assert read_counts(w)["articles"] == 11
     assert sorted(query(w, "SELECT path, reason_code, rule FROM quarantine")) == [
         ("a_markup.txt", "dq_pure_markup", "paragraphs_suite_v2.not_pure_markup"),
-        ("blank.txt", "empty", "articles_suite_v2.not_empty_after_splitting"),
-        ("table.txt", "dq_mostly_non_letters", "articles_suite_v2.not_mostly_non_letters"),
+        ("blank.txt", "empty", "articles_suite_v3.not_empty_after_splitting"),
+        ("table.txt", "dq_no_words", "articles_suite_v3.has_words"),
     ]
     assert query(w, "SELECT count(*) FROM paragraphs WHERE text LIKE '%<div%'") == [(0,)]
     assert query(w, "SELECT count(*) FROM paragraphs WHERE text LIKE '%weather today%'") == [(0,)]
@@ -89,8 +89,8 @@ def test_quarantine_sets_bad_articles_aside_and_publishes_the_rest(tmp_path: Pat
         """SELECT expectation, success, unexpected_count FROM dq_results
            WHERE severity = 'quarantine' AND NOT success ORDER BY 1""",
     ) == [
+        ("has_words", False, 2),  # the blank file has no letters either
         ("not_empty_after_splitting", False, 1),
-        ("not_mostly_non_letters", False, 2),  # the blank file has no letters either
         ("not_pure_markup", False, 1),
     ]
     # every expectation of the run is one row, and all fail-severity ones passed
@@ -125,7 +125,7 @@ def test_a_boilerplate_feed_fails_the_batch_and_publishes_nothing(tmp_path: Path
     w = settings.warehouse
 
     assert summary["status"] == "gate_failed"
-    assert "batch_suite_v2.repeated_paragraph_share_at_most_max" in summary["failed_checks"]
+    assert "batch_suite_v3.repeated_paragraph_share_at_most_max" in summary["failed_checks"]
     counts = read_counts(w)
     assert counts["articles"] == counts["paragraphs"] == counts["occurrences"] == 0
     assert counts["batch_metrics"] == 0  # only published batches make history
@@ -150,8 +150,8 @@ def test_a_mojibake_feed_fails_the_batch_with_the_reason_named(tmp_path: Path, l
 
     assert summary["status"] == "gate_failed"
     assert {
-        "batch_suite_v2.mojibake_share_at_most_max",
-        "batch_suite_v2.quarantined_share_at_most_max",
+        "batch_suite_v3.mojibake_share_at_most_max",
+        "batch_suite_v3.quarantined_share_at_most_max",
     } <= set(summary["failed_checks"])
     assert {q["reason"] for q in summary["quarantined"]} == {"mojibake"}
 
@@ -181,11 +181,11 @@ def test_a_run_shows_its_summary_and_checks_as_prefect_artifacts(tmp_path: Path,
     markdown = latest[ARTIFACT_SUMMARY_KEY]
     assert markdown.type == "markdown"
     assert str(summary["run_id"]) in markdown.data
-    assert "not_mostly_non_letters" in markdown.data
+    assert "has_words" in markdown.data
     assert "table.txt" in markdown.data
     table = latest[ARTIFACT_CHECKS_KEY]
     assert table.type == "table"
-    assert "not_mostly_non_letters" in str(table.data)
+    assert "has_words" in str(table.data)
 
 
 def test_gate_thresholds_are_settings(tmp_path: Path, landing: Path):

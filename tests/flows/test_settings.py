@@ -40,3 +40,16 @@ def test_config_file_named_by_env_and_bad_values(tmp_path: Path, monkeypatch: py
     other.write_text("landng = 'typo'\n")
     with pytest.raises(ValidationError, match="landng"):
         load_settings()
+
+
+def test_an_article_without_a_source_falls_back_to_the_setting_else_the_landing_folder(
+    tmp_path: Path,
+):
+    feed = tmp_path / "wire-feed"
+    assert load_settings(landing=feed).fallback_source == ("wire-feed", "landing")
+    assert load_settings(landing=feed, default_source="Reuters").fallback_source == (
+        "Reuters",
+        "setting",
+    )
+    with pytest.raises(ValidationError, match="default_source"):
+        load_settings(default_source="")

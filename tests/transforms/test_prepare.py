@@ -47,7 +47,7 @@ EARLIER = pl.Schema(
 @pytest.fixture(scope="module")
 def prepared() -> PreparedBatch:
     files = list_files(SAMPLES, patterns=PATTERNS)
-    options = PrepareOptions(SAMPLES, 20_000_000, JsonFields(), True, None)
+    options = PrepareOptions(SAMPLES, 20_000_000, JsonFields(), True, ("articles", "landing"), None)
     return prepare_batch(files, S.empty(LEDGER), options=options)
 
 

@@ -214,7 +214,7 @@ def test_quality_flags():
         gazetteer=load_gazetteer(),
     ).filter(pl.col(TAG_TYPE) == "quality")
     flags = set(frame[TAG_VALUE])
-    assert flags == {"too_short", "mostly_non_letters", "all_caps"}
+    assert flags == {"too_short", "mostly_non_letters", "all_caps", "numeric_table"}
     long_chinese = "中国和俄罗斯的关系在过去几年里不断加强"
     quiet = tag_paragraphs(paragraphs(long_chinese), gazetteer=load_gazetteer())
     assert quiet.filter(pl.col(TAG_TYPE) == "quality").height == 0
@@ -284,6 +284,7 @@ def test_quality_measures_are_the_same_for_ascii_and_other_text():
         (ascii_caps, "all_caps"): 1.0,
         (other_caps, "all_caps"): 1.0,
         (numbers, "mostly_non_letters"): 6 / 28,
+        (numbers, "numeric_table"): 20 / 26,
         (long_caps, "all_caps"): 1.0,
     }
 
@@ -350,7 +351,49 @@ def test_vocabulary_covers_emitted_values(gazetteer):
     assert {"politics", "politics/diplomacy", "economy-business-finance/trade"} <= vocab["topic"]
     assert len([t for t in vocab["topic"] if "/" not in t]) == 17
     assert "und" in vocab["language"] and "en" in vocab["language"]
-    assert vocab["quality"] == {"too_short", "mostly_non_letters", "all_caps"}
+    assert vocab["quality"] == {
+        "too_short",
+        "mostly_non_letters",
+        "all_caps",
+        "numeric_table",
+        "likely_boilerplate",
+    }
+
+
+def test_tables_and_results_lines_are_numeric_tables_and_prose_with_figures_is_not():
+    lines = {
+        "Net profit 12.6 mln vs 15.8 mln": True,
+        "Revenue 1,337,000 vs 1,152,000": True,
+        "Index 1,904.23 up 12.40": True,
+        "Shr one dlr vs 73 cts": False,  # too few digits to be sure
+        "Sales rose 12% to 3.4bn in 2004, the company said on Tuesday.": False,
+        "The minister met 12 ambassadors in Geneva on Monday.": False,
+    }
+    frame = paragraphs(*lines)
+    numeric = tag_quality(frame).filter(pl.col(TAG_VALUE) == "numeric_table")
+    tagged = set(frame.join(numeric, on=PARAGRAPH_HASH)[TEXT])
+    assert tagged == {text for text, is_table in lines.items() if is_table}
+
+
+def test_sign_offs_and_credit_lines_are_likely_boilerplate():
+    lines = {
+        "Reuter": True,
+        "REUTER": True,
+        "(Reporting by Ann Example in Lagos; Editing by Bo Sample)": True,
+        "(Additional reporting by Cy Test) (Writing by Di Test)": True,
+        "Copyright 2026 The Example Post. All rights reserved.": True,
+        "© Example News Agency": False,  # no year, no "all rights reserved": not sure
+        "© 2026 Example News Agency": True,
+        "All rights reserved.": True,
+        "Click here to get our newsletter.": True,
+        "Reuters reported the deal on Monday.": False,
+        "He was reporting by phone from the port (Reporting by nobody).": False,
+    }
+    frame = paragraphs(*lines)
+    flagged = tag_quality(frame).filter(pl.col(TAG_VALUE) == "likely_boilerplate")
+    assert set(flagged[TAG_DETAIL]) == {"sign_off"}
+    tagged = set(frame.join(flagged, on=PARAGRAPH_HASH)[TEXT])
+    assert tagged == {text for text, is_sign_off in lines.items() if is_sign_off}
 
 
 def test_empty_input(gazetteer):
