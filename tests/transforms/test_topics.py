@@ -162,3 +162,118 @@ def test_plain_sentences_get_their_topic_first(text: str, topic: str):
 )
 def test_words_inside_other_words_do_not_count(text: str, not_topic: str):
     assert not_topic not in top_level_scores(text)
+
+
+# --- business-desk subtopics (topics_v3) ------------------------------------------------------
+
+
+def topic_scores(text: str) -> dict[str, float]:
+    """Topic or subtopic -> score that tag_topics gives one paragraph."""
+    frame = pl.DataFrame({S.PARAGRAPH_HASH: [hashlib.sha256(text.encode()).hexdigest()]})
+    tags = tag_topics(frame.with_columns(pl.lit(text).alias(S.TEXT)), gazetteer=load_gazetteer())
+    return dict(tags.select(S.TAG_VALUE, S.SCORE).rows())
+
+
+def subtopic_ranking(*paragraphs: str) -> list[str]:
+    """The subtopics of an article made of `paragraphs`, ranked as bench/wire_topics ranks
+    them: summed scores, highest first, ties by name."""
+    totals: dict[str, float] = {}
+    for text in paragraphs:
+        for topic, score in topic_scores(text).items():
+            if "/" in topic:
+                totals[topic] = totals.get(topic, 0.0) + score
+    return sorted(totals, key=lambda topic: (-totals[topic], topic))
+
+
+EARNINGS = "economy-business-finance/earnings"
+MERGERS = "economy-business-finance/mergers"
+MARKETS = "economy-business-finance/markets"
+INTEREST_RATES = "economy-business-finance/interest-rates"
+AGRICULTURE = "economy-business-finance/agriculture"
+SHIPPING = "economy-business-finance/shipping"
+TRADE = "economy-business-finance/trade"
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "subtopic"),
+    [
+        # a results table: title, then one indented line per figure
+        (
+            [
+                "WIDGETCO INC <WDG> 2ND QTR NET",
+                "Shr 71 cts vs 43 cts",
+                "Net 1,204,000 vs 730,000",
+                "Revs 14.2 mln vs 11.9 mln",
+            ],
+            EARNINGS,
+        ),
+        (["ACME STORES <ACM> PAYS QTLY DIV", "Qtly div 12 cts vs 12 cts prior"], EARNINGS),
+        (
+            ["The retailer said net income for the year rose to 40 mln dlrs on higher sales."],
+            EARNINGS,
+        ),
+        (
+            ["Acme Corp said it agreed to acquire Widget Co for 20 dlrs a share in cash."],
+            MERGERS,
+        ),
+        (["ACME TO BUY WIDGET UNIT", "Terms of the purchase were not disclosed."], MERGERS),
+        (["An investor group said it raised its stake in Widget Co to 9.8 pct."], MERGERS),
+        (["The central bank cut its discount rate by half a point to 5.5 pct."], INTEREST_RATES),
+        (["Major banks raised their prime rate to 7.75 pct from 7.5 pct."], INTEREST_RATES),
+        (
+            ["Dealers said the central bank sold dollars for yen on the foreign exchange market."],
+            MARKETS,
+        ),
+        (["The Bank of England gave the money market 300 mln stg of assistance."], MARKETS),
+        (
+            ["Farmers expect a bigger wheat and corn harvest after planting rose five pct."],
+            AGRICULTURE,
+        ),
+        (["Freight rates rose as more tankers and bulk carriers waited at the port."], SHIPPING),
+        (
+            ["The Senate trade bill would answer protectionist policies with retaliation."],
+            TRADE,
+        ),
+    ],
+)
+def test_business_desk_copy_gets_its_subtopic_first(paragraphs: list[str], subtopic: str):
+    ranking = subtopic_ranking(*paragraphs)
+    assert ranking[:1] == [subtopic], ranking
+    assert "economy-business-finance" in topic_scores(" ".join(paragraphs))
+
+
+def test_all_caps_headlines_match_like_body_text():
+    assert topic_scores("WIDGETCO AGREES TO MERGE WITH ACME") == topic_scores(
+        "Widgetco agrees to merge with Acme"
+    )
+    assert MERGERS in topic_scores("WIDGETCO AGREES TO MERGE WITH ACME")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The takeover was approved.",  # moved from the parent into a subtopic
+        "Profits rose sharply.",
+        "The currency weakened.",
+        "Securities were traded.",
+    ],
+)
+def test_words_moved_into_a_subtopic_still_count_once_for_the_parent(text: str):
+    scores = topic_scores(text)
+    subtopics = {name: score for name, score in scores.items() if "/" in name}
+    assert list(subtopics.values()) == [1.0], scores
+    assert scores["economy-business-finance"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "not_topic"),
+    [
+        ("The phone maker will ship the new handset in March.", SHIPPING),  # the verb
+        ("He made a bid to win back the voters he lost.", MERGERS),  # "in a bid to"
+        ("Police said crime rates fell in the city last year.", INTEREST_RATES),
+        ("He struck the ball into the back of the net.", "economy-business-finance"),
+        ("It is in the public interest that the files are opened.", "economy-business-finance"),
+    ],
+)
+def test_everyday_senses_of_desk_words_do_not_count(text: str, not_topic: str):
+    assert not_topic not in topic_scores(text)
