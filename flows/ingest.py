@@ -370,8 +370,10 @@ def _build(
 ) -> Staged:
     """Dedupe, detect language and tag `inputs` into the batch a gate sees."""
     with clock.stage("tag"):
-        # Loading the gazetteer costs about a second: not on a batch with nothing to tag.
-        needed = not inputs.normalised.is_empty() and inputs.precomputed is None
+        # Loading the gazetteer costs about a second (once a process): not on a batch with
+        # nothing to tag. Titles and datelines are read here even when a worker tagged the
+        # paragraphs ahead.
+        needed = not inputs.articles.is_empty()
         gazetteer = load_gazetteer(settings.tags_file) if needed else None
     batch = build_batch(
         inputs.articles,
@@ -718,6 +720,7 @@ def _publish_frames(
         paragraphs=paragraphs,
         occurrences=batch.occurrences,
         tags=batch.tags,
+        title_tags=batch.title_tags,
         quarantine=quarantine,
         batch_metrics=_batch_metrics(staged, shape),
         reordered=(None if staged.inputs is None else staged.inputs.known.select(S.PARAGRAPH_HASH)),

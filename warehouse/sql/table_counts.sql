@@ -9,3 +9,4 @@ UNION ALL SELECT 'dq_results', count(*) FROM dq_results
 UNION ALL SELECT 'quarantine', count(*) FROM quarantine
 UNION ALL SELECT 'batch_metrics', count(*) FROM batch_metrics
 UNION ALL SELECT 'retag_runs', count(*) FROM retag_runs
+UNION ALL SELECT 'title_tags', count(*) FROM title_tags
