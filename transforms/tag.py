@@ -183,7 +183,9 @@ SENTENCE_OPENERS = (
 
 # Sorting by the rank sorts by PARAGRAPH_HASH.
 _OUTPUT_ORDER = (_ROW, TAG_TYPE, SPAN_START, TAG_VALUE)
-_OUTPUT_KEY = (_ROW, TAG_TYPE, TAG_VALUE, SPAN_START, SPAN_END)
+# What the gate holds unique per tagger version (paragraphs_suite tag_key_unique): a dateline's
+# "WASHINGTON" and the gazetteer's "WASHINGTON, D.C." start alike and name the same city.
+_OUTPUT_KEY = (_ROW, TAG_TYPE, TAG_VALUE, SPAN_START)
 
 
 # --- language ------------------------------------------------------------------------------
@@ -284,9 +286,9 @@ def _ranked(paragraphs: pl.DataFrame) -> pl.DataFrame:
 
 def _sorted_without_duplicates(tags: pl.DataFrame) -> pl.DataFrame:
     """Tags in _OUTPUT_ORDER, each _OUTPUT_KEY once (its first row in `tags`)."""
-    # A stable sort that ends with the rest of the key brings duplicates together, first one
-    # first; each run is cut to its first row.
-    ordered = tags.sort([*_OUTPUT_ORDER, SPAN_END], nulls_last=False, maintain_order=True)
+    # A stable sort on the key brings duplicates together, first one first; each run is cut
+    # to its first row.
+    ordered = tags.sort(_OUTPUT_ORDER, nulls_last=False, maintain_order=True)
     repeated = pl.all_horizontal(
         pl.col(name).eq_missing(pl.col(name).shift()) for name in _OUTPUT_KEY
     )

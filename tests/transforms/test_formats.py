@@ -336,7 +336,10 @@ def test_source_and_published_at_fall_back_to_folder_path_and_mtime():
     # A file that names no source and lies in no outlet folder takes the fallback, marked as
     # inferred from where it lies; a record's own source and an outlet folder still win.
     landing = resolve_metadata(records, fallback_source=("wire", S.SOURCE_LANDING)).sort(S.PATH)
-    sources = dict(zip(landing[S.PATH], zip(landing[S.SOURCE], landing[S.SOURCE_ORIGIN])))
+    sources = {
+        path: (source, origin)
+        for path, source, origin in landing.select(S.PATH, S.SOURCE, S.SOURCE_ORIGIN).iter_rows()
+    }
     assert sources == {
         "reuters/2026/03/04/a.txt": ("reuters", "folder"),
         "afp/2026-03-05-summit.txt": ("afp", "folder"),
@@ -347,7 +350,7 @@ def test_source_and_published_at_fall_back_to_folder_path_and_mtime():
     flat = resolve_metadata(
         records, source_from_folder=False, fallback_source=("desk", S.SOURCE_SETTING)
     )
-    assert set(zip(flat[S.SOURCE], flat[S.SOURCE_ORIGIN])) == {
+    assert set(flat.select(S.SOURCE, S.SOURCE_ORIGIN).iter_rows()) == {
         ("desk", "setting"),
         ("Planet", "metadata"),
     }

@@ -471,3 +471,105 @@ def test_user_file_mistakes_are_reported_not_ignored(tmp_path):
         path.write_text(text)
         with pytest.raises(TagsFileError, match=message.replace("[", r"\[")):
             load_gazetteer(path)
+
+
+# --- wire copy: datelines, state abbreviations, tickers, titles ------------------------------
+
+
+def test_a_dateline_tags_its_city_and_country():
+    text = "LONGVIEW, Calif., March 3 - Ridge Valves Inc said profits rose."
+    frame = tags_of(text, "place")
+    dateline = frame.filter(pl.col(TAG_DETAIL) == "dateline")
+    assert dateline.select(TAG_VALUE, COUNTRY, SURFACE).rows() == [
+        ("Longview", "US", "LONGVIEW"),
+        ("US", "US", "Calif."),  # the state decided the country
+    ]
+    for start, end, surface in frame.select(SPAN_START, SPAN_END, SURFACE).iter_rows():
+        assert text[start:end] == surface
+    known = tags_of("TOKYO, March 2 - Exports rose.", "place")
+    assert set(known.filter(pl.col(TAG_DETAIL) == "dateline")[TAG_VALUE, COUNTRY].rows()) == {
+        ("Tokyo", "JP"),
+        ("JP", "JP"),
+    }
+    assert tags_of("The U.S. - Japan talks resumed.", "place")[TAG_DETAIL].to_list() == [
+        "country",
+        "country",
+    ]
+
+
+def test_state_abbreviations_and_country_short_forms():
+    portland = tags_of("Pine Mills of Portland, Ore., said so.", "place")
+    assert portland[TAG_VALUE, COUNTRY].rows() == [("Portland", "US"), ("Oregon", "US")]
+    # "Miss." alone is a title, not Mississippi; after "Jackson, " it is the state.
+    assert tags_of("Miss. Smith said the plant would close.", "place").height == 0
+    assert values("Miss. Smith moved to Jackson, Miss. in May.", "place") == ["Mississippi"]
+    assert tags_of("Talks between the U.K. and the United States", "place")[COUNTRY].to_list() == [
+        "GB",
+        "US",
+    ]
+
+
+def test_tickers_and_the_names_before_them():
+    text = "BankAmerica Corp <BAC> and shares of <APD> rose; STANDARD OIL <SRD> and <RTRS.L> fell."
+    frame = tags_of(text, "organisation")
+    assert frame.select(TAG_VALUE, TAG_DETAIL, SURFACE).rows() == [
+        ("BankAmerica Corp", "ticker_name", "BankAmerica Corp"),
+        ("BAC", "ticker", "<BAC>"),
+        ("APD", "ticker", "<APD>"),  # "of" ends the name: no company before it
+        ("Standard Oil", "ticker_name", "STANDARD OIL"),
+        ("SRD", "ticker", "<SRD>"),
+        ("RTRS.L", "ticker", "<RTRS.L>"),
+    ]
+    for start, end, surface in frame.select(SPAN_START, SPAN_END, SURFACE).iter_rows():
+        assert text[start:end] == surface
+    assert tags_of("Markup <p> and <br/> and <P> is no ticker.", "organisation").height == 0
+
+
+def test_wire_details_are_free_form():
+    from transforms.schema import FREE_FORM_DETAILS
+
+    assert {"dateline", "ticker", "ticker_name"} <= set(FREE_FORM_DETAILS)
+
+
+def test_titles_are_tagged_like_body_text(gazetteer):
+    from transforms.schema import ARTICLE_ID, TITLE, TITLE_TAGS
+    from transforms.tag import tag_titles
+
+    titles = pl.DataFrame(
+        {
+            ARTICLE_ID: ["a1", "a2", "a3", "a4"],
+            TITLE: [
+                "PINE VALLEY MILLS <PVM> TO SELL U.S. UNIT",
+                "U.S. SELLS 1-YEAR BILLS AT 5.77 PCT",
+                "Putin meets Xi in Moscow",
+                None,
+            ],
+        }
+    )
+    frame = tag_titles(titles, gazetteer=gazetteer)
+    assert frame.schema == TITLE_TAGS
+    entities = frame.filter(pl.col(TAG_TYPE) != "topic")
+    by_title = {
+        key: rows.select(TAG_TYPE, TAG_VALUE, TAG_DETAIL, COUNTRY, SURFACE).rows()
+        for (key,), rows in entities.group_by(ARTICLE_ID, maintain_order=True)
+    }
+    assert by_title["a1"] == [
+        ("organisation", "Pine Valley Mills", "ticker_name", None, "PINE VALLEY MILLS"),
+        ("organisation", "PVM", "ticker", None, "<PVM>"),
+        ("place", "US", "country", "US", "U.S."),
+    ]
+    # Capitalised headline words are not read as names: the country is all there is.
+    assert by_title["a2"] == [("place", "US", "country", "US", "U.S.")]
+    assert [value for _, value, *_ in by_title["a3"]] == ["Vladimir Putin", "Xi Jinping", "Moscow"]
+    assert "a4" not in by_title
+    assert frame.filter(pl.col(TAG_TYPE) == "topic").height > 0
+    assert set(frame[TAGGER]) == {"entities", "topics"}
+
+
+def test_one_tag_per_type_value_and_start_as_the_gate_holds_them(gazetteer):
+    # The dateline reads the city "WASHINGTON"; the gazetteer knows "WASHINGTON, D.C.".
+    text = "WASHINGTON, D.C., March 18 - A trade group said it would meet next week."
+    frame = tag_paragraphs(paragraphs(text), gazetteer=gazetteer)
+    keys = frame.select(TAG_TYPE, TAG_VALUE, SPAN_START)
+    assert keys.height == keys.unique().height
+    assert ("place", "Washington", 0) in set(keys.iter_rows())
