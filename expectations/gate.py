@@ -115,7 +115,7 @@ def build_suites(
             max_mojibake=t.max_mojibake_marks,
             max_garbage=t.max_garbage_marks,
         ),
-        q.paragraphs_suite_v2(
+        q.paragraphs_suite_v3(
             vocabulary=vocabulary,
             min_paragraph_chars=t.min_paragraph_chars,
             max_paragraph_chars=t.max_paragraph_chars,

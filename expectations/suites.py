@@ -102,6 +102,7 @@ HISTORY_METRICS = (
 """Metrics stored per published batch (table batch_metrics), with the language shares."""
 
 PURE_MARKUP = r"^\s*(?:<[^<>]*>\s*)+$"
+TICKERS_ONLY = rf"^\s*(?:{s.TICKER}\s*)+$"  # "<GREX.L>" on a line of its own is no markup
 
 HEX64 = r"^[0-9a-f]{64}$"  # sha256 hex, the identity of files and paragraphs
 
@@ -339,14 +340,15 @@ def articles_suite_v3(
     )
 
 
-def paragraphs_suite_v2(
+def paragraphs_suite_v3(
     *,
     vocabulary: Mapping[str, frozenset[str] | None],
     min_paragraph_chars: int,
     max_paragraph_chars: int,
 ) -> Suite:
     """Occurrences, new paragraphs and their tags: keys, offsets, spans, vocabularies, language
-    codes; a paragraph of pure markup sets its articles aside."""
+    codes; a paragraph of pure markup sets its articles aside (an exchange ticker alone, "<BAC>",
+    is none)."""
     o, p, t = FRAME_OCCURRENCES, FRAME_PARAGRAPHS, FRAME_TAGS
     checks = [
         # occurrences
@@ -432,7 +434,10 @@ def paragraphs_suite_v2(
             "ExpectColumnValuesToBeInSet",
             "quarantine",
             {"column": DERIVED_NOT_MARKUP, "value_set": [True]},
-            derive=~pl.col(s.TEXT).str.contains(PURE_MARKUP).fill_null(False),
+            derive=~(
+                pl.col(s.TEXT).str.contains(PURE_MARKUP)
+                & ~pl.col(s.TEXT).str.contains(TICKERS_ONLY)
+            ).fill_null(False),
             description="a paragraph is nothing but markup tags (HTML left in the text)",
             reason="dq_pure_markup",
         ),
@@ -481,7 +486,7 @@ def paragraphs_suite_v2(
                 _in_vocabulary(tag_type, values),
             )
         )
-    return Suite("paragraphs_suite_v2", tuple(checks))
+    return Suite("paragraphs_suite_v3", tuple(checks))
 
 
 def batch_suite_v3(

@@ -88,6 +88,8 @@ KIND_CORPUS = "corpus"  # already seen in an earlier article (this batch or the 
 OCCURRENCE_KINDS = (KIND_FIRST, KIND_REPEAT, KIND_CORPUS)
 
 TAG_TYPES = ("person", "place", "organisation", "topic", "language", "quality")
+TICKER = r"<[A-Z0-9]{1,8}(?:\.[A-Z0-9]{1,4})?>"
+"""An exchange symbol in angle brackets ("<BAC>", "<RTRS.L>"): a tag, and never markup."""
 LIKELY_BOILERPLATE = "likely_boilerplate"  # quality: a sign-off by rule, or learnt per source
 FREE_FORM_DETAILS = (
     "heuristic",

@@ -93,6 +93,7 @@ from transforms.schema import (
     TAGGER_VERSION,
     TAGS,
     TEXT,
+    TICKER,
     TITLE,
     TITLE_TAGS,
     conform,
@@ -614,7 +615,7 @@ def _written(start: pl.Expr, end: pl.Expr, frame: pl.DataFrame) -> pl.Expr:
 
 
 # An exchange symbol in angle brackets: "<BAC>", "<BP>", "<RTRS.L>", "<6502.T>".
-_TICKER = r"<[A-Z0-9]{1,8}(?:\.[A-Z0-9]{1,4})?>"
+_TICKER = TICKER
 _TICKER_PIECES = rf"{_TICKER}|[^<]+|<"  # tickers and what lies between them tile a text
 NOT_TICKERS = (
     "<P>", "<BR>", "<HR>", "<B>", "<I>", "<U>", "<S>", "<EM>", "<LI>", "<UL>", "<OL>", "<DL>",
