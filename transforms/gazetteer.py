@@ -448,50 +448,20 @@ def _dateline_places(places: pl.DataFrame, subdivisions: list[dict[str, str]]) -
     state_rows = pl.DataFrame(states, schema=[SURFACE, TAG_VALUE, COUNTRY], orient="row")
     in_a_country = pl.col(COUNTRY).is_not_null() & (pl.col(TAG_TYPE) == "place")
     detail = pl.col(TAG_DETAIL)
+
+    def slot(frame: pl.DataFrame, name: str, priority: int) -> pl.DataFrame:
+        return frame.select(
+            SURFACE, TAG_VALUE, COUNTRY, pl.lit(name).alias(SLOT), pl.lit(priority).alias(PRIORITY)
+        )
+
     candidates = pl.concat(
         [
-            places.filter(in_a_country & (detail == DETAIL_CITY)).select(
-                SURFACE,
-                TAG_VALUE,
-                COUNTRY,
-                pl.lit(SLOT_CITY).alias(SLOT),
-                pl.lit(0).alias(PRIORITY),
-            ),
-            places.filter(in_a_country & (detail == DETAIL_COUNTRY)).select(
-                SURFACE,
-                TAG_VALUE,
-                COUNTRY,
-                pl.lit(SLOT_CITY).alias(SLOT),
-                pl.lit(1).alias(PRIORITY),
-            ),
-            _towns().select(
-                SURFACE,
-                TAG_VALUE,
-                COUNTRY,
-                pl.lit(SLOT_CITY).alias(SLOT),
-                pl.lit(2).alias(PRIORITY),
-            ),
-            state_rows.select(
-                SURFACE,
-                TAG_VALUE,
-                COUNTRY,
-                pl.lit(SLOT_REGION).alias(SLOT),
-                pl.lit(0).alias(PRIORITY),
-            ),
-            places.filter(in_a_country & (detail == DETAIL_COUNTRY)).select(
-                SURFACE,
-                TAG_VALUE,
-                COUNTRY,
-                pl.lit(SLOT_REGION).alias(SLOT),
-                pl.lit(1).alias(PRIORITY),
-            ),
-            places.filter(in_a_country & (detail == DETAIL_REGION)).select(
-                SURFACE,
-                TAG_VALUE,
-                COUNTRY,
-                pl.lit(SLOT_REGION).alias(SLOT),
-                pl.lit(2).alias(PRIORITY),
-            ),
+            slot(places.filter(in_a_country & (detail == DETAIL_CITY)), SLOT_CITY, 0),
+            slot(places.filter(in_a_country & (detail == DETAIL_COUNTRY)), SLOT_CITY, 1),
+            slot(_towns(), SLOT_CITY, 2),
+            slot(state_rows, SLOT_REGION, 0),
+            slot(places.filter(in_a_country & (detail == DETAIL_COUNTRY)), SLOT_REGION, 1),
+            slot(places.filter(in_a_country & (detail == DETAIL_REGION)), SLOT_REGION, 2),
         ],
         how="vertical_relaxed",
     )
