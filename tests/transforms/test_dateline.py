@@ -133,3 +133,35 @@ def test_has_certain_year_and_published_day():
         None,  # no such day
     ]
     assert judged.schema["day"] == pl.Datetime("us", "UTC")
+
+
+def test_a_dateline_dates_an_article_only_when_its_year_is_certain_and_nothing_better_is_known():
+    from datetime import UTC, datetime
+
+    import polars as pl
+
+    from transforms import schema as S
+    from transforms.pipeline import date_from_dateline
+
+    mtime = datetime(2026, 1, 1, tzinfo=UTC)
+    day = datetime(1987, 3, 16, tzinfo=UTC)
+    articles = pl.DataFrame(
+        {
+            S.ARTICLE_ID: ["dated", "no-year", "from-path"],
+            S.PUBLISHED_AT: [mtime, mtime, datetime(2026, 3, 4, tzinfo=UTC)],
+            S.PUBLISHED_ORIGIN: ["mtime", "mtime", "path"],
+            S.DATELINE_DATE: ["March 16, 1987", "March 16", "March 16, 1987"],
+            S.DATELINE_PUBLISHED: [day, None, day],
+        },
+        schema_overrides={
+            S.PUBLISHED_AT: pl.Datetime("us", "UTC"),
+            S.DATELINE_PUBLISHED: pl.Datetime("us", "UTC"),
+        },
+    )
+
+    dated = date_from_dateline(articles)
+
+    assert S.DATELINE_PUBLISHED not in dated.columns
+    assert dated.select(S.PUBLISHED_ORIGIN).to_series().to_list() == ["dateline", "mtime", "path"]
+    assert dated[S.PUBLISHED_AT].to_list() == [day, mtime, datetime(2026, 3, 4, tzinfo=UTC)]
+    assert dated[S.DATELINE_DATE].to_list() == articles[S.DATELINE_DATE].to_list()
