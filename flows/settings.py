@@ -20,7 +20,6 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from transforms.schema import SOURCE_LANDING, SOURCE_SETTING
 from warehouse.connection import open_writer
 
 CONFIG_FILE = "nutgraf.toml"
@@ -263,6 +262,10 @@ class Settings(BaseSettings):
     @property
     def fallback_source(self) -> tuple[str, str]:
         """(source, origin) of an article that names none and lies in no outlet folder."""
+        # Imported here: this module must not load Polars (flows.runtime caps glibc's malloc
+        # arenas before Polars starts its threads, and imports this module to do it).
+        from transforms.schema import SOURCE_LANDING, SOURCE_SETTING
+
         if self.default_source is not None:
             return self.default_source, SOURCE_SETTING
         return self.landing.resolve().name or "landing", SOURCE_LANDING

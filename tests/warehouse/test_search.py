@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from flows.cli import main
-from tests.helpers import CORPORA, SAMPLES, flow_settings, query, run_ingest
+from tests.helpers import CORPORA, SAMPLES, corpus, flow_settings, query, run_ingest
 from warehouse.connection import open_reader, open_writer
 from warehouse.errors import ReadOnlyViolation, WarehouseError
 from warehouse.lock import writer_lock
@@ -412,6 +412,7 @@ def test_an_index_extended_batch_by_batch_equals_one_built_at_once(tmp_path: Pat
     from warehouse.search import keep_in_step, prepare_in_step, publish_plan
     from warehouse.sql import staged
 
+    corpus("multilingual")  # the samples alone hold too few paragraphs for three publishes
     texts = paragraph_texts()
     assert len(texts) > 60
     frame = pl.DataFrame(
