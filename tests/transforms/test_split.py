@@ -78,3 +78,32 @@ def test_title_is_found():
         pl.DataFrame({S.TITLE: ["Headline"], "body_start": [13]}),
         check_dtypes=False,
     )
+
+
+def test_a_sign_off_ending_the_last_paragraph_becomes_a_paragraph_of_its_own():
+    texts = {
+        "wire": "HEADLINE\n\nFirst paragraph.\n\nThe last one ends here. Reuter",
+        "credit": "T\n\nOne.\n\nTwo said so. (Reporting by Ann Example; Editing by Bo Sample)",
+        "middle": "T\n\nIt said Reuter. Then more.\n\nThe end.",
+        "alone": "T\n\nBody text here.\n\nREUTER",
+    }
+    articles = pl.DataFrame({S.ARTICLE_ID: list(texts), S.TEXT: list(texts.values())})
+
+    split = split_paragraphs(articles)
+
+    by_article = {
+        key: split.filter(pl.col(S.ARTICLE_ID) == key)[S.RAW_TEXT].to_list() for key in texts
+    }
+    assert by_article == {
+        "wire": ["First paragraph.", "The last one ends here.", "Reuter"],
+        "credit": ["One.", "Two said so.", "(Reporting by Ann Example; Editing by Bo Sample)"],
+        "middle": ["It said Reuter. Then more.", "The end."],
+        "alone": ["Body text here.", "REUTER"],
+    }
+    for row in split.iter_rows(named=True):  # offsets still slice the text
+        assert texts[row[S.ARTICLE_ID]][row[S.CHAR_START] : row[S.CHAR_END]] == row[S.RAW_TEXT]
+    assert (
+        split.group_by(S.ARTICLE_ID)
+        .agg((pl.col(S.POSITION) == pl.int_range(pl.len())).all())[S.POSITION]
+        .all()
+    )
