@@ -109,7 +109,7 @@ def build_suites(
     """The current suite versions, configured with the run's vocabulary and thresholds."""
     t = thresholds
     return (
-        q.articles_suite_v3(
+        q.articles_suite_v4(
             min_article_chars=t.min_article_chars,
             max_article_chars=t.max_article_chars,
             max_mojibake=t.max_mojibake_marks,
@@ -120,7 +120,7 @@ def build_suites(
             min_paragraph_chars=t.min_paragraph_chars,
             max_paragraph_chars=t.max_paragraph_chars,
         ),
-        q.batch_suite_v3(
+        q.batch_suite_v4(
             max_quarantined_share=t.max_quarantined_share,
             max_numeric_share=t.max_numeric_share,
             max_duplicate_file_share=t.max_duplicate_file_share,
@@ -231,9 +231,17 @@ def batch_shape(
         ),
         q.MEAN_PARAGRAPH_CHARS: float(lengths.mean()) if n_occ else None,  # type: ignore[arg-type]
         q.NUMERIC_SHARE: _numeric_share(batch.articles, min_letter_share),
+        q.MARKUP_SHARE: _markup_share(batch.paragraphs, batch.tags),
     }
     if n_new < min_shape_files:
-        for name in (q.EMPTY_SHARE, q.MOJIBAKE_SHARE, q.REPEATED_SHARE, q.NUMERIC_SHARE):
+        shares = (
+            q.EMPTY_SHARE,
+            q.MOJIBAKE_SHARE,
+            q.REPEATED_SHARE,
+            q.NUMERIC_SHARE,
+            q.MARKUP_SHARE,
+        )
+        for name in shares:
             metrics[name] = None
     history = _history(batch.history, min_history_batches)
     rise = ratio = shift = None
@@ -285,6 +293,16 @@ def _numeric_share(articles: pl.DataFrame, min_letter_share: float) -> float:
     with_words = pl.col(s.HAS_WORDS) if s.HAS_WORDS in articles.columns else pl.lit(True)
     numeric = with_words & (pl.col(s.LETTER_SHARE) < min_letter_share)
     return float(articles.select(numeric.fill_null(False).mean()).item())
+
+
+def _markup_share(paragraphs: pl.DataFrame, tags: pl.DataFrame) -> float:
+    """Share of the batch's new paragraphs the quality tagger tagged markup; 0 without any."""
+    if paragraphs.is_empty() or tags.is_empty() or s.TAG_VALUE not in tags.columns:
+        return 0.0
+    tagged = tags.filter((pl.col(s.TAG_TYPE) == "quality") & (pl.col(s.TAG_VALUE) == s.MARKUP))
+    hashes = tagged[s.PARAGRAPH_HASH].implode()
+    marked = paragraphs[s.PARAGRAPH_HASH].is_in(hashes).fill_null(False)  # a null hash: none
+    return float(marked.mean())  # type: ignore[arg-type]
 
 
 def _count_empty(articles: pl.DataFrame) -> int:

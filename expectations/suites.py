@@ -83,6 +83,7 @@ MOJIBAKE_SHARE = "mojibake_file_share"
 REPEATED_SHARE = "repeated_paragraph_share"
 MEAN_PARAGRAPH_CHARS = "mean_paragraph_chars"
 NUMERIC_SHARE = "numeric_article_share"  # articles mostly digits (tables, results), loaded
+MARKUP_SHARE = "markup_paragraph_share"  # new paragraphs tagged quality markup, loaded
 # ... and comparisons with the last published batches (null until there is enough history)
 REPEATED_SHARE_RISE = "repeated_paragraph_share_rise"
 PARAGRAPH_LENGTH_RATIO = "mean_paragraph_chars_ratio"
@@ -98,11 +99,17 @@ HISTORY_METRICS = (
     REPEATED_SHARE,
     MEAN_PARAGRAPH_CHARS,
     NUMERIC_SHARE,
+    MARKUP_SHARE,
 )
 """Metrics stored per published batch (table batch_metrics), with the language shares."""
 
 PURE_MARKUP = r"^\s*(?:<[^<>]*>\s*)+$"
 TICKERS_ONLY = rf"^\s*(?:{s.TICKER}\s*)+$"  # "<GREX.L>" on a line of its own is no markup
+
+MAX_MARKUP_SHARE = 0.1
+"""Share of a batch's new paragraphs holding HTML elements above which the batch is flagged
+(warn): a plain-text feed carries next to none, so one paragraph in ten means its extractor
+changed. Not a setting yet (flows.settings holds one field per gate.Thresholds field)."""
 
 HEX64 = r"^[0-9a-f]{64}$"  # sha256 hex, the identity of files and paragraphs
 
@@ -222,19 +229,20 @@ def _language_valid(codes: frozenset[str] | None) -> pl.Expr:
     return (pl.col(s.LANGUAGE).is_null() | pl.col(s.LANGUAGE).is_in(allowed)).fill_null(False)
 
 
-def articles_suite_v3(
+def articles_suite_v4(
     *, min_article_chars: int, max_article_chars: int, max_mojibake: int, max_garbage: int
 ) -> Suite:
     """Each article: keys and hashes (fail); holds words, decodes cleanly, no control or
-    private-use characters, size in bounds (quarantine: the article is set aside, the rest
-    publish); language and a title where the layout has one (warn).
+    private-use characters, no active content (scripts, event attributes, javascript: URLs),
+    size in bounds (quarantine: the article is set aside, the rest publish); language and a
+    title where the layout has one (warn).
 
     Text that is mostly digits is news (earnings, results, index levels, market tables): it
     loads, its paragraphs are tagged ``numeric_table`` and the batch counts it
     (NUMERIC_SHARE). Only text that is broken is set aside."""
     a = FRAME_ARTICLES
     return Suite(
-        "articles_suite_v3",
+        "articles_suite_v4",
         (
             _not_null("article_id_not_null", a, s.ARTICLE_ID),
             Check(
@@ -297,6 +305,20 @@ def articles_suite_v3(
                     "bytes that are not text, or text decoded with the wrong encoding"
                 ),
                 reason="dq_garbage",
+            ),
+            Check(
+                "no_active_content",
+                a,
+                "ExpectColumnValuesToBeBetween",
+                "quarantine",
+                {"column": s.ACTIVE_MARKS, "min_value": 0, "max_value": 0},
+                description=(
+                    # No angle brackets: descriptions reach markdown and terminals as written.
+                    "the text holds active content (a script, style or iframe element, an "
+                    "on...= event attribute or a javascript: URL): markup a browser would run, "
+                    "never news"
+                ),
+                reason="dq_active_content",
             ),
             Check(
                 "size_in_bounds",
@@ -489,10 +511,11 @@ def paragraphs_suite_v3(
     return Suite("paragraphs_suite_v3", tuple(checks))
 
 
-def batch_suite_v3(
+def batch_suite_v4(
     *,
     max_quarantined_share: float,
     max_numeric_share: float,
+    max_markup_share: float = MAX_MARKUP_SHARE,
     max_duplicate_file_share: float,
     max_empty_share: float,
     max_mojibake_share: float,
@@ -503,7 +526,7 @@ def batch_suite_v3(
 ) -> Suite:
     """Shape of the batch, alone and against the last published batches: a feed that turns to
     garbage, boilerplate or repeats fails the batch, with the metric that moved named; one
-    that turns to tables is flagged."""
+    that turns to tables or to HTML is flagged."""
     b = FRAME_BATCH
 
     def at_most(name: str, column: str, limit: float, severity: Severity, what: str) -> Check:
@@ -518,7 +541,7 @@ def batch_suite_v3(
 
     low, high = paragraph_length_ratio
     return Suite(
-        "batch_suite_v3",
+        "batch_suite_v4",
         (
             at_most(
                 "quarantined_share_at_most_max",
@@ -536,6 +559,16 @@ def batch_suite_v3(
                 "most articles of the batch are mostly digits (tables, results, market "
                 "reports): loaded and tagged numeric_table, but a feed of prose that turns to "
                 "numbers is worth a look",
+            ),
+            # warn, not fail: paragraphs with inline elements load unchanged and are tagged
+            # markup, and the runnable kind is set aside by articles' no_active_content.
+            at_most(
+                "markup_paragraph_share_at_most_max",
+                MARKUP_SHARE,
+                max_markup_share,
+                "warn",
+                "many new paragraphs hold HTML elements (bold, links, closing p tags): loaded "
+                "and tagged markup, but a feed of plain text that turns to HTML is worth a look",
             ),
             at_most(
                 "duplicate_file_share_at_most_max",

@@ -44,6 +44,7 @@ from transforms.langid import load_configured_model, load_py3langid
 from transforms.schema import (
     COUNTRY,
     LIKELY_BOILERPLATE,
+    MARKUP,
     SURFACE,
     TAG_DETAIL,
     TAG_TYPE,
@@ -56,11 +57,18 @@ TAGGER_VERSIONS: dict[str, str] = {
     "entities": "entities_v3",
     "topics": "topics_v3",
     "language": "language_v1",
-    "quality": "quality_v2",
+    "quality": "quality_v3",
 }
 """Tagger name -> version stored with its tags; a change of behaviour means a new version."""
 
-QUALITY_FLAGS = ("too_short", "mostly_non_letters", "all_caps", "numeric_table", LIKELY_BOILERPLATE)
+QUALITY_FLAGS = (
+    "too_short",
+    "mostly_non_letters",
+    "all_caps",
+    "numeric_table",
+    LIKELY_BOILERPLATE,
+    MARKUP,
+)
 UNDETERMINED_LANGUAGE = "und"  # ISO 639-2 code for "could not be judged"
 
 # Column names private to the gazetteer frames (never stored in the warehouse).

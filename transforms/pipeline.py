@@ -18,6 +18,7 @@ from transforms.dateline import find_datelines
 from transforms.decode import MOJIBAKE
 from transforms.dedupe import collect_new_paragraphs, mark_occurrences
 from transforms.gazetteer import TAGGER_VERSIONS, Gazetteer
+from transforms.markup import count_active_content
 from transforms.normalise import normalise_paragraphs, sha256_hex
 from transforms.split import BODY_START, find_titles, split_paragraphs
 from transforms.tag import detect_language, tag_paragraphs, tag_titles, tag_with
@@ -343,7 +344,7 @@ def assign_languages(
 
 def measure_articles(articles: pl.DataFrame) -> pl.DataFrame:
     """ARTICLES -> adds N_CHARS, LETTER_SHARE, HAS_WORDS, MOJIBAKE_MARKS, GARBAGE_MARKS,
-    TITLE_EXPECTED (for the gate)."""
+    ACTIVE_MARKS, TITLE_EXPECTED (for the gate)."""
     text = pl.col(S.TEXT)
     sample = text.str.head(LETTER_SAMPLE_CHARS)
     n_sample = sample.str.len_chars()
@@ -357,6 +358,9 @@ def measure_articles(articles: pl.DataFrame) -> pl.DataFrame:
         # the pairs transforms.decode counts when it rejects a whole file
         text.str.count_matches(MOJIBAKE.pattern).cast(pl.Int64).alias(S.MOJIBAKE_MARKS),
         text.str.count_matches(GARBAGE_CHARACTERS).cast(pl.Int64).alias(S.GARBAGE_MARKS),
+        # scripts, event attributes, javascript: URLs: judged on the whole text, so a
+        # paragraph already in the warehouse cannot carry them in unseen
+        count_active_content(text).alias(S.ACTIVE_MARKS),
         # paragraphs on blank lines: the layout in which the first line is a title
         text.str.contains(r"\n[ \t]*\n").alias(S.TITLE_EXPECTED),
     )

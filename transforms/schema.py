@@ -79,6 +79,7 @@ MOJIBAKE_MARKS = "mojibake_marks"  # mis-decoded character pairs ('Ã©', 'â€
 GARBAGE_MARKS = "garbage_marks"  # control (C1), private-use and unassigned characters
 HAS_WORDS = "has_words"  # at least one letter anywhere in the text
 TITLE_EXPECTED = "title_expected"  # blank-line layout, where a title line is the norm
+ACTIVE_MARKS = "active_content_marks"  # scripts, event attributes, javascript: URLs (markup.py)
 
 # --- vocabularies ---------------------------------------------------------------------------
 
@@ -91,6 +92,7 @@ TAG_TYPES = ("person", "place", "organisation", "topic", "language", "quality")
 TICKER = r"<[A-Z0-9]{1,8}(?:\.[A-Z0-9]{1,4})?>"
 """An exchange symbol in angle brackets ("<BAC>", "<RTRS.L>"): a tag, and never markup."""
 LIKELY_BOILERPLATE = "likely_boilerplate"  # quality: a sign-off by rule, or learnt per source
+MARKUP = "markup"  # quality: the paragraph holds HTML elements (transforms.markup)
 FREE_FORM_DETAILS = (
     "heuristic",
     "capitalised",

@@ -67,6 +67,7 @@ from transforms.gazetteer import (
     Gazetteer,
 )
 from transforms.langid import classify, load_configured_model, utf8_buffer
+from transforms.markup import first_element, has_markup
 from transforms.names import (
     DETAIL_RUN,
     DETAIL_TEAM,
@@ -965,7 +966,7 @@ def tag_quality(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _quality_tags(frame: pl.DataFrame) -> pl.DataFrame:
     """_ROW, TEXT -> _ROW + TAGS columns for quality flags."""
-    too_short, non_letters, all_caps, numeric_table, boilerplate = QUALITY_FLAGS
+    too_short, non_letters, all_caps, numeric_table, boilerplate, markup = QUALITY_FLAGS
     words = _word_counts(frame)
     counts = _character_counts(frame)
     letter_share = pl.col("_letters") / pl.col("_visible")
@@ -989,6 +990,15 @@ def _quality_tags(frame: pl.DataFrame) -> pl.DataFrame:
                 _ROW,
                 pl.lit(boilerplate).alias(TAG_VALUE),
                 pl.lit(DETAIL_SIGN_OFF).alias(TAG_DETAIL),
+            ),
+            # The text keeps its markup; the tag names the first element found. Most
+            # paragraphs hold no "<": a literal search skips the regex for them.
+            frame.filter(pl.col(TEXT).str.contains("<", literal=True))
+            .filter(has_markup(pl.col(TEXT)))
+            .select(
+                _ROW,
+                pl.lit(markup).alias(TAG_VALUE),
+                first_element(pl.col(TEXT)).alias(TAG_DETAIL),
             ),
         ],
         how="diagonal_relaxed",

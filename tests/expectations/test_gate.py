@@ -36,6 +36,7 @@ ARTICLE_COLUMNS = pl.Schema(
         s.HAS_WORDS: pl.Boolean,
         s.MOJIBAKE_MARKS: pl.Int64,
         s.GARBAGE_MARKS: pl.Int64,
+        s.ACTIVE_MARKS: pl.Int64,
         s.TITLE_EXPECTED: pl.Boolean,
     }
 )
@@ -66,6 +67,7 @@ def clean_batch() -> GateBatch:
             s.HAS_WORDS: [True, True],
             s.MOJIBAKE_MARKS: [0, 0],
             s.GARBAGE_MARKS: [0, 0],
+            s.ACTIVE_MARKS: [0, 0],
             s.TITLE_EXPECTED: [True, True],
             s.PUBLISHED_AT: [datetime(2026, 3, 4, tzinfo=UTC), datetime(2026, 3, 5, tzinfo=UTC)],
         }
@@ -149,9 +151,9 @@ def test_clean_batch_passes():
     assert {"tag_value_in_vocabulary[topic]", "tag_value_in_vocabulary[language]"} <= names
     assert not any("[person]" in n for n in names)
     assert set(result.results["suite"]) == {
-        "articles_suite_v3",
+        "articles_suite_v4",
         "paragraphs_suite_v3",
-        "batch_suite_v3",
+        "batch_suite_v4",
     }
 
 
@@ -164,12 +166,12 @@ VIOLATIONS = {
             .otherwise(pl.col(s.ARTICLE_ID))
             .alias(s.ARTICLE_ID)
         ),
-        {"articles_suite_v3.article_id_not_null"},
+        {"articles_suite_v4.article_id_not_null"},
     ),
     "duplicate article_id": (
         "articles",
         lambda f: f.with_columns(pl.lit("a1").alias(s.ARTICLE_ID)),
-        {"articles_suite_v3.article_id_unique"},
+        {"articles_suite_v4.article_id_unique"},
     ),
     "duplicate occurrence key": (
         "occurrences",
@@ -360,7 +362,7 @@ def test_quarantined_share_above_max_fails_the_batch():
 
     result = run_gate(batch, vocabulary=VOCABULARY, thresholds=thresholds)
 
-    assert result.failed == ["batch_suite_v3.quarantined_share_at_most_max"]
+    assert result.failed == ["batch_suite_v4.quarantined_share_at_most_max"]
     assert json.loads(row_of(result, "quarantined_share_at_most_max")["observed"])["value"] == 0.6
 
 
@@ -563,7 +565,7 @@ def test_batch_shape_is_compared_with_the_last_published_batches():
 
     result = run_gate(batch, vocabulary=VOCABULARY, thresholds=Thresholds(min_shape_files=1))
 
-    assert result.failed == ["batch_suite_v3.mean_paragraph_length_near_history"]
+    assert result.failed == ["batch_suite_v4.mean_paragraph_length_near_history"]
     ratio = json.loads(row_of(result, "mean_paragraph_length_near_history")["observed"])
     assert ratio["value"] == pytest.approx(17 / 170)
     assert ratio["baseline"] == 170.0
@@ -588,11 +590,12 @@ def test_too_little_history_or_too_few_files_is_not_judged():
 @pytest.mark.parametrize(
     ("column", "value", "reason", "rule"),
     [
-        (s.MOJIBAKE_MARKS, 5, "dq_mojibake", "articles_suite_v3.decodes_cleanly"),
-        (s.HAS_WORDS, False, "dq_no_words", "articles_suite_v3.has_words"),
-        (s.GARBAGE_MARKS, 3, "dq_garbage", "articles_suite_v3.no_control_characters"),
-        (s.N_CHARS, 0, "dq_size_out_of_bounds", "articles_suite_v3.size_in_bounds"),
-        (s.N_PARAGRAPHS, 0, "empty", "articles_suite_v3.not_empty_after_splitting"),
+        (s.MOJIBAKE_MARKS, 5, "dq_mojibake", "articles_suite_v4.decodes_cleanly"),
+        (s.HAS_WORDS, False, "dq_no_words", "articles_suite_v4.has_words"),
+        (s.GARBAGE_MARKS, 3, "dq_garbage", "articles_suite_v4.no_control_characters"),
+        (s.ACTIVE_MARKS, 1, "dq_active_content", "articles_suite_v4.no_active_content"),
+        (s.N_CHARS, 0, "dq_size_out_of_bounds", "articles_suite_v4.size_in_bounds"),
+        (s.N_PARAGRAPHS, 0, "empty", "articles_suite_v4.not_empty_after_splitting"),
     ],
 )
 def test_article_checks_set_the_offending_article_aside(column, value, reason, rule):
@@ -670,7 +673,7 @@ def test_a_sharp_rise_in_repeated_paragraphs_fails_the_batch():
 
     result = run_gate(batch, vocabulary=VOCABULARY, thresholds=Thresholds(min_shape_files=1))
 
-    assert result.failed == ["batch_suite_v3.repeated_paragraph_share_near_history"]
+    assert result.failed == ["batch_suite_v4.repeated_paragraph_share_near_history"]
     observed = json.loads(row_of(result, "repeated_paragraph_share_near_history")["observed"])
     assert observed["value"] == pytest.approx(0.5) and observed["baseline"] == 0.0
 
@@ -699,3 +702,46 @@ def test_an_article_of_numbers_is_news_counted_not_set_aside():
     shape = run_gate(half, vocabulary=VOCABULARY, thresholds=Thresholds(min_shape_files=1))
     assert shape.batch_shape is not None and shape.batch_shape["numeric_article_share"] == 0.5
     assert row_of(shape, "numeric_article_share_at_most_max")["success"]
+
+
+def _markup_tag(paragraph_hash: str, element: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            s.PARAGRAPH_HASH: [paragraph_hash],
+            s.TAG_TYPE: ["quality"],
+            s.TAG_VALUE: [s.MARKUP],
+            s.TAG_DETAIL: [element],
+            s.TAGGER: ["quality"],
+            s.TAGGER_VERSION: ["quality_v3"],
+        }
+    ).pipe(lambda f: f.with_columns(pl.lit(None).alias(n) for n in s.TAGS if n not in f.columns))
+
+
+def test_paragraphs_with_inline_markup_are_counted_and_flagged_not_set_aside():
+    # H2 holds an inline element: it loads as written, its tag counts in the batch's shape.
+    batch = with_frame(
+        with_frame(
+            clean_batch(),
+            "paragraphs",
+            lambda f: f.with_columns(
+                pl.when(pl.col(s.PARAGRAPH_HASH) == H2)
+                .then(pl.lit("Prices <b>rose</b>."))
+                .otherwise(pl.col(s.TEXT))
+                .alias(s.TEXT)
+            ),
+        ),
+        "tags",
+        lambda f: pl.concat([f, _markup_tag(H2, "b").pipe(s.conform, s.TAGS)]),
+    )
+
+    result = run_gate(batch, vocabulary=VOCABULARY, thresholds=Thresholds(min_shape_files=1))
+
+    assert result.success
+    assert result.quarantined.is_empty()
+    assert result.batch_shape is not None
+    assert result.batch_shape["markup_paragraph_share"] == 0.5  # one of two new paragraphs
+    flagged = row_of(result, "markup_paragraph_share_at_most_max")
+    assert flagged["severity"] == "warn" and not flagged["success"]
+    assert row_of(
+        run_gate(clean_batch(), vocabulary=VOCABULARY), "markup_paragraph_share_at_most_max"
+    )["success"]

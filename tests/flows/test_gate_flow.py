@@ -42,11 +42,11 @@ def test_quarantine_sets_bad_articles_aside_and_publishes_the_rest(tmp_path: Pat
         extra = (SHARED,) if i == 0 else (NEAR.format("December"),) if i == 5 else ()
         (landing / f"good_{i:02d}.txt").write_text(_good_article(i, *extra))
     # Sorted first, so it is the first to hold SHARED: once it is set aside, good_00 is.
-    markup = landing / "a_markup.txt"
+    markup = landing / "a_markup.txt"  # pure markup, nothing a browser would run
     markup.write_text(
         "Scraped page\n\n"
         + SHARED
-        + '\n\n<div class="ad-slot"><img src=x onerror=alert(1)></div>\n\n'
+        + '\n\n<div class="ad-slot"><img src="ad.png"></div>\n\n'
         + "A paragraph of real words that only this page holds, about the weather today.\n\n"
         + NEAR.format("November")
         + "\n"
@@ -66,8 +66,8 @@ def test_quarantine_sets_bad_articles_aside_and_publishes_the_rest(tmp_path: Pat
     assert read_counts(w)["articles"] == 11
     assert sorted(query(w, "SELECT path, reason_code, rule FROM quarantine")) == [
         ("a_markup.txt", "dq_pure_markup", "paragraphs_suite_v3.not_pure_markup"),
-        ("blank.txt", "empty", "articles_suite_v3.not_empty_after_splitting"),
-        ("table.txt", "dq_no_words", "articles_suite_v3.has_words"),
+        ("blank.txt", "empty", "articles_suite_v4.not_empty_after_splitting"),
+        ("table.txt", "dq_no_words", "articles_suite_v4.has_words"),
     ]
     assert query(w, "SELECT count(*) FROM paragraphs WHERE text LIKE '%<div%'") == [(0,)]
     assert query(w, "SELECT count(*) FROM paragraphs WHERE text LIKE '%weather today%'") == [(0,)]
@@ -125,7 +125,7 @@ def test_a_boilerplate_feed_fails_the_batch_and_publishes_nothing(tmp_path: Path
     w = settings.warehouse
 
     assert summary["status"] == "gate_failed"
-    assert "batch_suite_v3.repeated_paragraph_share_at_most_max" in summary["failed_checks"]
+    assert "batch_suite_v4.repeated_paragraph_share_at_most_max" in summary["failed_checks"]
     counts = read_counts(w)
     assert counts["articles"] == counts["paragraphs"] == counts["occurrences"] == 0
     assert counts["batch_metrics"] == 0  # only published batches make history
@@ -150,8 +150,8 @@ def test_a_mojibake_feed_fails_the_batch_with_the_reason_named(tmp_path: Path, l
 
     assert summary["status"] == "gate_failed"
     assert {
-        "batch_suite_v3.mojibake_share_at_most_max",
-        "batch_suite_v3.quarantined_share_at_most_max",
+        "batch_suite_v4.mojibake_share_at_most_max",
+        "batch_suite_v4.quarantined_share_at_most_max",
     } <= set(summary["failed_checks"])
     assert {q["reason"] for q in summary["quarantined"]} == {"mojibake"}
 
@@ -196,3 +196,46 @@ def test_gate_thresholds_are_settings(tmp_path: Path, landing: Path):
 
     assert summary["status"] == "published"
     assert read_counts(tmp_path / "nutgraf.duckdb")["articles"] == 12
+
+
+def test_a_script_inside_a_paragraph_sets_its_article_aside(tmp_path: Path, landing: Path):
+    for i in range(3):
+        (landing / f"good_{i:02d}.txt").write_text(_good_article(i))
+    script = 'The page title changed <script>document.title="x"</script> after the vote.'
+    (landing / "scripted.txt").write_text(_good_article(7, script))
+
+    settings = flow_settings(tmp_path, landing)
+    summary = run_ingest(settings)
+    w = settings.warehouse
+
+    assert summary["status"] == "published"
+    assert query(w, "SELECT path, reason_code, rule FROM quarantine") == [
+        ("scripted.txt", "dq_active_content", "articles_suite_v4.no_active_content")
+    ]
+    assert read_counts(w)["articles"] == 3
+    assert query(w, "SELECT count(*) FROM paragraphs WHERE text LIKE '%<script>%'") == [(0,)]
+
+
+def test_inline_markup_loads_as_written_and_is_tagged(tmp_path: Path, landing: Path):
+    for i in range(3):
+        (landing / f"good_{i:02d}.txt").write_text(_good_article(i))
+    bold = "The mayor called the plan <b>bold</b> and promised a vote before the summer."
+    (landing / "bold.txt").write_text(_good_article(8, bold))
+
+    settings = flow_settings(tmp_path, landing)
+    summary = run_ingest(settings)
+    w = settings.warehouse
+
+    assert summary["status"] == "published"
+    assert query(w, "SELECT count(*) FROM quarantine") == [(0,)]
+    assert read_counts(w)["articles"] == 4
+    # the text keeps its markup; the tag says which element it holds
+    assert query(
+        w,
+        """SELECT t.tag_detail, t.tagger_version FROM paragraph_tags t
+           JOIN paragraphs p ON p.paragraph_hash = t.paragraph_hash
+           WHERE t.tag_type = 'quality' AND t.tag_value = 'markup'""",
+    ) == [("b", "quality_v3")]
+    assert query(w, "SELECT count(*) FROM paragraphs WHERE text LIKE '%plan <b>bold</b> and%'") == [
+        (1,)
+    ]

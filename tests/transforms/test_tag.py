@@ -357,6 +357,7 @@ def test_vocabulary_covers_emitted_values(gazetteer):
         "all_caps",
         "numeric_table",
         "likely_boilerplate",
+        "markup",
     }
 
 
@@ -394,6 +395,21 @@ def test_sign_offs_and_credit_lines_are_likely_boilerplate():
     assert set(flagged[TAG_DETAIL]) == {"sign_off"}
     tagged = set(frame.join(flagged, on=PARAGRAPH_HASH)[TEXT])
     assert tagged == {text for text, is_sign_off in lines.items() if is_sign_off}
+
+
+def test_paragraphs_holding_html_elements_are_tagged_markup_with_the_first_element():
+    lines = {
+        "Prices <b>rose</b> on Monday, the minister said.": "b",
+        'Read the <a href="/report">full report</a> here.': "a",
+        "First line<br>second line of the same paragraph.": "br",
+        "The <b> tag makes text bold, the manual says.": None,  # prose about HTML
+        "Bank of America <BAC.N> and Agilent <A> rose.": None,  # tickers
+    }
+    frame = paragraphs(*lines)
+    flagged = tag_quality(frame).filter(pl.col(TAG_VALUE) == "markup")
+    found = dict(frame.join(flagged, on=PARAGRAPH_HASH).select(TEXT, TAG_DETAIL).iter_rows())
+    assert found == {text: element for text, element in lines.items() if element}
+    assert set(flagged["tagger_version"]) == {"quality_v3"}
 
 
 def test_empty_input(gazetteer):
