@@ -59,6 +59,7 @@ class Thresholds:
     min_letter_share: float = 0.5  # article: fewer letters among its first characters: numeric
     max_numeric_share: float = 0.5  # share of the batch's articles that are numeric; warn above
     max_garbage_marks: int = 2  # article: control/private-use characters tolerated; quarantine
+    max_markup_share: float = 0.1  # share of new paragraphs holding HTML elements; warn above
     min_article_chars: int = 1
     max_article_chars: int = 2_000_000
     max_mojibake_marks: int = 2  # article: mis-decoded pairs tolerated; quarantine above
@@ -123,6 +124,7 @@ def build_suites(
         q.batch_suite_v4(
             max_quarantined_share=t.max_quarantined_share,
             max_numeric_share=t.max_numeric_share,
+            max_markup_share=t.max_markup_share,
             max_duplicate_file_share=t.max_duplicate_file_share,
             max_empty_share=t.max_empty_share,
             max_mojibake_share=t.max_mojibake_share,

@@ -106,10 +106,6 @@ HISTORY_METRICS = (
 PURE_MARKUP = r"^\s*(?:<[^<>]*>\s*)+$"
 TICKERS_ONLY = rf"^\s*(?:{s.TICKER}\s*)+$"  # "<GREX.L>" on a line of its own is no markup
 
-MAX_MARKUP_SHARE = 0.1
-"""Share of a batch's new paragraphs holding HTML elements above which the batch is flagged
-(warn): a plain-text feed carries next to none, so one paragraph in ten means its extractor
-changed. Not a setting yet (flows.settings holds one field per gate.Thresholds field)."""
 
 HEX64 = r"^[0-9a-f]{64}$"  # sha256 hex, the identity of files and paragraphs
 
@@ -515,7 +511,7 @@ def batch_suite_v4(
     *,
     max_quarantined_share: float,
     max_numeric_share: float,
-    max_markup_share: float = MAX_MARKUP_SHARE,
+    max_markup_share: float,
     max_duplicate_file_share: float,
     max_empty_share: float,
     max_mojibake_share: float,

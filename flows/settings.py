@@ -196,6 +196,13 @@ class Settings(BaseSettings):
         description="Gate (warn): flag a batch in which more than this share of the articles "
         "are numeric (see min_letter_share).",
     )
+    max_markup_share: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="Gate (warn): flag a batch in which more than this share of the new "
+        "paragraphs hold HTML elements (tagged markup; a plain-text feed holds almost none).",
+    )
     max_garbage_marks: int = Field(
         2,
         ge=0,
