@@ -58,7 +58,10 @@ def generate(out: Path, n: int, bbc: Path, seed: int = 7, first: int = 0) -> dic
             continue
         if roll < 0.012:
             path.write_bytes(b"")
-            counts["empty_files"] += 1
+            # Bytes are set aside once: the first empty file is quarantined, every later one
+            # is a duplicate of it (a chunk numbered from `first` > 0 follows one that had one).
+            fresh = first == 0 and not counts["empty_files"]
+            counts["empty_files" if fresh else "duplicate_files"] += 1
             continue
         k = rng.randint(8, 16)
         syndicated = iter(rng.sample(pool, k))

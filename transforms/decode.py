@@ -76,8 +76,9 @@ def read_files(
                     data = (landing / rel).read_bytes()
                     digest = hashlib.sha256(data).hexdigest()
                     if not data:
-                        # Set aside here, not matched as a duplicate of an earlier empty file:
-                        # every placeholder is a failed delivery someone should hear about.
+                        # Set aside once: like any bytes already judged, a later empty file
+                        # (a copy, a touch, another placeholder) is a duplicate of the first
+                        # (discover.classify_files), so one quarantine row per version.
                         reason, detail = "empty", S.REASONS["empty"]
             except OSError as exc:
                 reason = "unreadable"

@@ -130,13 +130,19 @@ def select_unseen(listed: pl.DataFrame, ledger: pl.DataFrame) -> pl.DataFrame:
 def classify_files(read: pl.DataFrame, known: pl.DataFrame, ledger: pl.DataFrame) -> pl.DataFrame:
     """Read files (PATH, SHA256, REASON...) -> adds STATUS and duplicate_of.
 
+    A file version is its sha256, judged once: bytes the ledger already holds, or that an
+    earlier path of this batch holds, are not judged again, whatever their reason now.
     - same path and bytes as a ledger row: 'touched' (only its mtime changed);
     - bytes already in the ledger under another path, or earlier in this batch: 'duplicate';
-    - a reason already set (unreadable, oversized, ...): 'quarantined';
+    - a reason already set (unreadable, oversized, empty, ...): 'quarantined';
     - otherwise 'new'.
+    Touched and duplicate files lose their REASON and DETAIL: the first version's ledger and
+    quarantine rows already say why its bytes were set aside (one quarantine row per version).
+    Files never read (no SHA256) match nothing and keep their reason.
     `known` is SHA256, first_path for hashes already in the ledger.
     """
     same_path = ledger.select(S.PATH, S.SHA256).with_columns(pl.lit(True).alias("_same"))
+    read_bytes = pl.col(S.SHA256).is_not_null()
     ranked = (
         read.join(same_path, on=[S.PATH, S.SHA256], how="left")
         .join(known, on=S.SHA256, how="left")
@@ -144,24 +150,27 @@ def classify_files(read: pl.DataFrame, known: pl.DataFrame, ledger: pl.DataFrame
             pl.col(S.PATH).first().over(S.SHA256, order_by=S.PATH).alias("_first_in_batch")
         )
     )
+    status = (
+        pl.when(pl.col("_same").fill_null(False))
+        .then(pl.lit(FILE_TOUCHED))
+        .when(pl.col("first_path").is_not_null())
+        .then(pl.lit(S.FILE_DUPLICATE))
+        .when(read_bytes & (pl.col("_first_in_batch") != pl.col(S.PATH)))
+        .then(pl.lit(S.FILE_DUPLICATE))
+        .when(pl.col(S.REASON).is_not_null())
+        .then(pl.lit(S.FILE_QUARANTINED))
+        .otherwise(pl.lit(S.FILE_NEW))
+    )
+    seen_before = pl.col(S.STATUS).is_in([FILE_TOUCHED, S.FILE_DUPLICATE])
     return (
-        ranked.with_columns(
-            pl.when(pl.col("_same").fill_null(False))
-            .then(pl.lit(FILE_TOUCHED))
-            .when(pl.col(S.REASON).is_not_null())
-            .then(pl.lit(S.FILE_QUARANTINED))
-            .when(pl.col("first_path").is_not_null())
-            .then(pl.lit(S.FILE_DUPLICATE))
-            .when(pl.col("_first_in_batch") != pl.col(S.PATH))
-            .then(pl.lit(S.FILE_DUPLICATE))
-            .otherwise(pl.lit(S.FILE_NEW))
-            .alias(S.STATUS),
-        )
+        ranked.with_columns(status.alias(S.STATUS))
         .with_columns(
             pl.when(pl.col(S.STATUS) == S.FILE_DUPLICATE)
             .then(pl.coalesce("first_path", "_first_in_batch"))
             .otherwise(None)
             .alias(DUPLICATE_OF),
+            pl.when(~seen_before).then(pl.col(S.REASON)).alias(S.REASON),
+            pl.when(~seen_before).then(pl.col(S.DETAIL)).alias(S.DETAIL),
         )
         .drop("_same", "first_path", "_first_in_batch")
     )
