@@ -53,6 +53,27 @@ _HEADLINE_COUNTS = (
     ("occurrences", "occurrences"),
     ("tags", "tags"),
 )
+# One line per count the page shows, as a legend under the cards and as each number's tooltip.
+COUNT_NOTES = {
+    "files_seen": "files in the landing folder that match the patterns, loaded before or not",
+    "files_new": "files read and loaded by this run (new bytes: a new file or a new version)",
+    "files_duplicate": "files whose bytes were already loaded under some path: nothing loaded",
+    "files_quarantined": "files (or .jsonl lines) set aside with a reason code; listed below",
+    "files_settling": "files younger than settle_seconds, still being written: left for later",
+    "files_touched": "files whose mtime changed but whose bytes did not: only the ledger noted",
+    "records_unchanged": "records whose text equals a version already loaded: not loaded again",
+    "articles": "article versions loaded by this run",
+    "paragraphs_new": "distinct paragraphs stored for the first time",
+    "occurrences": "paragraph positions in this run's articles (first, repeat or corpus)",
+    "tags": "tags put on this run's new paragraphs and titles",
+    "near_dup_compared": "new paragraphs long enough to be compared for near-duplicates",
+    "near_dup_candidates": "pairs sharing a similarity band, to be verified",
+    "near_dup_verified": "candidate pairs similar enough to count as near-duplicates",
+    "near_dup_linked": "paragraphs linked to a near-duplicate group",
+    "near_dup_repointed": "stored paragraphs moved to another near-duplicate group",
+    "seconds": "wall time from the flow's start to its end (Prefect's start-up is apart)",
+    "prefect_start_seconds": "wall time `nutgraf run` waited for Prefect before the flow began",
+}
 # Summary keys shown in their own section; any other key lands in "Other fields".
 _SHOWN_KEYS = {
     *(k for k, _ in _HEADLINE_COUNTS),
@@ -60,6 +81,8 @@ _SHOWN_KEYS = {
     "run_id",
     "status",
     "started_at",
+    "finished_at",
+    "seconds",
     "batches",
     "gate",
     "failed_checks",
@@ -116,6 +139,9 @@ margin:8px 0 12px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(330px,1fr));gap:0 24px}
 figure{margin:4px 0 12px}figure svg{max-width:100%;height:auto}
 figcaption{font-size:12px;color:#57606a}
+dl.legend{display:grid;grid-template-columns:max-content 1fr;gap:0 12px;font-size:12px;
+color:#57606a;margin:0 0 12px}dl.legend dt{font-weight:600}dl.legend dd{margin:0}
+.not-judged{background:#6e7781}tr.unjudged td{color:#57606a}
 @media print{
 .banner,.pill,.ok,.bad-fail,.bad-quarantine,.bad-warn,.other{print-color-adjust:exact;
 -webkit-print-color-adjust:exact}
@@ -291,8 +317,28 @@ def _page(title: str, sections: Iterable[str]) -> str:
 
 
 def _check_order(row: Mapping[str, Any]) -> int:
-    """Failed checks first, the gravest severity first; passed checks keep suite order."""
-    return 3 if row["success"] else _SEVERITY_ORDER.get(row["severity"], 3)
+    """Failed checks first, the gravest severity first, then those not judged; passed checks
+    keep suite order."""
+    if not row["success"]:
+        return _SEVERITY_ORDER.get(row["severity"], 3)
+    return 3 if _not_judged(row) is not None else 4
+
+
+def _not_judged(row: Mapping[str, Any]) -> str | None:
+    """Why a check could not judge the batch (the note the gate stored: too few files or
+    batches so far for a share or a comparison), or None when it judged. Such a check counts
+    as passed for the gate but says nothing about the batch."""
+    if not row["success"]:
+        return None
+    observed = _loads(row.get("observed"))
+    if not isinstance(observed, dict):
+        return None
+    note = observed.get("note")
+    if note:
+        return str(note).removeprefix("not judged: ")
+    if "value" in observed and observed["value"] is None:
+        return "no value was measured for this batch"
+    return None
 
 
 def _run_banner(
@@ -305,30 +351,25 @@ def _run_banner(
     """The verdict in one coloured block, with each failing check and its observed value."""
     not_met = [r for r in rows if not r["success"]]
     by_severity = {s: [r for r in not_met if r["severity"] == s] for s in _SEVERITY_ORDER}
-    n_warn, n_quarantine = len(by_severity["warn"]), len(by_severity["quarantine"])
-    headline = (
-        f"{len(rows)} checks, {len(result.failed)} failed (fail), {n_quarantine} quarantine, "
-        f"{n_warn} warning{'s' if n_warn != 1 else ''}"
-    )
+    n_unjudged = sum(1 for r in rows if _not_judged(r) is not None)
+    n_met = len(rows) - len(not_met) - n_unjudged
+    headline = f"{len(rows)} checks: {n_met} met, {len(not_met)} not met, {n_unjudged} not judged"
     facts = [f"run {run_id}"]
     if summary.get("started_at"):
         facts.append(f"started {summary['started_at']}")
+    if _is_number(summary.get("seconds")):
+        facts.append(f"took {_duration(summary['seconds'])}")
     if summary.get("status"):
         facts.append(f"status {summary['status']}")
-    n_quarantined_files = summary.get("files_quarantined")
-    if isinstance(n_quarantined_files, int) and n_quarantined_files:
-        facts.append(
-            f"{n_quarantined_files} file{'s' if n_quarantined_files != 1 else ''} set aside"
-        )
     out = [
         f'<header class="banner {"pass" if result.success else "fail"}">',
         f"<h1>{_e(status)}</h1>",
         f"<p>{_e(' · '.join(facts))}</p>",
         f"<p>{_e(headline)}</p>",
+        f"<p>{_e(_severity_line(by_severity, summary))}</p>",
     ]
-    listed = [(r, "failed") for r in by_severity["fail"]]
-    listed += [(r, "quarantine") for r in by_severity["quarantine"]]
-    listed += [(r, "warning") for r in by_severity["warn"]]
+    # Named by severity as the README names them: fail, quarantine, warn.
+    listed = [(r, s) for s in _SEVERITY_ORDER for r in by_severity[s]]
     if listed:
         out.append("<ul>")
         for r, label in listed:
@@ -343,11 +384,51 @@ def _run_banner(
     return "".join(out)
 
 
+def _severity_line(
+    by_severity: Mapping[str, list[dict[str, Any]]], summary: Mapping[str, object]
+) -> str:
+    """Checks not met per severity; for quarantine, what was set aside, which is what the
+    quarantined list shows: files set aside on reading need no failed check."""
+
+    def checks(n: int) -> str:
+        return f"{n} check{'s' if n != 1 else ''} not met"
+
+    listed = summary.get("quarantined")
+    entries = [q for q in listed if isinstance(q, Mapping)] if _is_list(listed) else None
+    n_checks = len(by_severity["quarantine"])
+    if entries is None:
+        quarantine = checks(n_checks)
+    else:
+        reasons: dict[str, int] = {}
+        for q in entries:
+            reasons[str(q.get("reason"))] = reasons.get(str(q.get("reason")), 0) + 1
+        quarantine = f"{len(entries)} set aside"
+        if reasons:
+            quarantine += " (" + ", ".join(f"{r} {n}" for r, n in reasons.items()) + ")"
+        if n_checks:
+            quarantine += f"; {checks(n_checks)}"
+    return (
+        f"fail: {checks(len(by_severity['fail']))} · quarantine: {quarantine} · "
+        f"warn: {checks(len(by_severity['warn']))}"
+    )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
 def _summary_section(run_id: str, summary: Mapping[str, object]) -> str:
     """Run facts, the headline counts as cards, and what became of the files as a chart."""
     facts = [
         ("run id", run_id),
         ("started at", summary.get("started_at")),
+        ("finished at", summary.get("finished_at")),
+        (
+            "took",
+            _duration(summary["seconds"]) + " (the flow's start to its end)"
+            if _is_number(summary.get("seconds"))
+            else None,
+        ),
         ("status", summary.get("status")),
         ("gate", summary.get("gate")),
         ("batches published", summary.get("batches")),
@@ -360,13 +441,25 @@ def _summary_section(run_id: str, summary: Mapping[str, object]) -> str:
     out.append("</table>")
     out.append(_files_chart(summary) + "</div>")
     cards = [
-        f"<div class=card><b>{_e(_fmt(summary[k]))}</b><span>{_e(label)}</span></div>"
+        f'<div class=card title="{_e(COUNT_NOTES[k])}"><b>{_e(_fmt(summary[k]))}</b>'
+        f"<span>{_e(label)}</span></div>"
         for k, label in _HEADLINE_COUNTS
         if k in summary
     ]
     if cards:
         out.append('<div class="cards">' + "".join(cards) + "</div>")
+    out.append(_count_legend(summary))
     return "".join(out)
+
+
+def _count_legend(summary: Mapping[str, object]) -> str:
+    """What each count on the page means, one line each (the counts this run recorded)."""
+    labels = dict(_FILE_COUNTS) | dict(_HEADLINE_COUNTS)
+    keys = [k for k in COUNT_NOTES if k in summary and not k.endswith("seconds")]
+    if not keys:
+        return ""
+    items = "".join(f"<dt>{_e(labels.get(k, k))}</dt><dd>{_e(COUNT_NOTES[k])}</dd>" for k in keys)
+    return f'<dl class="legend" aria-label="What the counts mean">{items}</dl>'
 
 
 def _files_chart(summary: Mapping[str, object]) -> str:
@@ -421,9 +514,10 @@ def _not_met_section(rows: list[dict[str, Any]], quarantine_article_ids: list[st
 def _checks_section(rows: list[dict[str, Any]]) -> str:
     """Every check in one table, those not met first."""
     n_bad = sum(1 for r in rows if not r["success"])
+    n_unjudged = sum(1 for r in rows if _not_judged(r) is not None)
     out = [
         f'<h2 id="checks">All checks <span class="muted">({len(rows)} checks, '
-        f"{n_bad} not met)</span></h2>"
+        f"{n_bad} not met, {n_unjudged} not judged)</span></h2>"
     ]
     out.append(_checks_table(rows) if rows else '<p class="muted">No checks ran.</p>')
     return "".join(out)
@@ -433,11 +527,17 @@ def _checks_table(rows: list[dict[str, Any]]) -> str:
     head = ["result", "suite", "check (column)", "severity", "observed", "unexpected", "examples"]
     out = ["<table><tr>", *(f'<th scope="col">{h}</th>' for h in head), "</tr>"]
     for r in rows:
-        if r["success"]:
+        reason = _not_judged(r)
+        if reason is not None:
+            pill = f'<span class="pill not-judged" title="{_e(reason)}">not judged</span>'
+        elif r["success"]:
             pill = '<span class="pill ok">ok</span>'
         else:
             pill = f'<span class="pill bad-{_e(r["severity"])}">not met</span>'
-        observed = _describe_observed(r["observed"]) or (r["observed"] or "")
+        if reason is not None:
+            observed = f"not judged: {reason}"
+        else:
+            observed = _describe_observed(r["observed"]) or (r["observed"] or "")
         unexpected = r["unexpected_count"]
         cells = [
             pill,
@@ -445,10 +545,12 @@ def _checks_table(rows: list[dict[str, Any]]) -> str:
             f"<code class=name>{_e(r['expectation'])}</code>" + _column_note(r["column_name"]),
             _e(r["severity"]),
             _e(observed),
-            _e(_fmt(unexpected)) if unexpected is not None else "—",
+            _e(_fmt(unexpected)) if unexpected is not None and reason is None else "—",
             "" if r["success"] else _examples_html(r["examples"]),
         ]
-        klass = ' class="met"' if r["success"] else ""
+        klass = (
+            ' class="unjudged"' if reason is not None else (' class="met"' if r["success"] else "")
+        )
         out.append(
             f"<tr{klass}>"
             + "".join(f"<td{_CHECK_CELL_CLASS.get(i, '')}>{c}</td>" for i, c in enumerate(cells))
@@ -477,13 +579,24 @@ def _describe_observed(observed_json: str | None) -> str:
         shown_pct = f" ({pct:.3g}%)" if _is_number(pct) and pct else ""
         bits.append(f"{n} of {total} rows unexpected{shown_pct}")
     if "value" in observed:
-        low, high = observed.get("min_value", ""), observed.get("max_value", "")
-        bits.append(f"value {_fmt(observed['value'])} (allowed {low}–{high})")
+        allowed = _allowed_range(observed.get("min_value"), observed.get("max_value"))
+        bits.append(f"value {_fmt(observed['value'])}" + (f" ({allowed})" if allowed else ""))
     if "observed_value" in observed:
         bits.append(f"observed {observed['observed_value']}")
     if observed.get("error"):
         bits.append(f"error: {observed['error']}")
     return "; ".join(bits)
+
+
+def _allowed_range(low: object, high: object) -> str:
+    """A check's bounds in words: 'allowed 0.1–0.3', 'at most 0.3', 'at least 0.5'."""
+    if low is not None and high is not None:
+        return f"allowed {_fmt(low)}–{_fmt(high)}"
+    if high is not None:
+        return f"at most {_fmt(high)}"
+    if low is not None:
+        return f"at least {_fmt(low)}"
+    return ""
 
 
 def _examples_html(examples_json: str | None) -> str:
@@ -598,12 +711,20 @@ def _timings_section(timings: object, cpu: object = None) -> str:
     ]
     for name, seconds in items:
         used = cpu.get(name)
-        cells = [_e(name), _e(f"{seconds:.3f}"), _e(f"{used:.3f}") if _is_number(used) else ""]
+        note = _STAGE_NOTES.get(name)
+        label = _e(name) + (f'<div class="muted">{_e(note)}</div>' if note else "")
+        cells = [label, _e(f"{seconds:.3f}"), _e(f"{used:.3f}") if _is_number(used) else ""]
         out.append(
             f"<tr><td>{cells[0]}</td><td class=n>{cells[1]}</td><td class=n>{cells[2]}</td></tr>"
         )
     out.append("</table>")
     return "".join(out)
+
+
+_STAGE_NOTES = {
+    "prefect": "Prefect's start-up before the flow began, its bookkeeping around the tasks "
+    "and its shutdown: outside the stages above",
+}
 
 
 def _other_section(summary: Mapping[str, object]) -> str:
@@ -621,7 +742,9 @@ def _other_section(summary: Mapping[str, object]) -> str:
             shown = json.dumps(value, ensure_ascii=False, default=str)
         else:
             shown = str(value)
-        out.append(f'<tr><th scope="row">{_e(key)}</th><td>{_e(shown)}</td></tr>')
+        note = COUNT_NOTES.get(key)
+        explained = f'<div class="muted">{_e(note)}</div>' if note else ""
+        out.append(f'<tr><th scope="row">{_e(key)}</th><td>{_e(shown)}{explained}</td></tr>')
     out.append("</table>")
     return "".join(out)
 
@@ -667,11 +790,16 @@ _RUN_COUNTS = (
 
 def _runs_table(runs: Sequence[Mapping[str, Any]]) -> str:
     """One row per run: link, start, status, counts, file shares and the gate's verdict."""
-    head = "".join(f'<th scope="col" class=n>{_e(label)}</th>' for _, label in _RUN_COUNTS)
+    head = "".join(
+        f'<th scope="col" class=n title="{_e(COUNT_NOTES[k])}">{_e(label)}</th>'
+        for k, label in _RUN_COUNTS
+    )
     out = [
         '<table><tr><th scope="col">run</th><th scope="col">started (UTC)</th>'
         f'<th scope="col">status</th>{head}'
-        '<th scope="col" class=n>dup. share</th><th scope="col" class=n>quar. share</th>'
+        '<th scope="col" class=n title="duplicate files of those read (new + duplicate + '
+        'quarantined)">dup. share</th><th scope="col" class=n title="quarantined files of '
+        'those read (new + duplicate + quarantined)">quar. share</th>'
         '<th scope="col">gate and checks not met</th></tr>'
     ]
     for run in runs:

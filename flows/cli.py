@@ -18,6 +18,7 @@ import stat
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -153,10 +154,21 @@ def _print_summary(summary: dict[str, object], settings: Settings) -> None:
         lines.append(f"  gate        {gate}")
     if summary.get("report_path"):
         lines.append(f"  report      {summary['report_path']}")
+    lines.append("  took        " + _took_line(summary))
     if summary["status"] == "nothing_new":
         lines.append(f"  nothing new in {settings.landing}; the warehouse is unchanged")
     lines.append(f"  warehouse   {settings.warehouse}")
     print("\n".join(lines))
+
+
+def _took_line(summary: dict[str, object]) -> str:
+    """The run's wall time (the flow's start to its end) and, apart, Prefect's start-up."""
+    seconds = summary.get("seconds")
+    text = "unknown" if seconds is None else f"{seconds:.1f} s"
+    start_up = summary.get("prefect_start_seconds")
+    if start_up is not None:
+        text += f" (plus {start_up:.1f} s of Prefect start-up before the flow began)"
+    return text
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -197,6 +209,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.ingest import STATUS_GATE_FAILED, ingest
 
     started, cpu_started = time.perf_counter(), time.process_time()
+    asked_at = datetime.now(UTC)  # the flow's own start (`started_at`) comes after Prefect's
     from flows.scaleout import WORKER_PREFIX, import_dask, run_on_dask, uses_dask
 
     if uses_dask(settings):  # likewise Dask's imports, which a serial run never pays
@@ -221,6 +234,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         timings = summary["timings"]
         own = sum(v for k, v in timings.items() if not k.startswith(WORKER_PREFIX))
         timings["prefect"] = round(time.perf_counter() - started - own, 3)
+        # Shown apart from the run's duration (`seconds`, the flow's start to its end): the
+        # part of "prefect" spent before the flow's first line, mostly the server's start-up.
+        flow_started = datetime.fromisoformat(str(summary["started_at"]))
+        start_up = max(0.0, (flow_started - asked_at).total_seconds())
+        summary["prefect_start_seconds"] = round(start_up, 3)
         # Likewise for this process's CPU time (the server's own process is not counted).
         cpu = summary["cpu_seconds"]
         cpu["prefect"] = round(time.process_time() - cpu_started - sum(cpu.values()), 3)
@@ -270,7 +288,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     if run is None:
         which = f"run {args.run_id}" if args.run_id else "any run"
         raise NutgrafError(f"no record of {which} in {settings.warehouse}")
-    print(f"run {run['run_id']}: {run['status']} (started {run['started_at']})")
+    from flows.status import format_duration
+
+    took = _run_seconds(run)
+    print(
+        f"run {run['run_id']}: {run['status']} (started {run['started_at']}"
+        + (f", took {format_duration(took)}" if took is not None else "")
+        + ")"
+    )
     print(
         f"  files seen {run['files_seen']}, new {run['files_new']}, duplicate "
         f"{run['files_duplicate']}, quarantined {run['files_quarantined']}; articles "
@@ -290,7 +315,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     for row in quarantined.iter_rows(named=True):
         print(f"  quarantined {row['path']}: {row['reason_code']} - {row['detail']}")
     print(f"  report: {run['report_path'] or 'none (no checks ran)'}")
+    if args.run_id is None and run["status"] != "published":
+        print("  " + _last_published_line(settings.warehouse))
     return 0
+
+
+def _run_seconds(run: dict) -> float | None:
+    """A run row's wall time, the flow's start to its end; None when either is missing."""
+    started, finished = run.get("started_at"), run.get("finished_at")
+    if started is None or finished is None:
+        return None
+    return (finished - started).total_seconds()
+
+
+def _last_published_line(warehouse: Path) -> str:
+    """Where the newest run that published is, for when the newest run published nothing."""
+    from warehouse.status import last_published_run
+
+    last = last_published_run(warehouse)
+    if last is None:
+        return "last run that published: none yet"
+    return (
+        f"last run that published: {last['run_id']} (started {last['started_at']}); "
+        f"report: {last['report_path'] or 'none'}"
+    )
 
 
 EXCERPT_CHARS = 300

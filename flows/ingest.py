@@ -91,7 +91,7 @@ from warehouse.ledger import (
 from warehouse.lock import writer_lock
 from warehouse.migrations import apply_migrations
 from warehouse.publish import IndexTime, PublishBatch, RunRecord, publish_batch, record_run
-from warehouse.sql import fetch
+from warehouse.sql import execute, fetch
 from warehouse.sql import staged as staged_frames
 
 STATUS_PUBLISHED = "published"
@@ -574,6 +574,13 @@ def publish(
     return index_time
 
 
+@task(name="finish-run", cache_policy=NO_CACHE, **_RETRIES)
+def finish_run(settings: Settings, run_id: str, finished_at: datetime) -> None:
+    """Stamp the run row's `finished_at` with the flow's end (each batch wrote its own)."""
+    with open_warehouse(settings) as con:
+        execute(con, "finish_run", {"run_id": run_id, "finished_at": finished_at})
+
+
 @task(name="record-run", cache_policy=NO_CACHE, **_RETRIES)
 def record(settings: Settings, run: RunRecord, results: pl.DataFrame, batch_no: int) -> None:
     """Record a batch that publishes no data: the run row and the checks that stopped it."""
@@ -795,6 +802,7 @@ class RunState:
     report_path: Path | None = None
     batch_shape: dict[str, float | None] | None = None
     duplicate_groups: pl.DataFrame | None = None
+    finished_at: datetime | None = None  # the flow's end, once it is there
 
     def add_duplicate_groups(self, staged: Staged) -> None:
         """Merge the batch's groups of identical paragraphs into the run's largest ones."""
@@ -862,6 +870,14 @@ class RunState:
             "failed_checks": list(self.failed),
             "report_path": None if self.report_path is None else str(self.report_path),
             "started_at": self.started_at.isoformat(),
+            # Wall time from the flow's start to its end; what Prefect spent before the flow
+            # started (server start-up) is the CLI's `prefect_start_seconds`.
+            "finished_at": None if self.finished_at is None else self.finished_at.isoformat(),
+            "seconds": (
+                None
+                if self.finished_at is None
+                else round((self.finished_at - self.started_at).total_seconds(), 3)
+            ),
             "batch_shape": self.batch_shape,
             "duplicate_groups": (
                 [] if self.duplicate_groups is None else self.duplicate_groups.to_dicts()
@@ -1074,7 +1090,13 @@ def _ingest(
             t = _mark()
             search_index = refresh_search_index(settings)  # fresh unless stale before the run
             timings.add("search_index", t)
+        # The run ends here, not at its last publish: the index build and a gate failure's
+        # record come later. Stamped last, still under the lock, so the row is never ahead.
+        state.finished_at = datetime.now(UTC)
+        finish_run(settings, state.run_id, state.finished_at)
     progress.finished()
+    if state.report_path is not None:
+        _write_report(settings, state, timings)  # with the run's end and duration
     summary = state.summary(timings)
     summary["search_index"] = search_index
     publish_artifacts(summary, state.gate_result().results)

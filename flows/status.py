@@ -107,11 +107,20 @@ def _when(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def format_duration(seconds: object) -> str:
+    """Wall seconds as a person reads them: '2.7 s', '14 s', '3 min'; empty when unknown."""
+    if not isinstance(seconds, int | float):
+        return ""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
 def _took(started: object, finished: object) -> str:
-    """How long a run took to its last commit (`finished_at` is stamped by each batch)."""
+    """How long a run took: the flow's start to its end (`finished_at`, stamped when the
+    flow is done; a run that crashed keeps its last batch's)."""
     if isinstance(started, datetime) and isinstance(finished, datetime):
-        seconds = (finished - started).total_seconds()
-        return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+        return format_duration((finished - started).total_seconds())
     return ""
 
 

@@ -73,3 +73,11 @@ def recent_run_ids(warehouse: Path, *, n: int) -> list[str]:
     with open_reader(warehouse) as con:
         runs = _fetch_if_present(con, "recent_runs", {"n": n})
     return [] if runs is None else runs["run_id"].to_list()
+
+
+def last_published_run(warehouse: Path) -> dict[str, object] | None:
+    """run_id, started_at, finished_at, report_path of the newest run that published, or
+    None when none has."""
+    with open_reader(warehouse) as con:
+        runs = _fetch_if_present(con, "last_published_run")
+    return None if runs is None or runs.is_empty() else runs.row(0, named=True)

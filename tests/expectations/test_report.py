@@ -276,3 +276,117 @@ def test_pages_have_svg_charts_and_are_self_contained(tmp_path: Path):
         assert "http://" not in text and "https://" not in text
         assert f'<meta http-equiv="Content-Security-Policy" content="{CSP}">' in text
         assert "<script" not in text and "<link" not in text and "<img" not in text
+
+
+# --- issue 25: judged vs not judged, open ranges, explained counts, severities -------------------
+
+NOT_JUDGED_NOTE = "not judged: too few new files or published batches so far"
+
+
+def history_row(name: str, *, success: bool, value: object, **bounds: float) -> dict:
+    """A batch-suite row as the gate stores it: the metric's value, its bounds, and the note
+    when the value could not be measured."""
+    observed: dict[str, object] = {"value": value, **bounds}
+    if value is None:
+        observed["note"] = NOT_JUDGED_NOTE
+    return check_row(
+        name,
+        success=success,
+        suite="batch_suite_v4",
+        column_name=name,
+        observed=json.dumps(observed),
+        unexpected_count=None,
+        examples=json.dumps([]),
+    )
+
+
+def check_cells(page: str, name: str) -> str:
+    """The table row of the check `name` in the "All checks" table (last table naming it)."""
+    rows = re.findall(r"<tr[^>]*>(?:(?!</tr>).)*</tr>", page, flags=re.S)
+    found = [r for r in rows if f"<code class=name>{name}</code>" in r]
+    assert found, f"no row for {name}"
+    return found[-1]
+
+
+def test_a_check_that_could_not_judge_says_so_with_its_reason_in_grey(tmp_path: Path):
+    rows = (
+        check_row("paragraph_length_in_range"),
+        history_row(
+            "repeated_paragraph_share_near_history", success=True, value=None, max_value=0.3
+        ),
+    )
+    page = write_run(tmp_path, "20261104T080000-aaaaaaaa", *rows).read_text()
+    row = check_cells(page, "repeated_paragraph_share_near_history")
+    assert "not judged" in row and "too few new files or published batches so far" in row
+    assert 'class="pill not-judged"' in row  # grey, not the green pill
+    assert "pill ok" not in row and "None" not in row
+    assert "1 not judged" in page  # and the banner counts it apart from the checks met
+    judged = check_cells(page, "paragraph_length_in_range")
+    assert 'class="pill ok">ok<' in judged
+
+
+def test_a_range_with_one_open_end_is_said_in_words(tmp_path: Path):
+    rows = (
+        history_row(
+            "repeated_paragraph_share_at_most_max", success=False, value=0.45, max_value=0.3
+        ),
+        history_row("mean_paragraph_length_ratio", success=False, value=0.2, min_value=0.5),
+        history_row(
+            "quarantined_share_in_range", success=True, value=0.2, min_value=0.1, max_value=0.3
+        ),
+    )
+    page = write_run(tmp_path, "20261104T080000-aaaaaaaa", *rows).read_text()
+    assert "value 0.45 (at most 0.3)" in page
+    assert "value 0.2 (at least 0.5)" in page
+    assert "value 0.2 (allowed 0.1–0.3)" in page
+    assert "(allowed –" not in page and "– 0.3)" not in page and "allowed None" not in page
+
+
+def test_every_count_on_the_page_is_explained(tmp_path: Path):
+    page = write_run(tmp_path, "20261104T080000-aaaaaaaa", files_touched=10).read_text()
+    assert "files whose mtime changed but whose bytes did not" in page
+    cards = re.findall(r"<div class=card[^>]*>", page)
+    assert cards and all('title="' in c for c in cards)
+    legend = re.search(r'<dl class="legend".*?</dl>', page, flags=re.S)
+    assert legend is not None
+    for label in (
+        "files seen",
+        "new files",
+        "duplicate files",
+        "quarantined files",
+        "touched",
+        "settling",
+        "articles",
+        "new paragraphs",
+        "occurrences",
+        "tags",
+    ):
+        assert f"<dt>{label}</dt>" in legend.group(0), label
+    index = (tmp_path / "index.html").read_text()
+    headers = re.findall(r'<th scope="col" class=n[^>]*>', index)
+    assert headers and all('title="' in th for th in headers)
+
+
+def test_severities_are_named_as_the_readme_names_them_and_quarantine_agrees_with_the_list(
+    tmp_path: Path,
+):
+    rows = (
+        check_row("paragraph_hash_unique", success=False, severity="fail"),
+        check_row("language_present", success=False, severity="warn"),
+    )
+    # One file set aside on reading (empty), no quarantine check failed.
+    page = write_run(tmp_path, "20261104T080000-aaaaaaaa", *rows).read_text()
+    banner = page[page.index("<header") : page.index("</header>")]
+    assert "fail: 1 check not met" in banner and "warn: 1 check not met" in banner
+    assert "quarantine: 1 set aside (empty 1)" in banner
+    assert "0 quarantine" not in page
+    assert "<b>fail</b>" in banner and "<b>warn</b>" in banner
+    assert "<b>failed</b>" not in banner and "<b>warning</b>" not in banner
+
+
+def test_a_reason_not_judged_from_stored_text_is_escaped(tmp_path: Path):
+    hostile = history_row("odd_metric", success=True, value=None)
+    hostile["observed"] = json.dumps({"value": None, "note": f"not judged: {HOSTILE}"})
+    page = write_run(tmp_path, "20261104T080000-aaaaaaaa", hostile).read_text()
+    assert SCRIPT not in page and IMG not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

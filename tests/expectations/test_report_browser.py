@@ -169,3 +169,52 @@ def test_index_page_renders_quietly(browser: Any, tmp_path: Path):
     assert page.url == report.as_uri()
     page.close()
     assert events == {"console": [], "pageerror": [], "dialog": [], "network": []}
+
+
+def test_a_check_not_judged_shows_grey_with_its_reason(browser: Any, tmp_path: Path):
+    note = "not judged: too few new files or published batches so far"
+    rows = [
+        {
+            "suite": "batch_suite_v4",
+            "expectation": "repeated_paragraph_share_near_history",
+            "column_name": "repeated_paragraph_share_rise",
+            "severity": "fail",
+            "success": True,
+            "observed": json.dumps({"value": None, "max_value": 0.3, "note": note}),
+            "unexpected_count": None,
+            "examples": "[]",
+        },
+        {
+            "suite": "batch_suite_v4",
+            "expectation": "numeric_article_share_at_most_max",
+            "column_name": "numeric_article_share",
+            "severity": "warn",
+            "success": False,
+            "observed": json.dumps({"value": 0.45, "max_value": 0.3}),
+            "unexpected_count": None,
+            "examples": "[]",
+        },
+    ]
+    result = GateResult(
+        success=True,
+        results=pl.DataFrame(rows, schema=DQ_RESULTS),
+        failed=[],
+        quarantine_article_ids=[],
+    )
+    summary = {"run_id": RUN_ID, "status": "published", "files_seen": 3, "files_touched": 2}
+    report = write_report(result, run_id=RUN_ID, report_dir=tmp_path, summary=summary)
+
+    page, events = open_quietly(browser, report)
+
+    row = page.locator("tr", has_text="repeated_paragraph_share_near_history").last
+    assert "too few new files or published batches so far" in row.inner_text()
+    assert "None" not in row.inner_text()
+    pill = row.locator(".pill")
+    assert pill.inner_text() == "not judged"
+    colour = pill.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert colour == "rgb(110, 119, 129)"  # grey, not the green of a check met
+    text = page.inner_text("body")
+    assert "value 0.45 (at most 0.3)" in text
+    assert "files whose mtime changed but whose bytes did not" in text
+    page.close()
+    assert events == {"console": [], "pageerror": [], "dialog": [], "network": []}

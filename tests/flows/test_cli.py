@@ -102,6 +102,7 @@ def test_run_report_and_query_on_the_samples(tmp_path: Path, prefect_home: dict[
         "person",
         "gate        passed",
         "report",
+        "of Prefect start-up before the flow began",  # apart from the run's own duration
     ):
         assert expected in out, out
     assert done.stderr.strip() == "", done.stderr  # no warnings or progress bars
@@ -116,6 +117,17 @@ def test_run_report_and_query_on_the_samples(tmp_path: Path, prefect_home: dict[
 
     again = nutgraf("run", "--landing", str(landing), cwd=tmp_path, env=prefect_home)
     assert again.returncode == 0 and "nothing new" in again.stdout
+
+    # The newest run published nothing: the report says so and points at the one that did.
+    (published_page,) = [p for p in (tmp_path / "reports").glob("*.html") if p.name != "index.html"]
+    newest = nutgraf("report", cwd=tmp_path)
+    assert newest.returncode == 0, newest.stderr
+    lines = newest.stdout.splitlines()
+    assert ": nothing_new (" in lines[0], newest.stdout
+    assert "report: none (no checks ran)" in newest.stdout
+    (pointer,) = [line for line in lines if "last run that published" in line]
+    assert published_page.stem in pointer
+    assert f"report: {published_page.relative_to(tmp_path)}" in pointer  # as the run stored it
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from flows.serve_state import (
     write_serve_state,
 )
 from flows.settings import Settings
+from flows.status import format_duration
 from tests.helpers import SAMPLES, flow_settings
 from warehouse.connection import open_writer
 from warehouse.lock import writer_lock
@@ -150,6 +152,36 @@ def test_status_after_a_run(
         code, out, _ = _cli(capsys, "status", *flags)
     assert code == 0 and f"pid {os.getpid()} holds the writer lock" in out
     assert _digest(settings.warehouse) == before  # opened read-only, never written
+
+
+def test_a_runs_duration_is_the_flows_wall_time_everywhere(
+    loaded: tuple[Settings, dict], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The run row's finished_at is the flow's end (not its last publish's transaction start),
+    and status, its JSON and the run's summary and report agree on the duration."""
+    settings, summary = loaded
+    started = datetime.fromisoformat(summary["started_at"])
+    finished = datetime.fromisoformat(summary["finished_at"])
+    assert summary["seconds"] == round((finished - started).total_seconds(), 3)
+
+    flags = ("--warehouse", str(settings.warehouse), "--landing", str(settings.landing))
+    (run,) = _status_json(capsys, *flags)["runs"]
+    assert datetime.fromisoformat(run["started_at"]) == started
+    assert datetime.fromisoformat(run["finished_at"]) == finished
+    assert run["seconds"] == pytest.approx(summary["seconds"], abs=0.001)
+
+    code, out, err = _cli(capsys, "status", *flags)
+    assert code == 0, err
+    (row,) = [line for line in out.splitlines() if summary["run_id"] in line]
+    assert f"  {format_duration(summary['seconds'])}  " in row
+
+    page = Path(summary["report_path"]).read_text()
+    assert f"took {format_duration_report(summary['seconds'])}" in page
+    assert summary["finished_at"] in page
+
+
+def format_duration_report(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
 def test_status_of_an_older_warehouse(
