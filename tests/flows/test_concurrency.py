@@ -70,6 +70,9 @@ def test_concurrent_runs_load_each_file_once(
                     reads.append(read_counts(warehouse))
                 except WarehouseBusy as exc:
                     errors.append(exc)
+                except Exception as exc:  # anything else would end the thread unseen
+                    errors.append(exc)
+                    return
             time.sleep(0.05)
 
     reader = threading.Thread(target=read_while_writing)

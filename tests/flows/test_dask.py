@@ -167,7 +167,7 @@ def test_the_dask_run_equals_the_serial_run(runs: Path):
     assert serial["occurrences_by_kind"]["corpus"] >= 10 and serial["near_dup_linked"] >= 1
     counted = (
         *("run_id", "started_at", "timings", "cpu_seconds", "report_path", "duplicate_groups"),
-        "search_index",
+        *("search_index", "finished_at", "seconds", "prefect_start_seconds"),
     )
     assert {k: v for k, v in dask.items() if k not in counted} == {
         k: v for k, v in serial.items() if k not in counted
