@@ -376,7 +376,11 @@ def _from_html(text: str) -> dict[str, Any]:
     import trafilatura
 
     try:
-        tree = lxml.html.document_fromstring(text.encode("utf-8"))
+        # Bytes, since lxml refuses a str that declares its encoding; the text is already
+        # decoded, so they are UTF-8 whatever a <meta charset> says (or when none does).
+        tree = lxml.html.document_fromstring(
+            text.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8")
+        )
     except (ValueError, lxml.etree.ParserError) as exc:
         raise RecordError("format_mismatch", f"HTML that does not parse ({exc})") from None
     meta = _html_metadata(tree)

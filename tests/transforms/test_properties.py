@@ -278,13 +278,8 @@ def test_a_repeated_paragraph_is_kept_in_every_format():
         assert _paragraphs(path, text) == ("A", paragraphs), path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: formats._from_html hands lxml UTF-8 bytes without their encoding, so a page "
-    "with no <meta charset> has its <meta> values read as Latin-1: og:title 'é' becomes 'Ã©', "
-    "and the <h1> no longer matches the title and becomes a paragraph (author, source too)",
-)
 def test_a_page_without_a_declared_charset_gives_the_same_paragraphs():
+    # Found here: lxml read the page's UTF-8 bytes as Latin-1 when no <meta charset> said so.
     page = _render("\u00e9", ["0."], charset="")["story.html"]
 
     assert _paragraphs("story.html", page) == ("\u00e9", ["0."])
