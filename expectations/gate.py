@@ -194,8 +194,8 @@ def batch_shape(
 ) -> pl.DataFrame:
     """The one-row batch frame: this batch's metrics and, once at least `min_history_batches`
     batches were published, how far each moved from their mean (null before that). With
-    fewer than `min_shape_files` new files, shares of them are null: one odd file in three is
-    no trend."""
+    fewer than `min_shape_files` files (new files), shares of them are null: one odd file in
+    three is no trend."""
     n_files = max(batch.n_files, 0)
     n_new = batch.n_new_files or n_files
     kinds = batch.occurrences[s.KIND] if s.KIND in batch.occurrences.columns else pl.Series([])
@@ -235,6 +235,11 @@ def batch_shape(
         q.NUMERIC_SHARE: _numeric_share(batch.articles, min_letter_share),
         q.MARKUP_SHARE: _markup_share(batch.paragraphs, batch.tags),
     }
+    if n_files < min_shape_files:
+        # A batch of a few files (the tail of a run, files released from quarantine) judged
+        # by share would fail on one bad file, and every later run would re-read it and fail
+        # again: each file is still judged, and set aside, on its own.
+        metrics[q.QUARANTINED_SHARE] = metrics[q.DUPLICATE_SHARE] = None
     if n_new < min_shape_files:
         shares = (
             q.EMPTY_SHARE,

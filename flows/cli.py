@@ -149,7 +149,13 @@ def _print_summary(summary: dict[str, object], settings: Settings) -> None:
     gate = summary.get("gate")
     if gate == "failed":
         lines.append("  gate        FAILED: " + ", ".join(summary.get("failed_checks") or []))
-        lines.append("  nothing was published")
+        done = summary["batches"]
+        lines.append(
+            "  nothing was published"
+            if not done
+            else f"  {done} batch{'es' if done != 1 else ''} published before the gate stopped "
+            "the run; the failed batch and the files after it were not"
+        )
     else:
         lines.append(f"  gate        {gate}")
     if summary.get("report_path"):

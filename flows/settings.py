@@ -263,7 +263,7 @@ class Settings(BaseSettings):
         3, ge=1, description="Gate: compare with history only once this many batches published."
     )
     min_shape_files: int = Field(
-        10, ge=1, description="Gate: judge a batch's shares only when it has this many new files."
+        10, ge=1, description="Gate: judge a batch's shares of files only from this many files on."
     )
 
     @property

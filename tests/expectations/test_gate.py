@@ -745,3 +745,15 @@ def test_paragraphs_with_inline_markup_are_counted_and_flagged_not_set_aside():
     assert row_of(
         run_gate(clean_batch(), vocabulary=VOCABULARY), "markup_paragraph_share_at_most_max"
     )["success"]
+
+
+def test_a_batch_of_a_few_files_is_not_failed_by_their_share():
+    # Three files, all set aside (a run's tail, or files released and still bad): each file is
+    # judged alone; a share of three is no trend, and failing it would hold them for ever.
+    batch = dataclasses.replace(clean_batch(), n_files=3, n_quarantined=3, n_duplicate_files=0)
+
+    result = run_gate(batch, vocabulary=VOCABULARY)
+
+    assert result.success
+    observed = json.loads(row_of(result, "quarantined_share_at_most_max")["observed"])
+    assert observed["value"] is None and "not judged" in observed["note"]

@@ -156,6 +156,34 @@ def test_a_mojibake_feed_fails_the_batch_with_the_reason_named(tmp_path: Path, l
     assert {q["reason"] for q in summary["quarantined"]} == {"mojibake"}
 
 
+def test_a_run_stopped_by_the_gate_says_which_batches_it_published(
+    tmp_path: Path, landing: Path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    from flows.cli import main
+
+    for i in range(12):  # the first batch: good articles
+        (landing / f"a_good_{i:02d}.txt").write_text(_good_article(i))
+    for i in range(12):  # the second: a feed turned to mojibake
+        (landing / f"b_story_{i:02d}.txt").write_text(
+            f"Story {i}\n\nThe cafÃ© owner said the councilâ€™s plan was a rÃ©sumÃ© of old "
+            f"promises, number {i}, and that Ã©lections would tell.\n"
+        )
+    monkeypatch.setenv("NUTGRAF_BATCH_FILES", "12")
+    monkeypatch.setenv("NUTGRAF_SETTLE_SECONDS", "0")
+    warehouse = tmp_path / "nutgraf.duckdb"
+
+    code = main(
+        ["run", "--landing", str(landing), "--warehouse", str(warehouse)]
+        + ["--reports", str(tmp_path / "reports")]
+    )
+
+    out = capsys.readouterr().out
+    assert code == 3
+    assert "1 batch published before the gate stopped the run" in out
+    assert "nothing was published" not in out
+    assert query(warehouse, "SELECT count(*) FROM articles") == [(12,)]
+
+
 def test_a_run_shows_its_summary_and_checks_as_prefect_artifacts(tmp_path: Path, landing: Path):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey

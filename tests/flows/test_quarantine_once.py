@@ -197,3 +197,28 @@ def test_a_released_version_is_read_once_even_with_a_copy_beside_it(tmp_path: Pa
     assert_counts_agree(capsys, relaxed, reread)
     assert run_ingest(relaxed)["status"] == "nothing_new"
     assert query(settings.warehouse, "SELECT count(*) FROM articles") == [(1,)]
+
+
+def test_a_released_file_still_bad_is_set_aside_again_without_failing_the_run(
+    tmp_path: Path, capsys
+):
+    # Default thresholds: a run that re-reads only the released file is a batch of one file,
+    # all of it set aside. Judged by share it failed the gate, recorded nothing, and every
+    # later run read the file again and failed again.
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    for n in range(12):
+        (landing / f"good-{n:02d}.txt").write_text(GOOD.replace("a new", f"library number {n},"))
+    (landing / "empty.txt").write_bytes(b"")
+    settings = flow_settings(tmp_path, landing)
+    assert run_ingest(settings)["files_quarantined"] == 1
+    _cli(capsys, "quarantine", "release", "--all", "--warehouse", str(settings.warehouse))
+
+    reread = run_ingest(settings)
+
+    assert reread["status"] != "gate_failed", reread
+    assert reread["files_quarantined"] == 1, reread
+    rows = query(settings.warehouse, "SELECT sha256, released_at IS NULL FROM quarantine")
+    assert sorted(rows) == [(EMPTY_SHA, False), (EMPTY_SHA, True)]  # released; set aside again
+    assert_counts_agree(capsys, settings, reread)
+    assert run_ingest(settings)["status"] == "nothing_new"
