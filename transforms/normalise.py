@@ -1,8 +1,9 @@
 """Normalise paragraph text and give it a content address.
 
 The normal form, fixed and versioned as ``NORMAL_FORM``:
-1. Unicode NFKC;
-2. zero-width characters (U+200B/C/D, U+2060, U+FEFF) removed;
+1. zero-width characters (U+200B/C/D, U+2060, U+FEFF) removed, before composing: a letter and
+   the combining mark they separated must compose in one pass, so the form is idempotent;
+2. Unicode NFKC;
 3. curly single/double quotes folded to ' and ", en/em dashes and minus signs to -, the
    ellipsis character to three dots;
 4. whitespace runs (any Unicode whitespace, newlines included) collapsed to one space, ends trimmed.
@@ -21,7 +22,7 @@ import polars as pl
 
 from transforms import schema as S
 
-NORMAL_FORM = "nfkc-zw-quotes-ws_v1"
+NORMAL_FORM = "zw-nfkc-quotes-ws_v2"
 HASH_ALGORITHM = "sha256"
 
 _ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
@@ -58,8 +59,8 @@ def sha256_hex(texts: pl.Series) -> pl.Series:
 def normalise_text(text: pl.Expr) -> pl.Expr:
     """The normal form as an expression over a String column."""
     return (
-        text.map_batches(_nfkc_batch, return_dtype=pl.String, is_elementwise=True)
-        .str.replace_many(_ZERO_WIDTH, [""] * len(_ZERO_WIDTH))
+        text.str.replace_many(_ZERO_WIDTH, [""] * len(_ZERO_WIDTH))
+        .map_batches(_nfkc_batch, return_dtype=pl.String, is_elementwise=True)
         .str.replace_many(list(_FOLDS), list(_FOLDS.values()))
         .str.replace_all(_WHITESPACE, " ")
         .str.strip_chars(" ")

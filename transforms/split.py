@@ -22,21 +22,22 @@ from transforms.boilerplate import split_sign_offs
 
 # Whitespace for layout purposes: Unicode whitespace plus zero-width characters, which scraped
 # pages leave on otherwise blank lines.
-_BLANK = r"\s\u200b\u200c\u200d\u2060\ufeff"
+_ZERO_WIDTH = r"\u200b\u200c\u200d\u2060\ufeff"
+_BLANK = rf"\s{_ZERO_WIDTH}"
 _VISIBLE = rf"[^{_BLANK}]"
 _LINE = rf"{_VISIBLE}(?:[^\n]*{_VISIBLE})?"  # a line's text from first to last visible char
 _SEP = rf"[{_BLANK}]+"
-_INLINE_BLANK = r"[^\S\n]"
+_INLINE_BLANK = rf"[[^\S\n]{_ZERO_WIDTH}]"  # blank, but not a line end
 
 TOKEN_LINES = rf"{_SEP}|{_LINE}"
 TOKEN_BLOCKS = rf"{_SEP}|{_LINE}(?:{_INLINE_BLANK}*\n{_INLINE_BLANK}*{_LINE})*"
 # Continuation lines of wrapped copy start at column 0; a paragraph starts with an indent.
-TOKEN_WRAPPED = rf"{_SEP}|{_LINE}(?:[^\S\n]*\n{_LINE})*"
+TOKEN_WRAPPED = rf"{_SEP}|{_LINE}(?:{_INLINE_BLANK}*\n{_LINE})*"
 
-_TITLE = rf"^[{_BLANK}]*({_LINE})[^\S\n]*\n[^\S\n]*\n"
-_BLANK_LINE = r"\n[^\S\n]*\n"
+_TITLE = rf"^[{_BLANK}]*({_LINE}){_INLINE_BLANK}*\n{_INLINE_BLANK}*\n"
+_BLANK_LINE = rf"\n{_INLINE_BLANK}*\n"
 _INDENTED_LINE = r"(?m)^[ \t]+\S"
-_FLUSH_LINE = r"(?m)^\S"
+_FLUSH_LINE = rf"(?m)^{_VISIBLE}"
 
 BODY_START = "body_start"
 LAYOUT = "layout"

@@ -120,12 +120,6 @@ _LINE_OF_WORDS = st.lists(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a line holding only a zero-width character is blank for tokens but not for "
-    "the title ('T\\n\\u200b\\nB' keeps 'T' as a paragraph) or the choice of layout "
-    "('A\\nB\\n\\u200b\\nC' splits into lines A, B, C instead of blocks 'A\\nB', 'C')",
-)
 @PROPERTY
 @given(
     st.lists(
@@ -175,12 +169,6 @@ def test_normalising_twice_is_normalising_once(texts: list[str]):
     assert _normalise(once) == once
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: zero-width characters are removed after NFKC, so the base letter and "
-    "combining mark they separated compose only on a second pass ('e\\u200b\\u0301' -> "
-    "'e\\u0301' -> '\\u00e9'); the two spellings hash differently",
-)
 @PROPERTY
 @given(st.lists(_WITH_ZERO_WIDTH, min_size=1, max_size=5))
 @example(["e\u200b\u0301"])

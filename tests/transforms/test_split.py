@@ -50,8 +50,11 @@ def test_hard_wrapped_wire_copy_is_rejoined():
 
 
 def test_zero_width_and_nbsp_only_lines_are_blank():
-    text = "Alpha\n\u200b\u00a0\nBeta\n"
-    assert _split(text)[S.RAW_TEXT].to_list() == ["Alpha", "Beta"]
+    text = "Alpha\n\u200b\u00a0\nBeta\n\u2060\nGamma\n"
+    out = _split(text)
+    # A blank line after the first line: that line is the title, as with "Alpha\n\nBeta".
+    assert out[S.RAW_TEXT].to_list() == ["Beta", "Gamma"]
+    assert find_titles(pl.DataFrame({S.TEXT: [text]}))[S.TITLE].to_list() == ["Alpha"]
 
 
 def test_offsets_count_characters_not_bytes():
