@@ -15,12 +15,14 @@ long it took, the warehouse before it and every table after it:
     vacuum      `nutgraf vacuum --prune-reports`
 
 Each of the N moments starts one command from the warehouse as it was before it and kills it
-with SIGKILL: half the moments at a fault point (every point the history passes, in turn, in
-a shuffled order), half after a random delay within the command's clean duration, wherever
-the command is then. The same command then runs again without faults, and every table must
-equal the clean history's after that command (tests/helpers.py `snapshot`: same rows, no row
-twice, no file lost), with every published article accounted for by one run. Prints a markdown
-summary; exits 1 on any failure, leaving its folder (and the commands' output) under --keep.
+with SIGKILL: two in three at a fault point (every point of every command once, in a shuffled
+order, before any comes again), one in three after a random delay within the command's clean
+duration, wherever the command is then (a run killed before it made the warehouse leaves
+none, which is the state before it). The same command then runs again without faults, and
+every table must equal the clean history's after that command (tests/helpers.py `snapshot`:
+same rows, no row twice, no file lost), with every published article accounted for by one
+run. Prints a markdown summary; exits 1 on any failure, leaving its folder (and the commands'
+output) under --keep.
 """
 
 from __future__ import annotations
@@ -157,15 +159,21 @@ def record_history(processes: NutgrafProcesses, root: Path) -> list[Step]:
 
 
 def draw(history: list[Step], n: int, seed: int) -> list[Moment]:
-    """N moments: the fault points in turn (shuffled, all of them before any repeats) and
-    random delays, alternately."""
+    """N moments, two at fault points for one at a random delay. The fault points come as
+    every point of every command once (at a random one of its passes: `#2` is the second
+    batch's), in a shuffled order, before any point comes again."""
     rng = random.Random(seed)
-    points = [Moment(i, point=p) for i, step in enumerate(history) for p in step.points]
-    rng.shuffle(points)
+    passes: dict[tuple[int, str], list[str]] = {}
+    for i, step in enumerate(history):
+        for spec in step.points:
+            passes.setdefault((i, spec.partition("#")[0]), []).append(spec)
+    pairs = list(passes)
+    rng.shuffle(pairs)
     moments = []
     for k in range(n):
-        if k % 2 == 0 and points:
-            moments.append(points[(k // 2) % len(points)])
+        if k % 3 != 2 and pairs:
+            i, name = pairs[len([m for m in moments if m.point is not None]) % len(pairs)]
+            moments.append(Moment(i, point=rng.choice(passes[(i, name)])))
         else:
             i = rng.randrange(len(history))
             moments.append(Moment(i, delay=rng.uniform(0, history[i].seconds)))
@@ -212,10 +220,11 @@ def try_moment(
     if process.exitcode not in (-9, 0, 4):
         return outcome(f"the command exited {process.exitcode} before the kill")
     warehouse = work / "nutgraf.duckdb"
-    try:
-        snapshot(warehouse)  # the killed command's warehouse opens and reads
-    except Exception as error:  # noqa: BLE001 - any failure to read is the finding
-        return outcome(f"the warehouse did not read after the kill: {error!r}")
+    if warehouse.exists() or (step.before / "nutgraf.duckdb").exists():
+        try:
+            snapshot(warehouse)  # the killed command's warehouse opens and reads
+        except Exception as error:  # noqa: BLE001 - any failure to read is the finding
+            return outcome(f"the warehouse did not read after the kill: {error!r}")
     code = processes.run(
         list(step.command.argv), cwd=work, env={**base_env(), **extra}, output=work / "again.log"
     )
@@ -259,8 +268,8 @@ def report(history: list[Step], outcomes: list[Outcome], seconds: float, seed: i
         f"{len(outcomes)} kill moments (seed {seed}) over {len(history)} commands and "
         f"{points} fault-point passes; {seconds / 60:.1f} min on {os.cpu_count()} cores.",
         "",
-        "| command | clean s | fault points | at a point | at a random time (killed / done first) "
-        "| failures |",
+        "| command | clean s | fault points (passes) | killed at a point (points hit) "
+        "| at a random time (killed / done first) | failures |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for i, step in enumerate(history):
@@ -269,9 +278,11 @@ def report(history: list[Step], outcomes: list[Outcome], seconds: float, seed: i
         timed = [o for o in mine if o.moment.delay is not None]
         killed = sum(o.killed for o in timed)
         failed = sum(o.problem is not None for o in mine)
+        names = {p.partition("#")[0] for p in step.points}
+        hit = {o.moment.point.partition("#")[0] for o in at_point if o.moment.point}
         lines.append(
-            f"| {step.command.name} | {step.seconds:.1f} | {len(step.points)} | {len(at_point)} "
-            f"| {killed} / {len(timed) - killed} | {failed} |"
+            f"| {step.command.name} | {step.seconds:.1f} | {len(names)} ({len(step.points)}) "
+            f"| {len(at_point)} ({len(hit)}) | {killed} / {len(timed) - killed} | {failed} |"
         )
     failures = [o for o in outcomes if o.problem is not None]
     lines += ["", f"failures: {len(failures)}"]

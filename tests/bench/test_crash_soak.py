@@ -22,6 +22,6 @@ def test_ten_kill_moments_then_a_rerun_equal_a_clean_history(
 
     assert [(o.moment.describe(history), o.problem) for o in outcomes if o.problem] == []
     at_points = [o for o in outcomes if o.moment.point is not None]
-    assert len(at_points) == 5 and all(o.killed for o in at_points)
+    assert len(at_points) == 7 and all(o.killed for o in at_points)
     # Every command of the history passes fault points or is killed at random times only.
     assert {h.command.name for h in history if h.points} >= {"run", "run-more", "retag", "rerun"}
