@@ -152,3 +152,28 @@ def rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ROLLBACK")
     except duckdb.TransactionException:
         pass
+
+
+@contextmanager
+def transaction(
+    con: duckdb.DuckDBPyConnection, *, failure: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run the block in one transaction: COMMIT when it ends normally, else roll back and
+    re-raise (KeyboardInterrupt and a failed COMMIT included).
+
+    `failure`: what to tell people when DuckDB itself fails, e.g. "publishing run r1 failed and
+    was rolled back, nothing was written"; the DuckDB error is then raised as a WarehouseError
+    with that message and DuckDB's own after it. Without it DuckDB's error goes up as it is.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except duckdb.Error as exc:
+        rollback(con)
+        if failure is None:
+            raise
+        raise WarehouseError(f"{failure}: {exc}") from exc
+    except BaseException:
+        rollback(con)
+        raise

@@ -17,8 +17,8 @@ import duckdb
 import polars as pl
 
 from warehouse import search
-from warehouse.connection import rollback
-from warehouse.errors import WarehouseError
+from warehouse.audits import check_run
+from warehouse.connection import transaction
 from warehouse.sql import execute, staged
 
 
@@ -166,17 +166,18 @@ def publish_batch(
 
     `search_index`: keep the full-text search index in step in the same transaction (extend a
     fresh one by the batch's new paragraphs, or create it on an empty warehouse; see
-    warehouse/search.py). `step(name)` is called after each statement (the crash tests kill
-    the process there).
+    warehouse/search.py). Before COMMIT the audits (warehouse/audits) check the run's rows;
+    one that finds rows breaking its invariant raises AuditFailed and the batch rolls back.
+    `step(name)` is called after each statement (the crash tests kill the process there).
     """
     searchable = (
         search_index
         and not batch.paragraphs.is_empty()
         and search.load_for_publish(con, fts_extension)
     )
-    con.execute("BEGIN TRANSACTION")
-    step("publish:begin")
-    try:
+    failure = f"publishing run {run.run_id} failed and was rolled back, nothing was written"
+    with transaction(con, failure=failure):
+        step("publish:begin")
         plan = search.publish_plan(con) if searchable else None
         cpu = time.process_time()
         index_seconds = 0.0 if plan is None else search.prepare_in_step(con, plan)
@@ -246,16 +247,8 @@ def publish_batch(
                 index_cpu += time.process_time() - cpu
                 step("publish:search_index")
         _insert_run(con, run, dq_results, step, batch_no)
+        check_run(con, run_id=run.run_id)
         step("publish:before-commit")
-        con.execute("COMMIT")
-    except duckdb.Error as exc:
-        rollback(con)
-        raise WarehouseError(
-            f"publishing run {run.run_id} failed and was rolled back, nothing was written: {exc}"
-        ) from exc
-    except BaseException:
-        rollback(con)
-        raise
     return IndexTime(index_seconds, index_cpu)
 
 
@@ -263,10 +256,5 @@ def record_run(
     con: duckdb.DuckDBPyConnection, run: RunRecord, dq_results: pl.DataFrame, *, batch_no: int = 0
 ) -> None:
     """Record a batch that publishes no data (gate failed, nothing new): run row and dq rows."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         _insert_run(con, run, dq_results, _no_step, batch_no)
-        con.execute("COMMIT")
-    except BaseException:
-        rollback(con)
-        raise

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse.connection import open_reader, open_writer, rollback
+from warehouse.connection import open_reader, open_writer, transaction
 from warehouse.errors import WarehouseError, WarehouseMissing
 from warehouse.lock import writer_lock
 from warehouse.migrations import apply_migrations
@@ -127,18 +127,13 @@ def release_quarantine(
         )
     with writer_lock(warehouse, timeout=lock_timeout), open_writer(warehouse) as con:
         apply_migrations(con)
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             chosen = _choose(con, quarantine_id, reason_code)
             waiting = chosen.filter(pl.col(RELEASED_AT).is_null())
             if waiting.height:
                 with staged(con, released=waiting):
                     execute(con, "quarantine_release_ledger")
                     execute(con, "quarantine_release")
-            con.execute("COMMIT")
-        except BaseException:
-            rollback(con)
-            raise
     return Release(
         released=waiting, already_released=chosen.filter(pl.col(RELEASED_AT).is_not_null())
     )

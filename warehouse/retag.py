@@ -2,9 +2,9 @@
 re-tag, and the one transaction that stores the new tags.
 
 A retag run adds rows to `paragraph_tags` under its own run id and never updates or deletes
-one; the view `current_tags` (migration 0009) decides which rows are in force. Only
-`paragraphs.language` is rewritten, by the language tagger, so that it keeps saying what the
-current language tag says. The caller holds the writer lock from reading the first page to
+one; the view `current_tags` (warehouse/views/current_tags.sql) decides which rows are in
+force. Only `paragraphs.language` is rewritten, by the language tagger, so that it keeps saying
+what the current language tag says. The caller holds the writer lock from reading the first page to
 the commit, so every page comes from the same warehouse state.
 """
 
@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 
 from transforms import schema as S
-from warehouse.connection import rollback
+from warehouse.connection import transaction
 from warehouse.errors import WarehouseError
 from warehouse.sql import execute, fetch, staged
 
@@ -102,9 +102,9 @@ def publish_retag(
         return
     frame = pl.DataFrame([run.__dict__ for run in runs], schema=RETAG_RUNS, orient="row")
     paragraphs = runs[0].paragraphs  # every run re-tags all of them
-    con.execute("BEGIN TRANSACTION")
-    step("retag:begin")
-    try:
+    failure = "re-tagging failed and was rolled back, nothing was written"
+    with transaction(con, failure=failure):
+        step("retag:begin")
         with staged(con, retag_runs=frame):
             execute(con, "insert_retag_runs")
             step("retag:insert_runs")
@@ -132,12 +132,3 @@ def publish_retag(
                     f"{run.tags} made; nothing was re-tagged"
                 )
         step("retag:before-commit")
-        con.execute("COMMIT")
-    except duckdb.Error as exc:
-        rollback(con)
-        raise WarehouseError(
-            f"re-tagging failed and was rolled back, nothing was written: {exc}"
-        ) from exc
-    except BaseException:
-        rollback(con)
-        raise

@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse.connection import load_extension, open_reader, open_writer, rollback
+from warehouse.connection import load_extension, open_reader, open_writer, transaction
 from warehouse.errors import WarehouseBusy, WarehouseError
 from warehouse.lock import writer_lock
 from warehouse.migrations import apply_migrations
@@ -142,15 +142,10 @@ def ensure_index(
         return IndexBuild(rebuilt=False, paragraphs=status.paragraphs, seconds=0.0)
     load_extension(con, extension or fts_extension_path())
     started = time.perf_counter()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         _create(con)
         seconds = round(time.perf_counter() - started, 3)
         record_build(con, seconds, trigger)
-        con.execute("COMMIT")
-    except BaseException:
-        rollback(con)
-        raise
     return IndexBuild(rebuilt=True, paragraphs=read_index_status(con).indexed or 0, seconds=seconds)
 
 

@@ -1,4 +1,4 @@
--- Which parts of full-text search the warehouse holds: the freshness view (migration 0010),
+-- Which parts of full-text search the warehouse holds: the freshness view (schema 0010 on),
 -- the index (schema fts_main_paragraphs) and the search_paragraphs macro.
 SELECT
     EXISTS (SELECT 1 FROM duckdb_views()

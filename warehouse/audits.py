@@ -1,0 +1,60 @@
+"""Audits: invariants of the warehouse, checked on each batch before its publish commits.
+
+Each audit is one query, warehouse/audits/<name>.sql, that returns the rows breaking its
+invariant for the run being published (bound parameter `$run_id`); it passes when it returns
+none. They read only the rows of the run and what those rows point to, so a publish pays for
+its batch, not for the whole warehouse.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import duckdb
+import polars as pl
+
+from warehouse.errors import AuditFailed
+
+EXAMPLES = 3
+"""Rows of a failed audit quoted in its error."""
+
+
+@cache
+def list_audits() -> tuple[str, ...]:
+    """The names of the audits (the files of warehouse/audits), sorted."""
+    folder = resources.files("warehouse") / "audits"
+    return tuple(sorted(e.name[:-4] for e in folder.iterdir() if e.name.endswith(".sql")))
+
+
+@cache
+def audit_sql(name: str) -> str:
+    """The text of warehouse/audits/<name>.sql."""
+    return (resources.files("warehouse") / "audits" / f"{name}.sql").read_text()
+
+
+def find_violations(con: duckdb.DuckDBPyConnection, *, run_id: str) -> dict[str, pl.DataFrame]:
+    """Audit name -> the rows of run `run_id` that break it, for the audits that found any."""
+    found = {}
+    for name in list_audits():
+        rows = con.execute(audit_sql(name), {"run_id": run_id}).pl()
+        if not rows.is_empty():
+            found[name] = rows
+    return found
+
+
+def check_run(con: duckdb.DuckDBPyConnection, *, run_id: str) -> None:
+    """Raise AuditFailed, naming each failed audit with a few of its rows, if any audit of run
+    `run_id` returns rows. Called in the publish transaction, so raising rolls the batch back."""
+    found = find_violations(con, run_id=run_id)
+    if not found:
+        return
+    failures = "; ".join(
+        f"{name} ({rows.height} rows, e.g. {rows.head(EXAMPLES).to_dicts()})"
+        for name, rows in found.items()
+    )
+    raise AuditFailed(
+        f"run {run_id} broke the warehouse's invariants, so its batch was rolled back and "
+        f"nothing was written: {failures}. This is a bug in nutgraf, not in the files: report "
+        "it with these rows (the queries are in warehouse/audits/<name>.sql)"
+    )

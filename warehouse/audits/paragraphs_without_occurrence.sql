@@ -1,0 +1,12 @@
+-- Paragraphs the run stored that appear in no article: text nothing leads to, and a hash
+-- later batches would count as already seen.
+WITH stored AS (
+    SELECT paragraph_hash, first_article_id FROM paragraphs WHERE run_id = $run_id
+)
+SELECT s.paragraph_hash, s.first_article_id
+FROM stored s
+WHERE s.paragraph_hash NOT IN (
+    SELECT paragraph_hash FROM occurrences
+    WHERE paragraph_hash IN (SELECT paragraph_hash FROM stored)
+)
+ORDER BY s.paragraph_hash

@@ -1,0 +1,12 @@
+-- Paragraph tags the run wrote for a paragraph that is not stored: tags hang on a paragraph
+-- hash, so they would count in views (current_tags, entity_mentions) for text nobody has.
+WITH tagged AS (
+    SELECT DISTINCT paragraph_hash FROM paragraph_tags WHERE run_id = $run_id
+)
+SELECT t.paragraph_hash
+FROM tagged t
+WHERE t.paragraph_hash NOT IN (
+    SELECT paragraph_hash FROM paragraphs
+    WHERE paragraph_hash IN (SELECT paragraph_hash FROM tagged)
+)
+ORDER BY t.paragraph_hash
