@@ -2,8 +2,9 @@
 
 Not GX Data Docs: those write unexpected values unescaped (article text would run as markup)
 and load CSS/JS from CDNs. These pages are self-contained: inline CSS, charts drawn as inline
-SVG, a Content-Security-Policy that allows no script and no network fetch, and every value that
-comes from the data passes through :func:`html.escape`.
+SVG, a Content-Security-Policy that allows no script and no network fetch. The markup lives in
+Jinja2 templates (``templates/``) rendered with autoescaping on, so every value from the data is
+escaped where it is printed; this module only prepares plain data for them.
 
 The index is rebuilt from the per-run JSON files alone, so it also covers runs written by older
 versions of this module: every summary key beyond the counts is optional.
@@ -11,15 +12,16 @@ versions of this module: every summary key beyond the counts is optional.
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from expectations.gate import GateResult
 
@@ -28,12 +30,7 @@ HISTORY_RUNS = 30  # runs drawn in the history charts
 MAX_ROWS = 200  # quarantined files listed on a page; the JSON twin keeps every one
 SAMPLE_CHARS = 300  # of a duplicate group's text: enough to recognise it
 
-_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "base-uri 'none'; form-action 'none'"
-)
 _QUARANTINE_COLS = ("path", "reason", "detail")
-_CHECK_CELL_CLASS = {4: " class=obs", 5: " class=n", 6: " class=ex"}  # by column position
 _Y_SCALES = ((0.05, 0.01), (0.1, 0.02), (0.2, 0.05), (0.3, 0.05), (0.5, 0.1), (1.0, 0.2))
 _SEVERITY_ORDER = {"fail": 0, "quarantine": 1, "warn": 2}
 _FILE_COUNTS = (
@@ -95,58 +92,18 @@ _SHOWN_KEYS = {
     "timings",
     "cpu_seconds",
 }
-_BLUE, _ORANGE, _RED, _GREEN, _GREY = "#0969da", "#bc4c00", "#cf222e", "#1a7f37", "#57606a"
+_BLUE, _ORANGE, _GREEN, _GREY = "#0969da", "#bc4c00", "#1a7f37", "#57606a"
 
-_CSS = """
-*{box-sizing:border-box}
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
-margin:0;color:#1d1d1f;background:#fff}
-main{max-width:1280px;margin:0 auto;padding:0 16px 32px}
-a{color:#0550ae}a:focus-visible{outline:3px solid #0969da;outline-offset:2px}
-.banner{padding:16px max(16px,calc(50% - 624px));color:#fff}
-.banner h1{margin:0;font-size:24px}
-.banner p{margin:4px 0 0}
-.banner ul{margin:8px 0 0;padding-left:20px}
-.banner li{margin:2px 0}
-.banner code{background:rgba(255,255,255,.18);padding:0 4px;border-radius:3px}
-.banner a{color:#fff}
-.pass{background:#1a7f37}.fail{background:#b62324}.neutral{background:#24292f}
-nav.toc{margin:10px 0 0;font-size:13px}nav.toc a{margin-right:12px}
-h2{margin:28px 0 8px;font-size:18px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
-h3{margin:16px 0 6px;font-size:15px}
-table{border-collapse:collapse;width:100%;margin:4px 0 12px}
-th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f6f8fa;font-weight:600}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-tr.met td{color:#57606a}
-code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace}
-pre{margin:0;white-space:pre-wrap;overflow-wrap:anywhere}
-td{overflow-wrap:break-word}
-td code.name{white-space:nowrap}
-table.narrow{width:auto;min-width:360px}
-tr.met td{padding-top:2px;padding-bottom:2px;font-size:13px}
-td.obs{min-width:17ch}td.wrap{overflow-wrap:anywhere;min-width:20ch}
-td a code{white-space:nowrap}td.ex{min-width:36ch}
-.pill{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;color:#fff;
-white-space:nowrap}
-.ok{background:#1a7f37}.bad-fail{background:#cf222e}.bad-quarantine{background:#bc4c00}
-.bad-warn{background:#9a6700}.other{background:#57606a}.muted{color:#57606a}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(130px,1fr));gap:8px;
-margin:8px 0 12px}
-.card{border:1px solid #d0d7de;border-radius:6px;padding:6px 10px}
-.card b{display:block;font-size:20px;font-variant-numeric:tabular-nums}
-.card span{color:#57606a;font-size:12px}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(330px,1fr));gap:0 24px}
-figure{margin:4px 0 12px}figure svg{max-width:100%;height:auto}
-figcaption{font-size:12px;color:#57606a}
-dl.legend{display:grid;grid-template-columns:max-content 1fr;gap:0 12px;font-size:12px;
-color:#57606a;margin:0 0 12px}dl.legend dt{font-weight:600}dl.legend dd{margin:0}
-.not-judged{background:#6e7781}tr.unjudged td{color:#57606a}
-@media print{
-.banner,.pill,.ok,.bad-fail,.bad-quarantine,.bad-warn,.other{print-color-adjust:exact;
--webkit-print-color-adjust:exact}
-nav.toc{display:none}tr,figure{break-inside:avoid}a{color:inherit}}
-"""
+# Autoescaping on for every template: article text, paths, titles and tag values come from
+# untrusted files, and one value printed unescaped would be stored markup. StrictUndefined makes a
+# name the template expects but was not given an error instead of an empty string.
+_TEMPLATES = Environment(
+    loader=PackageLoader("expectations", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -255,6 +212,9 @@ def _history_until(runs: Sequence[dict[str, Any]], run_id: str) -> list[dict[str
 
 
 # --- the run page -------------------------------------------------------------------------------
+#
+# The functions below only prepare plain data (strings, numbers, lists, dicts) for the templates
+# in ``templates/``; all markup lives there, and Jinja escapes every value it prints.
 
 
 def render_html(
@@ -269,51 +229,30 @@ def render_html(
     rows = result.results.to_dicts()
     rows.sort(key=_check_order)
     status = "PASSED" if result.success else "GATE FAILED"
-    stem = quote(_file_stem(run_id))
-    sections = [
-        _run_banner(result, rows, run_id, summary, status),
-        "<main>",
-        '<nav class="toc" aria-label="Sections">'
-        + "".join(
-            f'<a href="#{a}">{t}</a>'
-            for a, t in (
-                ("summary", "Summary"),
-                ("not-met", "Checks not met"),
-                ("quarantined", "Quarantined files"),
-                ("duplicates", "Duplicates"),
-                ("counts", "Tags and occurrences"),
-                ("history", "Recent runs"),
-                ("checks", "All checks"),
-            )
-        )
-        + f'<a href="./{INDEX_NAME}">All runs</a><a href="./{stem}.json">JSON</a></nav>',
-        _summary_section(run_id, summary),
-        _not_met_section(rows, result.quarantine_article_ids),
-        _quarantined_section(summary.get("quarantined")),
-        _duplicates_section(summary.get("duplicate_groups")),
-        _counts_section(summary),
-        _history_section(history, run_id),
-        _shape_section(summary.get("batch_shape")),
-        _checks_section(rows),
-        _timings_section(summary.get("timings"), summary.get("cpu_seconds")),
-        _other_section(summary),
-        "</main>",
-    ]
-    return _page(f"{status} — nutgraf run {run_id}", sections)
+    checks = [_check_row(r) for r in rows]
+    return _render(
+        "run.html.j2",
+        title=f"{status} — nutgraf run {run_id}",
+        index_name=INDEX_NAME,
+        json_href=f"./{quote(_file_stem(run_id))}.json",
+        banner=_run_banner(result, rows, run_id, summary, status),
+        summary=_summary_section(run_id, summary),
+        not_met=[c for c in checks if not c["success"]],
+        quarantine_article_ids=", ".join(str(a) for a in result.quarantine_article_ids),
+        quarantined=_quarantined_section(summary.get("quarantined")),
+        duplicates=_duplicates_section(summary.get("duplicate_groups")),
+        counts=_counts_section(summary),
+        history=_history_chart(history, highlight=run_id) if history else None,
+        shape=_shape_section(summary.get("batch_shape")),
+        checks=checks,
+        n_unjudged=sum(1 for c in checks if c["not_judged"] is not None),
+        timings=_timings_section(summary.get("timings"), summary.get("cpu_seconds")),
+        other=_other_section(summary),
+    )
 
 
-def _page(title: str, sections: Iterable[str]) -> str:
-    """A complete HTML document around the given body parts."""
-    head = [
-        "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        # Belt and braces: even if some value slipped through unescaped, nothing may run or load.
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
-        '<meta name="viewport" content="width=device-width,initial-scale=1">',
-        f"<title>{_e(title)}</title>",
-        f"<style>{_CSS}</style></head><body>",
-    ]
-    return "\n".join([*head, *(s for s in sections if s), "</body></html>"])
+def _render(template: str, **context: object) -> str:
+    return _TEMPLATES.get_template(template).render(context)
 
 
 def _check_order(row: Mapping[str, Any]) -> int:
@@ -347,13 +286,12 @@ def _run_banner(
     run_id: str,
     summary: Mapping[str, object],
     status: str,
-) -> str:
+) -> dict[str, Any]:
     """The verdict in one coloured block, with each failing check and its observed value."""
     not_met = [r for r in rows if not r["success"]]
     by_severity = {s: [r for r in not_met if r["severity"] == s] for s in _SEVERITY_ORDER}
     n_unjudged = sum(1 for r in rows if _not_judged(r) is not None)
     n_met = len(rows) - len(not_met) - n_unjudged
-    headline = f"{len(rows)} checks: {n_met} met, {len(not_met)} not met, {n_unjudged} not judged"
     facts = [f"run {run_id}"]
     if summary.get("started_at"):
         facts.append(f"started {summary['started_at']}")
@@ -361,27 +299,25 @@ def _run_banner(
         facts.append(f"took {_duration(summary['seconds'])}")
     if summary.get("status"):
         facts.append(f"status {summary['status']}")
-    out = [
-        f'<header class="banner {"pass" if result.success else "fail"}">',
-        f"<h1>{_e(status)}</h1>",
-        f"<p>{_e(' · '.join(facts))}</p>",
-        f"<p>{_e(headline)}</p>",
-        f"<p>{_e(_severity_line(by_severity, summary))}</p>",
-    ]
-    # Named by severity as the README names them: fail, quarantine, warn.
-    listed = [(r, s) for s in _SEVERITY_ORDER for r in by_severity[s]]
-    if listed:
-        out.append("<ul>")
-        for r, label in listed:
-            observed = _describe_observed(r["observed"])
-            out.append(
-                f"<li><b>{_e(label)}</b> <code>{_e(r['suite'])}.{_e(r['expectation'])}</code>"
-                + (f" — {_e(observed)}" if observed else "")
-                + "</li>"
-            )
-        out.append("</ul>")
-    out.append("</header>")
-    return "".join(out)
+    return {
+        "success": result.success,
+        "status": status,
+        "facts": " · ".join(facts),
+        "headline": (
+            f"{len(rows)} checks: {n_met} met, {len(not_met)} not met, {n_unjudged} not judged"
+        ),
+        "severities": _severity_line(by_severity, summary),
+        # Named by severity as the README names them: fail, quarantine, warn.
+        "not_met": [
+            {
+                "severity": severity,
+                "check": f"{r['suite']}.{r['expectation']}",
+                "observed": _describe_observed(r["observed"]),
+            }
+            for severity in _SEVERITY_ORDER
+            for r in by_severity[severity]
+        ],
+    }
 
 
 def _severity_line(
@@ -417,7 +353,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
-def _summary_section(run_id: str, summary: Mapping[str, object]) -> str:
+def _summary_section(run_id: str, summary: Mapping[str, object]) -> dict[str, Any]:
     """Run facts, the headline counts as cards, and what became of the files as a chart."""
     facts = [
         ("run id", run_id),
@@ -434,39 +370,33 @@ def _summary_section(run_id: str, summary: Mapping[str, object]) -> str:
         ("batches published", summary.get("batches")),
         ("failed checks", ", ".join(str(c) for c in summary.get("failed_checks") or []) or None),
     ]
-    out = ['<h2 id="summary">Run summary</h2><div class="grid"><table class="narrow">']
-    for label, value in facts:
-        if value is not None and value != "":
-            out.append(f'<tr><th scope="row">{_e(label)}</th><td>{_e(value)}</td></tr>')
-    out.append("</table>")
-    out.append(_files_chart(summary) + "</div>")
-    cards = [
-        f'<div class=card title="{_e(COUNT_NOTES[k])}"><b>{_e(_fmt(summary[k]))}</b>'
-        f"<span>{_e(label)}</span></div>"
-        for k, label in _HEADLINE_COUNTS
-        if k in summary
-    ]
-    if cards:
-        out.append('<div class="cards">' + "".join(cards) + "</div>")
-    out.append(_count_legend(summary))
-    return "".join(out)
-
-
-def _count_legend(summary: Mapping[str, object]) -> str:
-    """What each count on the page means, one line each (the counts this run recorded)."""
     labels = dict(_FILE_COUNTS) | dict(_HEADLINE_COUNTS)
-    keys = [k for k in COUNT_NOTES if k in summary and not k.endswith("seconds")]
-    if not keys:
-        return ""
-    items = "".join(f"<dt>{_e(labels.get(k, k))}</dt><dd>{_e(COUNT_NOTES[k])}</dd>" for k in keys)
-    return f'<dl class="legend" aria-label="What the counts mean">{items}</dl>'
+    return {
+        "facts": [
+            {"label": label, "value": str(value)}
+            for label, value in facts
+            if value is not None and value != ""
+        ],
+        "files_chart": _files_chart(summary),
+        "cards": [
+            {"label": label, "value": _fmt(summary[k]), "note": COUNT_NOTES[k]}
+            for k, label in _HEADLINE_COUNTS
+            if k in summary
+        ],
+        # What each count on the page means, one line each (the counts this run recorded).
+        "legend": [
+            {"label": labels.get(k, k), "note": note}
+            for k, note in COUNT_NOTES.items()
+            if k in summary and not k.endswith("seconds")
+        ],
+    }
 
 
-def _files_chart(summary: Mapping[str, object]) -> str:
-    """What became of the files the run looked at, as bars (nothing when none were counted)."""
+def _files_chart(summary: Mapping[str, object]) -> dict[str, Any] | None:
+    """What became of the files the run looked at, as bars (None when none were counted)."""
     files = [(label, summary[k]) for k, label in _FILE_COUNTS if _is_number(summary.get(k))]
     if not any(v for _, v in files):
-        return ""
+        return None
     colours = {"new": _GREEN, "duplicate": _BLUE, "quarantined": _ORANGE}
     return _bar_chart(
         files,
@@ -475,96 +405,42 @@ def _files_chart(summary: Mapping[str, object]) -> str:
     )
 
 
-def _shape_section(shape: object) -> str:
+def _shape_section(shape: object) -> list[dict[str, str]]:
     """The batch's shape metrics (optional): shares as percentages, other numbers as they are;
     metrics without a value (no earlier batches to compare with) are left out."""
     if not isinstance(shape, Mapping):
-        return ""
-    shape = {k: v for k, v in shape.items() if v is not None}  # None: not measured this time
-    if not shape:
-        return ""
-    out = [
-        '<h2 id="shape">Batch shape</h2><table class="narrow">'
-        "<tr><th>metric</th><th class=n>value</th></tr>"
-    ]
+        return []
+    out = []
     for name, value in shape.items():
+        if value is None:  # not measured this time
+            continue
         if isinstance(value, Mapping):
             shown = ", ".join(f"{k}: {_fmt_metric(str(k), v)}" for k, v in value.items())
         else:
             shown = _fmt_metric(str(name), value)
-        out.append(f"<tr><td><code>{_e(name)}</code></td><td class=n>{_e(shown)}</td></tr>")
-    out.append("</table>")
-    return "".join(out)
+        out.append({"name": str(name), "value": shown})
+    return out
 
 
-def _not_met_section(rows: list[dict[str, Any]], quarantine_article_ids: list[str]) -> str:
-    """The checks not met, gravest first, with observed values and failing examples."""
-    not_met = [r for r in rows if not r["success"]]
-    out = [f'<h2 id="not-met">Checks not met ({len(not_met)})</h2>']
-    if not_met:
-        out.append(_checks_table(not_met))
+def _check_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """One check as the checks tables show it."""
+    reason = _not_judged(row)
+    if reason is not None:
+        observed = f"not judged: {reason}"
     else:
-        out.append('<p class="muted">None: every check passed.</p>')
-    if quarantine_article_ids:
-        ids = ", ".join(_e(a) for a in quarantine_article_ids)
-        out.append(f"<p><b>Articles set aside by quarantine checks:</b> <code>{ids}</code></p>")
-    return "".join(out)
-
-
-def _checks_section(rows: list[dict[str, Any]]) -> str:
-    """Every check in one table, those not met first."""
-    n_bad = sum(1 for r in rows if not r["success"])
-    n_unjudged = sum(1 for r in rows if _not_judged(r) is not None)
-    out = [
-        f'<h2 id="checks">All checks <span class="muted">({len(rows)} checks, '
-        f"{n_bad} not met, {n_unjudged} not judged)</span></h2>"
-    ]
-    out.append(_checks_table(rows) if rows else '<p class="muted">No checks ran.</p>')
-    return "".join(out)
-
-
-def _checks_table(rows: list[dict[str, Any]]) -> str:
-    head = ["result", "suite", "check (column)", "severity", "observed", "unexpected", "examples"]
-    out = ["<table><tr>", *(f'<th scope="col">{h}</th>' for h in head), "</tr>"]
-    for r in rows:
-        reason = _not_judged(r)
-        if reason is not None:
-            pill = f'<span class="pill not-judged" title="{_e(reason)}">not judged</span>'
-        elif r["success"]:
-            pill = '<span class="pill ok">ok</span>'
-        else:
-            pill = f'<span class="pill bad-{_e(r["severity"])}">not met</span>'
-        if reason is not None:
-            observed = f"not judged: {reason}"
-        else:
-            observed = _describe_observed(r["observed"]) or (r["observed"] or "")
-        unexpected = r["unexpected_count"]
-        cells = [
-            pill,
-            _e(r["suite"]),
-            f"<code class=name>{_e(r['expectation'])}</code>" + _column_note(r["column_name"]),
-            _e(r["severity"]),
-            _e(observed),
-            _e(_fmt(unexpected)) if unexpected is not None and reason is None else "—",
-            "" if r["success"] else _examples_html(r["examples"]),
-        ]
-        klass = (
-            ' class="unjudged"' if reason is not None else (' class="met"' if r["success"] else "")
-        )
-        out.append(
-            f"<tr{klass}>"
-            + "".join(f"<td{_CHECK_CELL_CLASS.get(i, '')}>{c}</td>" for i, c in enumerate(cells))
-            + "</tr>"
-        )
-    out.append("</table>")
-    return "".join(out)
-
-
-def _column_note(column_name: str | None) -> str:
-    """The column(s) a check reads, as a muted second line under its name."""
-    if not column_name:
-        return ""
-    return f'<div class="muted"><code>{_e(column_name.replace(",", ", "))}</code></div>'
+        observed = _describe_observed(row["observed"]) or (row["observed"] or "")
+    unexpected = row["unexpected_count"]
+    return {
+        "success": row["success"],
+        "not_judged": reason,
+        "suite": str(row["suite"]),
+        "expectation": str(row["expectation"]),
+        "columns": (row["column_name"] or "").replace(",", ", "),
+        "severity": str(row["severity"]),
+        "observed": str(observed),
+        "unexpected": _fmt(unexpected) if unexpected is not None and reason is None else "—",
+        "examples": None if row["success"] else _examples_text(row["examples"]),
+    }
 
 
 def _describe_observed(observed_json: str | None) -> str:
@@ -599,7 +475,8 @@ def _allowed_range(low: object, high: object) -> str:
     return ""
 
 
-def _examples_html(examples_json: str | None) -> str:
+def _examples_text(examples_json: str | None) -> str | None:
+    """A failed check's examples, one per line (``key=value`` pairs for a row); None if none."""
     examples = _loads(examples_json) or []
     if not isinstance(examples, list):
         examples = [examples]
@@ -610,65 +487,57 @@ def _examples_html(examples_json: str | None) -> str:
             lines.append(", ".join(pairs))
         else:
             lines.append(json.dumps(ex, ensure_ascii=False))
-    return "<pre>" + "\n".join(_e(line) for line in lines) + "</pre>" if lines else ""
+    return "\n".join(lines) if lines else None
 
 
-def _quarantined_section(quarantined: object) -> str:
+def _quarantined_section(quarantined: object) -> dict[str, Any]:
     """The files set aside, with the reason code and what to do about them."""
     entries = (
         [q for q in quarantined or [] if isinstance(q, Mapping)] if _is_list(quarantined) else []
     )
-    out = [f'<h2 id="quarantined">Quarantined files ({len(entries)})</h2>']
-    if not entries:
-        out.append('<p class="muted">None.</p>')
-        return "".join(out)
     reasons: dict[str, int] = {}
     for q in entries:
         reasons[str(q.get("reason"))] = reasons.get(str(q.get("reason")), 0) + 1
     by_reason = ", ".join(f"{r}: {n}" for r, n in sorted(reasons.items(), key=lambda x: -x[1]))
-    out.append(f"<p>By reason: {_e(by_reason)}</p>")
     extra = [k for k in dict.fromkeys(k for q in entries for k in q) if k not in _QUARANTINE_COLS]
     cols = [*_QUARANTINE_COLS, *extra]
-    out.append("<table><tr>" + "".join(f'<th scope="col">{_e(c)}</th>' for c in cols) + "</tr>")
-    for q in entries[:MAX_ROWS]:
-        cells = [f"<code>{_e(q.get('path', ''))}</code>"]
-        cells += [_e(q.get(c) if q.get(c) is not None else "") for c in cols[1:]]
-        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    out.append("</table>")
-    if len(entries) > MAX_ROWS:
-        out.append(f'<p class="muted">… and {len(entries) - MAX_ROWS} more in the JSON file.</p>')
-    return "".join(out)
+    return {
+        "count": len(entries),
+        "by_reason": by_reason,
+        "columns": [str(c) for c in cols],
+        "rows": [
+            {
+                "path": str(q.get("path", "")),
+                "cells": [str(q.get(c) if q.get(c) is not None else "") for c in cols[1:]],
+            }
+            for q in entries[:MAX_ROWS]
+        ],
+        "more": max(0, len(entries) - MAX_ROWS),
+    }
 
 
-def _duplicates_section(groups: object) -> str:
-    """The largest groups of identical paragraphs, with the start of their text."""
-    out = ['<h2 id="duplicates">Largest duplicate groups</h2>']
+def _duplicates_section(groups: object) -> list[dict[str, str]] | None:
+    """The largest groups of identical paragraphs, with the start of their text; None when
+    the run recorded none."""
     if groups is None:
-        out.append('<p class="muted">Not recorded for this run.</p>')
-        return "".join(out)
+        return None
     entries = [g for g in groups if isinstance(g, Mapping)] if _is_list(groups) else []
-    if not entries:
-        out.append('<p class="muted">No paragraph occurs more than once in this batch.</p>')
-        return "".join(out)
-    out.append(
-        '<table><tr><th scope="col" class=n>occurrences</th><th scope="col" class=n>articles</th>'
-        '<th scope="col">paragraph</th><th scope="col">text</th></tr>'
-    )
+    out = []
     for g in entries:
         text = str(g.get("text") or "")
-        sample = text[:SAMPLE_CHARS] + ("…" if len(text) > SAMPLE_CHARS else "")
         digest = str(g.get("paragraph_hash") or "")
         out.append(
-            f"<tr><td class=n>{_e(_fmt(g.get('occurrences', '')))}</td>"
-            f"<td class=n>{_e(_fmt(g.get('articles', '')))}</td>"
-            f'<td><code title="{_e(digest)}">{_e(digest[:12])}</code></td>'
-            f"<td><pre>{_e(sample)}</pre></td></tr>"
+            {
+                "occurrences": _fmt(g.get("occurrences", "")),
+                "articles": _fmt(g.get("articles", "")),
+                "digest": digest,
+                "sample": text[:SAMPLE_CHARS] + ("…" if len(text) > SAMPLE_CHARS else ""),
+            }
         )
-    out.append("</table>")
-    return "".join(out)
+    return out
 
 
-def _counts_section(summary: Mapping[str, object]) -> str:
+def _counts_section(summary: Mapping[str, object]) -> list[dict[str, Any]]:
     """Occurrences by kind and tags by type, each as a bar chart with its numbers."""
     charts = []
     for key, title in (
@@ -676,49 +545,32 @@ def _counts_section(summary: Mapping[str, object]) -> str:
         ("tags_by_type", "Tags by type"),
     ):
         counts = summary.get(key)
+        chart = None
         if isinstance(counts, Mapping) and counts:
             items = [(str(k), v) for k, v in counts.items() if _is_number(v)]
-            charts.append(f"<div><h3>{_e(title)}</h3>{_bar_chart(items, title=title)}</div>")
-        else:
-            charts.append(f'<div><h3>{_e(title)}</h3><p class="muted">None recorded.</p></div>')
-    return (
-        '<h2 id="counts">Tags and occurrences</h2><div class="grid">' + "".join(charts) + "</div>"
-    )
+            chart = _bar_chart(items, title=title)
+        charts.append({"title": title, "chart": chart})
+    return charts
 
 
-def _history_section(history: Sequence[Mapping[str, Any]], run_id: str) -> str:
-    if not history:
-        return ""
-    return (
-        '<h2 id="history">Recent runs</h2>'
-        + _history_chart(history, highlight=run_id)
-        + f'<p><a href="./{INDEX_NAME}">Every run, newest first</a></p>'
-    )
-
-
-def _timings_section(timings: object, cpu: object = None) -> str:
+def _timings_section(timings: object, cpu: object = None) -> list[dict[str, Any]] | None:
     """Seconds per stage, slowest first, with the process's CPU seconds meanwhile where they
     were measured (more CPU than wall seconds: more than one core busy)."""
     if not isinstance(timings, Mapping) or not timings:
-        return ""
+        return None
     cpu = cpu if isinstance(cpu, Mapping) else {}
     items = sorted(
         ((str(k), v) for k, v in timings.items() if _is_number(v)), key=lambda kv: -kv[1]
     )
-    out = [
-        '<h2 id="timings">Timings</h2><table class="narrow">'
-        "<tr><th>stage</th><th class=n>seconds</th><th class=n>CPU seconds</th></tr>"
+    return [
+        {
+            "stage": name,
+            "note": _STAGE_NOTES.get(name),
+            "seconds": f"{seconds:.3f}",
+            "cpu": f"{cpu[name]:.3f}" if _is_number(cpu.get(name)) else "",
+        }
+        for name, seconds in items
     ]
-    for name, seconds in items:
-        used = cpu.get(name)
-        note = _STAGE_NOTES.get(name)
-        label = _e(name) + (f'<div class="muted">{_e(note)}</div>' if note else "")
-        cells = [label, _e(f"{seconds:.3f}"), _e(f"{used:.3f}") if _is_number(used) else ""]
-        out.append(
-            f"<tr><td>{cells[0]}</td><td class=n>{cells[1]}</td><td class=n>{cells[2]}</td></tr>"
-        )
-    out.append("</table>")
-    return "".join(out)
 
 
 _STAGE_NOTES = {
@@ -727,14 +579,12 @@ _STAGE_NOTES = {
 }
 
 
-def _other_section(summary: Mapping[str, object]) -> str:
+def _other_section(summary: Mapping[str, object]) -> list[dict[str, Any]]:
     """Summary keys this page has no section for, so nothing recorded goes unseen."""
     rest = {k: v for k, v in summary.items() if k not in _SHOWN_KEYS}
     if summary.get("report_path"):
         rest["report_path"] = summary["report_path"]
-    if not rest:
-        return ""
-    out = ['<h2 id="other">Other fields</h2><table>']
+    out = []
     for key, value in rest.items():
         if isinstance(value, Mapping):
             shown = ", ".join(f"{k}: {v}" for k, v in value.items()) or "none"
@@ -742,11 +592,8 @@ def _other_section(summary: Mapping[str, object]) -> str:
             shown = json.dumps(value, ensure_ascii=False, default=str)
         else:
             shown = str(value)
-        note = COUNT_NOTES.get(key)
-        explained = f'<div class="muted">{_e(note)}</div>' if note else ""
-        out.append(f'<tr><th scope="row">{_e(key)}</th><td>{_e(shown)}{explained}</td></tr>')
-    out.append("</table>")
-    return "".join(out)
+        out.append({"key": str(key), "value": shown, "note": COUNT_NOTES.get(key)})
+    return out
 
 
 # --- the index page -----------------------------------------------------------------------------
@@ -758,24 +605,16 @@ def render_index(runs: Sequence[Mapping[str, Any]]) -> str:
     sub = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
     if latest:
         sub += f" · latest {latest['run_id']}: {latest['status']}"
-    parts = [
-        '<header class="banner neutral"><h1>nutgraf data-quality reports</h1>',
-        f"<p>{_e(sub)}</p></header><main>",
-    ]
     oldest_first = list(reversed(runs[:HISTORY_RUNS]))
-    if oldest_first:
-        parts.append(
-            f"<h2>Duplicate and quarantined files, last {len(oldest_first)} "
-            f"run{'s' if len(oldest_first) != 1 else ''}</h2>"
-        )
-        parts.append(_history_chart(oldest_first))
-    parts.append(f"<h2>Runs ({len(runs)}, newest first)</h2>")
-    if runs:
-        parts.append(_runs_table(runs))
-    else:
-        parts.append('<p class="muted">No run reports in this folder yet.</p>')
-    parts.append("</main>")
-    return _page("nutgraf data-quality reports", parts)
+    return _render(
+        "index.html.j2",
+        title="nutgraf data-quality reports",
+        subtitle=sub,
+        n_charted=len(oldest_first),
+        chart=_history_chart(oldest_first) if oldest_first else None,
+        count_headers=[{"label": label, "note": COUNT_NOTES[k]} for k, label in _RUN_COUNTS],
+        runs=[_run_row(run) for run in runs],
+    )
 
 
 _RUN_COUNTS = (
@@ -788,85 +627,75 @@ _RUN_COUNTS = (
 )
 
 
-def _runs_table(runs: Sequence[Mapping[str, Any]]) -> str:
-    """One row per run: link, start, status, counts, file shares and the gate's verdict."""
-    head = "".join(
-        f'<th scope="col" class=n title="{_e(COUNT_NOTES[k])}">{_e(label)}</th>'
-        for k, label in _RUN_COUNTS
-    )
-    out = [
-        '<table><tr><th scope="col">run</th><th scope="col">started (UTC)</th>'
-        f'<th scope="col">status</th>{head}'
-        '<th scope="col" class=n title="duplicate files of those read (new + duplicate + '
-        'quarantined)">dup. share</th><th scope="col" class=n title="quarantined files of '
-        'those read (new + duplicate + quarantined)">quar. share</th>'
-        '<th scope="col">gate and checks not met</th></tr>'
-    ]
-    for run in runs:
-        summary = run["summary"]
-        counts = "".join(f"<td class=n>{_e(_fmt(summary.get(k, '')))}</td>" for k, _ in _RUN_COUNTS)
-        gate = summary.get("gate") or ("passed" if run["success"] else "failed")
-        checks = f"{gate}; {run['n_not_met']} of {run['n_checks']} not met"
-        if run["failed"]:
-            checks += ": " + ", ".join(run["failed"])
-        started = run["started"].astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-        out.append(
-            f'<tr><td><a href="{_e(run["href"])}"><code>{_e(run["run_id"])}</code></a></td>'
-            f'<td class=n title="{_e(run["started_text"])}">{_e(started)}</td>'
-            f"<td>{_status_pill(run['status'])}</td>{counts}"
-            f"<td class=n>{_e(_pct(run['duplicate_share']))}</td>"
-            f"<td class=n>{_e(_pct(run['quarantined_share']))}</td>"
-            f'<td class="wrap">{_e(checks)}</td></tr>'
-        )
-    out.append("</table>")
-    return "".join(out)
+def _run_row(run: Mapping[str, Any]) -> dict[str, Any]:
+    """One run in the index: link, start, status, counts, file shares and the gate's verdict."""
+    summary = run["summary"]
+    gate = summary.get("gate") or ("passed" if run["success"] else "failed")
+    checks = f"{gate}; {run['n_not_met']} of {run['n_checks']} not met"
+    if run["failed"]:
+        checks += ": " + ", ".join(run["failed"])
+    status = run["status"]
+    return {
+        "href": run["href"],
+        "run_id": run["run_id"],
+        "started": run["started"].astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+        "started_text": run["started_text"],
+        "status": status,
+        "status_class": {"published": "ok", "gate_failed": "bad-fail"}.get(status, "other"),
+        "counts": [_fmt(summary.get(k, "")) for k, _ in _RUN_COUNTS],
+        "duplicate_share": _pct(run["duplicate_share"]),
+        "quarantined_share": _pct(run["quarantined_share"]),
+        "checks": checks,
+    }
 
 
-def _status_pill(status: str) -> str:
-    klass = {"published": "ok", "gate_failed": "bad-fail"}.get(status, "other")
-    return f'<span class="pill {klass}">{_e(status)}</span>'
-
-
-# --- charts (inline SVG) ------------------------------------------------------------------------
+# --- charts (geometry for the inline SVG that templates/charts.html.j2 draws) ---------------------
 
 
 def _bar_chart(
     items: Sequence[tuple[str, float]], *, title: str, colours: Sequence[str] | None = None
-) -> str:
+) -> dict[str, Any]:
     """Horizontal bars with their label and value, scaled to the largest value."""
     label_w, bar_w, row_h, value_w = 120, 260, 24, 70
-    width, height = label_w + bar_w + value_w, row_h * len(items) + 8
     top = max((v for _, v in items), default=0) or 1
-    out = [
-        f'<figure><svg width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" font-size="12" '
-        f'font-family="system-ui,sans-serif"><title>{_e(title)}</title>'
-    ]
+    bars = []
     for i, (label, value) in enumerate(items):
         y = 4 + i * row_h
         w = max(1.0, bar_w * value / top) if value else 0
-        colour = colours[i] if colours else _BLUE
-        out.append(
-            f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end">{_e(label)}</text>'
-            f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" '
-            f'fill="{colour}"><title>{_e(label)}: {_e(_fmt(value))}</title></rect>'
-            f'<text x="{label_w + w + 4:.1f}" y="{y + 16}">{_e(_fmt(value))}</text>'
+        bars.append(
+            {
+                "label": label,
+                "value": _fmt(value),
+                "colour": colours[i] if colours else _BLUE,
+                "y": y,
+                "width": w,
+            }
         )
-    out.append("</svg></figure>")
-    return "".join(out)
+    return {
+        "title": title,
+        "width": label_w + bar_w + value_w,
+        "height": row_h * len(items) + 8,
+        "label_w": label_w,
+        "bar_h": row_h - 8,
+        "bars": bars,
+    }
 
 
-def _history_chart(runs: Sequence[Mapping[str, Any]], *, highlight: str | None = None) -> str:
+_HISTORY_SERIES = (  # summary key, label, colour, stroke-dasharray
+    ("duplicate_share", "duplicate-file share", _BLUE, None),
+    ("quarantined_share", "quarantined-file share", _ORANGE, "6 4"),
+)
+
+
+def _history_chart(
+    runs: Sequence[Mapping[str, Any]], *, highlight: str | None = None
+) -> dict[str, Any]:
     """Duplicate-file and quarantined-file share per run (oldest left), gate failures marked
     under the axis and ``highlight`` (this run) marked by a dotted line."""
     width, height = 760, 280
     left, right, top, bottom = 64, 44, 40, 56
     plot_w, plot_h = width - left - right, height - top - bottom
-    series = (
-        ("duplicate_share", "duplicate-file share", _BLUE, ""),
-        ("quarantined_share", "quarantined-file share", _ORANGE, ' stroke-dasharray="6 4"'),
-    )
-    values = [r[key] for r in runs for key, *_ in series if r[key] is not None]
+    values = [r[key] for r in runs for key, *_ in _HISTORY_SERIES if r[key] is not None]
     y_max, step = next(((m, s) for m, s in _Y_SCALES if max(values, default=0) <= m), _Y_SCALES[-1])
     n = len(runs)
 
@@ -876,60 +705,64 @@ def _history_chart(runs: Sequence[Mapping[str, Any]], *, highlight: str | None =
     def y_at(v: float) -> float:
         return top + plot_h * (1 - min(v, y_max) / y_max)
 
-    out = [
-        f'<figure><svg width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" font-size="12" '
-        'font-family="system-ui,sans-serif">'
-        f"<title>Duplicate-file and quarantined-file share of the last {n} runs</title>"
+    grid = [
+        {"y": y_at(step * k), "label": _pct(step * k, 0), "axis": k == 0}
+        for k in range(round(y_max / step) + 1)
     ]
-    for k in range(round(y_max / step) + 1):  # grid lines and y tick labels
-        v = step * k
-        y = y_at(v)
-        out.append(
-            f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" '
-            f'stroke="{"#8c959f" if k == 0 else "#d8dee4"}"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_e(_pct(v, 0))}</text>'
+    # Each run's date under the axis, or every fifth's when many.
+    marks = [
+        {
+            "x": x_at(i),
+            "date": run["started"].strftime("%m-%d %H:%M")
+            if n <= 8 or i in (0, n - 1) or (i % 5 == 0 and n - 1 - i >= 3)
+            else None,
+            "run_id": run["run_id"],
+            "failed": not run["success"],
+            "this_run": highlight is not None and run["run_id"] == highlight,
+        }
+        for i, run in enumerate(runs)
+    ]
+    series, legend, x = [], [], left
+    for key, label, colour, dash in _HISTORY_SERIES:
+        series.append(
+            {
+                "label": label,
+                "colour": colour,
+                "dash": dash,
+                "path": _series_path(runs, key, x_at, y_at),
+                "points": [
+                    {
+                        "x": x_at(i),
+                        "y": y_at(run[key]),
+                        "run_id": run["run_id"],
+                        "share": _pct(run[key]),
+                    }
+                    for i, run in enumerate(runs)
+                    if run[key] is not None
+                ],
+            }
         )
-    out.append(
-        f'<text transform="translate(14 {top + plot_h / 2:.0f}) rotate(-90)" '
-        'text-anchor="middle">share of files considered</text>'
-        f'<text x="{left + plot_w / 2:.0f}" y="{height - 8}" text-anchor="middle">'
-        f"runs, oldest to newest (last {n})</text>"
-    )
-    for i, run in enumerate(runs):  # x ticks: each run's date, or every fifth's when many
-        if n <= 8 or i in (0, n - 1) or (i % 5 == 0 and n - 1 - i >= 3):
-            label = run["started"].strftime("%m-%d %H:%M")
-            out.append(
-                f'<text x="{x_at(i):.1f}" y="{top + plot_h + 30}" text-anchor="middle" '
-                f'font-size="10" fill="{_GREY}">{_e(label)}</text>'
-            )
-        if not run["success"]:
-            x, y = x_at(i), top + plot_h + 6
-            out.append(
-                f'<path d="M{x:.1f} {y} l-5 9 h10 z" fill="{_RED}">'
-                f"<title>{_e(run['run_id'])}: gate failed</title></path>"
-            )
-        if highlight is not None and run["run_id"] == highlight:
-            out.append(
-                f'<line x1="{x_at(i):.1f}" x2="{x_at(i):.1f}" y1="{top}" y2="{top + plot_h}" '
-                'stroke="#24292f" stroke-dasharray="2 3"/>'
-            )
-    for key, label, colour, dash in series:
-        out.append(_series_path(runs, key, x_at, y_at, colour, dash))
-        for i, run in enumerate(runs):
-            if run[key] is not None:
-                out.append(
-                    f'<circle cx="{x_at(i):.1f}" cy="{y_at(run[key]):.1f}" r="3.5" '
-                    f'fill="{colour}"><title>{_e(run["run_id"])}: {_e(label)} '
-                    f"{_e(_pct(run[key]))}</title></circle>"
-                )
-    out.append(_legend(series, highlight is not None, left))
-    out.append("</svg></figure>")
-    return "".join(out)
+        legend.append({"x": x, "label": label, "colour": colour, "dash": dash})
+        x += 40 + 7 * len(label)
+    return {
+        "n": n,
+        "width": width,
+        "height": height,
+        "left": left,
+        "top": top,
+        "plot_w": plot_w,
+        "plot_h": plot_h,
+        "grid": grid,
+        "marks": marks,
+        "series": series,
+        "legend": legend,
+        "legend_failed_x": x,
+        "legend_this_run_x": x + 100 if highlight is not None else None,
+    }
 
 
-def _series_path(runs, key, x_at, y_at, colour: str, dash: str) -> str:
-    """One line through a series' points, broken where a run has no value."""
+def _series_path(runs, key, x_at, y_at) -> str:
+    """The ``d`` of one line through a series' points, broken where a run has no value."""
     d, pen_down = [], False
     for i, run in enumerate(runs):
         if run[key] is None:
@@ -937,32 +770,7 @@ def _series_path(runs, key, x_at, y_at, colour: str, dash: str) -> str:
             continue
         d.append(f"{'L' if pen_down else 'M'}{x_at(i):.1f} {y_at(run[key]):.1f}")
         pen_down = True
-    if not d:
-        return ""
-    return f'<path d="{" ".join(d)}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'
-
-
-def _legend(series, with_highlight: bool, left: int) -> str:
-    """Legend above the plot: one swatch per series, the gate-failure marker, this run."""
-    out, x = [], left
-    for _, label, colour, dash in series:
-        out.append(
-            f'<line x1="{x}" x2="{x + 24}" y1="16" y2="16" stroke="{colour}" '
-            f'stroke-width="2"{dash}/><circle cx="{x + 12}" cy="16" r="3.5" fill="{colour}"/>'
-            f'<text x="{x + 30}" y="20">{_e(label)}</text>'
-        )
-        x += 40 + 7 * len(label)
-    out.append(
-        f'<path d="M{x + 6} 10 l-5 9 h10 z" fill="{_RED}"/><text x="{x + 16}" y="20">gate failed'
-        "</text>"
-    )
-    x += 100
-    if with_highlight:
-        out.append(
-            f'<line x1="{x + 6}" x2="{x + 6}" y1="6" y2="24" stroke="#24292f" '
-            f'stroke-dasharray="2 3"/><text x="{x + 14}" y="20">this run</text>'
-        )
-    return "".join(out)
+    return " ".join(d)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -983,10 +791,6 @@ def _render_json(result: GateResult, run_id: str, summary: Mapping[str, object])
         "results": results,
     }
     return json.dumps(doc, indent=2, ensure_ascii=False, default=str)
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def _is_number(value: object) -> bool:

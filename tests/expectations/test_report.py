@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import polars as pl
@@ -153,7 +154,7 @@ def test_run_page_leads_with_the_verdict_and_lists_failures_first(tmp_path: Path
     assert positions == sorted(positions)  # fail, then warn, then the passed check
     not_met = page[page.index('id="not-met"') : page.index('id="quarantined"')]
     assert "Checks not met (2)" in not_met and "paragraph_hash_not_null" not in not_met
-    assert "article_id=&quot;a1&quot;, text=&quot;too short&quot;" in not_met  # the example
+    assert "article_id=&#34;a1&#34;, text=&#34;too short&#34;" in not_met  # the example
     for section in ("Quarantined files (1)", "feed/empty.txt", "Tags by type", "by kind"):
         assert section in page
 
@@ -187,8 +188,55 @@ def test_hostile_text_is_escaped_in_run_page_and_index(tmp_path: Path):
             assert raw not in text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
         assert "&lt;img src=x onerror=alert(1)&gt;" in text
-        assert "&quot;double&quot; and &#x27;single&#x27; quotes" in text
+        assert "&#34;double&#34; and &#39;single&#39; quotes" in text
     assert path.parent == tmp_path  # the run id cannot name a file elsewhere
+
+
+class TagCollector(HTMLParser):
+    """Every element and attribute name a browser's parser would see in a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.attributes: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.attributes.update(name for name, _ in attrs)
+
+
+def test_markup_and_template_syntax_in_the_data_stay_text(tmp_path: Path):
+    payloads = (SCRIPT, '"><img src=x onerror=alert(1)>', "{{ 7*7 }}")
+    hostile = " ".join(payloads)
+    row = check_row(
+        f"tag_value_in_vocabulary[{hostile}]",
+        success=False,
+        examples=json.dumps([{"title": hostile, "tag_value": hostile}]),
+    )
+    path = write_run(
+        tmp_path,
+        f"20261101T080000-{hostile}",  # the run id is the page's title
+        row,
+        started_at="2026-11-01T08:00:00+00:00",
+        quarantined=[{"path": f"feed/{hostile}.html", "reason": "empty", "detail": hostile}],
+        tags_by_type={hostile: 3},
+    )
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    page = path.read_text(encoding="utf-8")
+
+    assert "<title>GATE FAILED — nutgraf run 20261101T080000-&lt;script&gt;alert(1)" in page
+    for text in (page, index):
+        assert SCRIPT not in text and "<img" not in text
+        assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in text
+        assert "{{ 7*7 }}" in text and "49" not in text  # shown as typed, never evaluated
+        parsed = TagCollector()
+        parsed.feed(text)
+        assert not parsed.tags & {"script", "img"}
+        assert not {a for a in parsed.attributes if a.startswith("on")}
+    # Each place the payload lands: the path, the check's name, its example, the tag chart.
+    for where in ("<code>feed/", "<code class=name>tag_", "<pre>title=", "Tags by type</h3>"):
+        start = page.index(where)
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page[start : start + 400], where
 
 
 def test_summary_without_optional_keys_renders(tmp_path: Path):
