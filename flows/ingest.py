@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -34,24 +34,32 @@ from expectations.gate import (
 )
 from expectations.report import write_report
 from flows import progress
+from flows.batch import (
+    NearDuplicates,
+    Staged,
+    finish_batch,
+    prepare,
+    prepare_options,
+    set_aside_articles,
+    settled,
+)
 from flows.faults import Faults
 from flows.logs import run_logging
 from flows.publish_slot import publish_slot
+from flows.retries import RETRIES
 from flows.search import refresh_search_index, skipped_search_index
 from flows.settings import Settings, open_warehouse
 from transforms import schema as S
-from transforms.decode import CONTENT, decode_articles, read_files
 from transforms.discover import (
     DUPLICATE_OF,
     FILE_TOUCHED,
-    classify_files,
+    Discovery,
     find_unsettled,
     list_files,
     plan_batches,
     select_unseen,
 )
 from transforms.errors import NutgrafError
-from transforms.formats import JsonFields, parse_records
 from transforms.gazetteer import TAGGER_VERSIONS, load_gazetteer, vocabulary
 from transforms.neardup import (
     NEAR_DUP_OF,
@@ -69,22 +77,10 @@ from transforms.neardup import (
 )
 from transforms.normalise import HASH_ALGORITHM, NORMAL_FORM, sha256_hex
 from transforms.pipeline import (
-    Precomputed,
-    Stopwatch,
-    TransformedBatch,
     add_seconds,
-    build_batch,
-    identify_articles,
-    lookup_keys,
-    resolve_metadata,
-    screen_articles,
-    split_articles,
 )
 from transforms.prepare import PreparedBatch
 from warehouse.ledger import (
-    find_known_files,
-    find_known_paragraphs,
-    find_latest_versions,
     read_batch_history,
     read_ledger,
 )
@@ -98,77 +94,11 @@ STATUS_PUBLISHED = "published"
 STATUS_NOTHING_NEW = "nothing_new"
 STATUS_GATE_FAILED = "gate_failed"
 
-_RETRIES = {"retries": 2, "retry_delay_seconds": 1}
 MAX_SET_ASIDE_ROUNDS = 5
 """Gate -> set aside quarantined articles -> gate again, at most this often per batch."""
 N_DUPLICATE_GROUPS = 10
 """The largest groups of identical paragraphs the summary and report show."""
 _MOJIBAKE_REASONS = ("mojibake", "undecodable")
-UNCHANGED = pl.Schema({S.PATH: pl.String, S.RECORD: pl.Int32, S.ARTICLE_KEY: pl.String})
-"""Records whose article's latest version already has their content: not loaded again."""
-SET_ASIDE = pl.Schema(
-    {
-        S.ARTICLE_ID: pl.String,
-        S.PATH: pl.String,
-        S.RECORD: pl.Int32,
-        S.REASON: pl.String,
-        S.DETAIL: pl.String,
-        S.RULE: pl.String,
-    }
-)
-"""Records set aside inside a batch: unparseable ones (no ARTICLE_ID), screened and gated."""
-
-
-@dataclass
-class Discovery:
-    """What the landing folder holds that the ledger has not handled, cut into batches."""
-
-    n_seen: int
-    n_settling: int
-    batches: list[pl.DataFrame]
-    ledger: pl.DataFrame
-
-
-@dataclass(frozen=True)
-class BatchInputs:
-    """What a batch was built from, kept until it is gated: setting articles aside rebuilds
-    the batch from these without them."""
-
-    articles: pl.DataFrame  # ARTICLES (with TEXT) kept by screening
-    normalised: pl.DataFrame  # NORMALISED paragraphs of those articles
-    known: pl.DataFrame  # PARAGRAPH_HASH, LANGUAGE of paragraphs the warehouse already holds
-    # Language verdicts and language-free tags computed ahead on a Dask worker (flows.scaleout)
-    precomputed: Precomputed | None = None
-
-
-@dataclass
-class Staged:
-    """A transformed batch with the file rows it will write."""
-
-    files: pl.DataFrame  # PATH, SIZE, MTIME, SHA256, REASON, DETAIL, TEXT, ENCODING, STATUS
-    batch: TransformedBatch
-    set_aside: pl.DataFrame  # ARTICLE_ID, PATH, RECORD, REASON, DETAIL, RULE: records set aside
-    timings: dict[str, float] = field(default_factory=dict)
-    inputs: BatchInputs | None = None
-    unchanged: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=UNCHANGED))
-    near: NearDuplicates | None = None  # set once the batch passed its gate
-    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds of the stages in timings
-
-
-def _settled(staged: Staged) -> Staged:
-    """A batch that passed its gate, without what only rebuilding it needed: the texts of its
-    files and articles and the paragraphs of every occurrence, freed before near-duplicate
-    linking and the publish, the run's two peaks. Measured on an 8,000-article batch at 100,000
-    stored: 40-75 MB lower peaks (no more: the new paragraphs' texts, which the publish needs,
-    share Polars' string buffers with the occurrences' paragraphs)."""
-    inputs = staged.inputs
-    return replace(
-        staged,
-        files=staged.files.drop(S.TEXT),
-        inputs=None
-        if inputs is None
-        else BatchInputs(inputs.articles.clear(), inputs.normalised.clear(), inputs.known),
-    )
 
 
 class Mark(NamedTuple):
@@ -209,7 +139,7 @@ class RunTimings:
         )
 
 
-@task(name="discover-files", cache_policy=NO_CACHE, **_RETRIES)
+@task(name="discover-files", cache_policy=NO_CACHE, **RETRIES)
 def discover_files(settings: Settings, faults: Faults) -> Discovery:
     """Migrate the warehouse, list the landing folder, keep settled files the ledger lacks."""
     with open_warehouse(settings) as con:
@@ -241,192 +171,10 @@ def discover_files(settings: Settings, faults: Faults) -> Discovery:
     return Discovery(listed.height, moved.height, batches, ledger)
 
 
-@task(name="read-files", cache_policy=NO_CACHE, **_RETRIES)
-def read_batch(
-    settings: Settings, files: pl.DataFrame, ledger: pl.DataFrame, faults: Faults
-) -> pl.DataFrame:
-    """Read, hash and decode one batch of files; mark duplicates and unreadable ones."""
-    faults.reach("read:start")
-    raw = read_files(
-        files,
-        landing=settings.landing,
-        max_file_bytes=settings.max_file_bytes,
-        before_read=faults.before_read,
-    )
-    faults.reach("read:files")
-    with open_warehouse(settings) as con:
-        known = find_known_files(con, raw[S.SHA256].drop_nulls())
-    classified = classify_files(raw, known, ledger)
-    # Only files that will be loaded are decoded; duplicates never need their text.
-    is_new = pl.col(S.STATUS) == S.FILE_NEW
-    decoded = decode_articles(classified.filter(is_new)).with_columns(
-        pl.when(pl.col(S.REASON).is_not_null())
-        .then(pl.lit(S.FILE_QUARANTINED))
-        .otherwise(pl.col(S.STATUS))
-        .alias(S.STATUS)
-    )
-    rest = (
-        classified.filter(~is_new)
-        .drop(CONTENT)
-        .with_columns(
-            pl.lit(None, dtype=pl.String).alias(S.TEXT),
-            pl.lit(None, dtype=pl.String).alias(S.ENCODING),
-        )
-    )
-    faults.reach("read:decoded")
-    return pl.concat([decoded, rest.select(decoded.columns)]).sort(S.PATH)
-
-
-def json_fields(settings: Settings) -> JsonFields:
-    """The JSON / front-matter keys the settings name."""
-    return JsonFields(
-        title=settings.json_title_field,
-        body=tuple(settings.json_body_fields),
-        url=settings.json_url_field,
-        source=settings.json_source_field,
-        published_at=settings.json_published_at_field,
-        author=settings.json_author_field,
-        language=settings.json_language_field,
-        id=settings.json_id_field,
-    )
-
-
-@task(name="transform-batch", cache_policy=NO_CACHE)
-def transform_batch(settings: Settings, files: pl.DataFrame, faults: Faults) -> Staged:
-    """Parse formats, split, normalise, screen, dedupe against the warehouse, detect language
-    and tag."""
-    clock = Stopwatch()
-    new = files.filter(pl.col(S.STATUS) == S.FILE_NEW)
-    with clock.stage("parse"):
-        records = parse_records(new, json_fields(settings))
-        bad = records.filter(pl.col(S.REASON).is_not_null())
-        records = (
-            records.filter(pl.col(S.REASON).is_null())
-            .drop(S.REASON, S.DETAIL)
-            .join(new.select(S.PATH, S.MTIME, S.ENCODING), on=S.PATH, how="left")
-            .pipe(
-                resolve_metadata,
-                source_from_folder=settings.source_from_folder,
-                fallback_source=settings.fallback_source,
-            )
-        )
-    with clock.stage("split"):
-        with open_warehouse(settings) as con:
-            latest = find_latest_versions(con, lookup_keys(records))
-        articles, unchanged = identify_articles(records, earlier=latest)
-    articles, normalised = split_articles(articles, clock)
-    return stage_articles(settings, files, bad, articles, normalised, unchanged, clock, faults)
-
-
-def stage_articles(
-    settings: Settings,
-    files: pl.DataFrame,
-    bad: pl.DataFrame,
-    articles: pl.DataFrame,
-    normalised: pl.DataFrame,
-    unchanged: pl.DataFrame,
-    clock: Stopwatch,
-    faults: Faults,
-    precomputed: Precomputed | None = None,
-) -> Staged:
-    """Identified, split articles -> the staged batch: screen, dedupe against the warehouse,
-    detect language and tag (the part of transform_batch that flows.scaleout shares)."""
-    with clock.stage("split"):
-        articles, normalised, screened = screen_articles(
-            articles, normalised, max_paragraph_chars=settings.max_paragraph_chars
-        )
-        set_aside = pl.concat(
-            [
-                bad.select(
-                    pl.lit(None, pl.String).alias(S.ARTICLE_ID),
-                    S.PATH,
-                    S.RECORD,
-                    S.REASON,
-                    S.DETAIL,
-                    pl.concat_str(pl.lit("parse:"), S.REASON).alias(S.RULE),
-                ),
-                screened.with_columns(
-                    pl.concat_str(pl.lit("screen:"), S.REASON).alias(S.RULE)
-                ).select(SET_ASIDE.names()),
-            ]
-        ).pipe(S.conform, SET_ASIDE)
-    faults.reach("transform:split")
-    with clock.stage("dedupe"):
-        with open_warehouse(settings) as con:
-            known = find_known_paragraphs(con, normalised[S.PARAGRAPH_HASH])
-    inputs = BatchInputs(articles, normalised, known, precomputed)
-    staged = _build(settings, files, set_aside, inputs, unchanged.pipe(S.conform, UNCHANGED), clock)
-    faults.reach("transform:tagged")
-    return staged
-
-
-def _build(
-    settings: Settings,
-    files: pl.DataFrame,
-    set_aside: pl.DataFrame,
-    inputs: BatchInputs,
-    unchanged: pl.DataFrame,
-    clock: Stopwatch,
-) -> Staged:
-    """Dedupe, detect language and tag `inputs` into the batch a gate sees."""
-    with clock.stage("tag"):
-        # Loading the gazetteer costs about a second (once a process): not on a batch with
-        # nothing to tag. Titles and datelines are read here even when a worker tagged the
-        # paragraphs ahead.
-        needed = not inputs.articles.is_empty()
-        gazetteer = load_gazetteer(settings.tags_file) if needed else None
-    batch = build_batch(
-        inputs.articles,
-        inputs.normalised,
-        known=inputs.known,
-        gazetteer=gazetteer,
-        clock=clock,
-        precomputed=inputs.precomputed,
-    )
-    timings = {name: round(seconds, 3) for name, seconds in clock.seconds.items()}
-    cpu = {name: round(seconds, 3) for name, seconds in clock.cpu.items()}
-    return Staged(files, batch, set_aside, timings, inputs, unchanged, cpu=cpu)
-
-
-@task(name="set-aside-articles", cache_policy=NO_CACHE)
-def set_aside_articles(settings: Settings, staged: Staged, quarantined: pl.DataFrame) -> Staged:
-    """Rebuild the batch without the articles a quarantine-severity check named: their
-    paragraphs, occurrences and tags go, and a paragraph they shared with kept articles is
-    first seen in the next article that has it."""
-    inputs = staged.inputs
-    if inputs is None:
-        raise ValueError("set_aside_articles needs the batch's inputs")
-    ids = quarantined[S.ARTICLE_ID].implode()
-    articles = inputs.articles.filter(~pl.col(S.ARTICLE_ID).is_in(ids))
-    normalised = inputs.normalised.filter(~pl.col(S.ARTICLE_ID).is_in(ids))
-    aside = quarantined.join(
-        inputs.articles.select(S.ARTICLE_ID, S.PATH, S.RECORD), on=S.ARTICLE_ID, how="inner"
-    ).select(staged.set_aside.columns)
-    set_aside = pl.concat([staged.set_aside, aside])
-    kept_inputs = BatchInputs(articles, normalised, inputs.known, inputs.precomputed)
-    if normalised.height == inputs.normalised.height:
-        # Only articles without paragraphs (empty ones) go: nothing else changes.
-        batch = staged.batch
-        kept = batch.articles.filter(~pl.col(S.ARTICLE_ID).is_in(ids))
-        rebuilt = TransformedBatch(kept, batch.occurrences, batch.paragraphs, batch.tags)
-        return Staged(staged.files, rebuilt, set_aside, {}, kept_inputs, staged.unchanged)
-    return _build(settings, staged.files, set_aside, kept_inputs, staged.unchanged, Stopwatch())
-
-
-@dataclass(frozen=True)
-class NearDuplicates:
-    """What the near-duplicate search of a batch found and will write."""
-
-    bands: pl.DataFrame  # PARAGRAPH_HASH, band_0..11, signature of the batch's new paragraphs
-    links: pl.DataFrame  # PARAGRAPH_HASH, NEAR_DUP_OF, SIMILARITY of new paragraphs
-    repointed: pl.DataFrame  # the same, for stored paragraphs whose group got a new canonical
-    counts: dict[str, int]
-
-
 _LINKS = pl.Schema({S.PARAGRAPH_HASH: pl.String, NEAR_DUP_OF: pl.String, SIMILARITY: pl.Float64})
 
 
-@task(name="link-near-duplicates", cache_policy=NO_CACHE, **_RETRIES)
+@task(name="link-near-duplicates", cache_policy=NO_CACHE, **RETRIES)
 def link_near_duplicates(settings: Settings, staged: Staged) -> NearDuplicates:
     """Band the batch's new paragraphs, find candidates among the stored bands and inside the
     batch, verify them on exact shingle sets and link each to its group's canonical paragraph.
@@ -541,7 +289,7 @@ def gate_batch(settings: Settings, staged: Staged, run_id: str, faults: Faults) 
     return result
 
 
-@task(name="publish-batch", cache_policy=NO_CACHE, **_RETRIES)
+@task(name="publish-batch", cache_policy=NO_CACHE, **RETRIES)
 def publish(
     settings: Settings,
     staged: Staged,
@@ -574,14 +322,14 @@ def publish(
     return index_time
 
 
-@task(name="finish-run", cache_policy=NO_CACHE, **_RETRIES)
+@task(name="finish-run", cache_policy=NO_CACHE, **RETRIES)
 def finish_run(settings: Settings, run_id: str, finished_at: datetime) -> None:
     """Stamp the run row's `finished_at` with the flow's end (each batch wrote its own)."""
     with open_warehouse(settings) as con:
         execute(con, "finish_run", {"run_id": run_id, "finished_at": finished_at})
 
 
-@task(name="record-run", cache_policy=NO_CACHE, **_RETRIES)
+@task(name="record-run", cache_policy=NO_CACHE, **RETRIES)
 def record(settings: Settings, run: RunRecord, results: pl.DataFrame, batch_no: int) -> None:
     """Record a batch that publishes no data: the run row and the checks that stopped it."""
     with (
@@ -948,19 +696,19 @@ def _ingest_batch(
     timings: RunTimings,
     prepared: PrefectFuture[PreparedBatch] | None = None,
 ) -> bool:
-    """Read, transform, gate and publish one batch; False when its gate failed.
+    """Prepare, finish, gate and publish one batch; False when its gate failed.
 
-    `prepared`: the batch read and transformed ahead on a Dask worker (flows.scaleout), to be
-    finished here against the warehouse as it is now."""
+    `prepared`: the batch prepared ahead on a Dask worker (flows.scaleout), to be finished
+    here against the warehouse as it is now."""
     t = _mark()
-    if prepared is None:
-        read = read_batch(settings, files, ledger, faults)
-        timings.add("read_decode", t)
-        staged = transform_batch(settings, read, faults)
+    if prepared is None:  # serial: the same task a Dask worker runs, here and now
+        batch = prepare(files, ledger, prepare_options(settings), faults)
+        timings.merge(batch.timings, batch.cpu)
     else:
-        from flows.scaleout import finish_prepared
+        from flows.scaleout import wait_for
 
-        read, staged = finish_prepared(settings, prepared, ledger, faults, timings.wall)
+        batch = wait_for(prepared, timings.wall)
+    read, staged = finish_batch(settings, batch, ledger, faults)
     timings.merge(staged.timings, staged.cpu)
     if read.filter(pl.col(S.STATUS) != FILE_TOUCHED).is_empty():
         # Only files rewritten with the same bytes: note their mtimes, nothing to gate.
@@ -993,7 +741,7 @@ def _ingest_batch(
     state.add_duplicate_groups(staged)
     if gate.success:
         del read  # the files' texts, also in staged.files until settled
-        staged = _settled(staged)
+        staged = settled(staged)
         t = _mark()
         staged.near = link_near_duplicates(settings, staged)
         timings.add("near_dup", t)

@@ -5,7 +5,8 @@ thread each, on 127.0.0.1, no dashboard) for the run and closes it at the end; `
 tcp://host:8786` uses a running scheduler. Either way the flow runs with prefect-dask's
 DaskTaskRunner, and work is split by whether it needs the warehouse:
 
-- On the workers, task `prepare-batch` (transforms.prepare.prepare_batch): read and hash the
+- On the workers, task `prepare-batch` (flows.batch, the same task a serial run calls in its
+  own process; transforms.prepare.prepare_batch): read and hash the
   batch's files, decode, parse, resolve metadata, find titles, split, normalise and hash, and
   for every distinct paragraph its language verdict and its entity, topic and quality tags.
   Workers never open the warehouse; they need the landing folder (and a tags file, if set) at
@@ -21,7 +22,7 @@ many batches ahead as the cluster has worker threads), so a batch always sees ev
 batch published, exactly as in a serial run: the warehouse ends up the same.
 
 Without Dask settings nothing here imports Dask, and `prefetch` hands out no futures: the
-flow reads and transforms each batch itself.
+flow prepares each batch itself, just before finishing it.
 """
 
 from __future__ import annotations
@@ -35,31 +36,24 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-import polars as pl
-from prefect import Flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import Flow, get_run_logger
 from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture
 
+from flows.batch import prepare, prepare_options
 from flows.faults import Faults
-from flows.settings import Settings, open_warehouse
+from flows.settings import Settings
 from transforms import schema as S
+from transforms.discover import Discovery
 from transforms.errors import NutgrafError
-from transforms.pipeline import Stopwatch, add_seconds, identify_articles, lookup_keys
+from transforms.pipeline import add_seconds
 from transforms.prepare import (
     PreparedBatch,
-    PrepareOptions,
-    attach_articles,
-    prepare_batch,
-    records_of,
-    settle_files,
 )
-from warehouse.ledger import find_known_files, find_latest_versions
 
 if TYPE_CHECKING:
     from prefect_dask import DaskTaskRunner
 
-    from flows.ingest import Discovery, Staged
 
 WORKER_PREFIX = "worker_"
 """Run timings under this prefix are seconds spent on Dask workers, not in this process."""
@@ -239,64 +233,14 @@ def check_scheduler(address: str, *, timeout: float) -> None:
 # --- the tasks ---------------------------------------------------------------------------------
 
 
-@task(name="prepare-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def prepare(
-    files: pl.DataFrame, ledger: pl.DataFrame, options: PrepareOptions, faults: Faults
-) -> PreparedBatch:
-    """On a Dask worker: read and transform a batch as far as its files alone allow."""
-    return prepare_batch(files, ledger, options=options, before_read=faults.before_read)
-
-
-@task(name="finish-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def finish_batch(
-    settings: Settings, prepared: PreparedBatch, ledger: pl.DataFrame, faults: Faults
-) -> tuple[pl.DataFrame, Staged]:
-    """In the writer: finish a prepared batch against the warehouse as it is now, into what
-    read_batch and transform_batch would have returned."""
-    from flows.ingest import stage_articles
-
-    faults.reach("read:start")
-    with open_warehouse(settings) as con:
-        known = find_known_files(con, prepared.files[S.SHA256].drop_nulls())
-    faults.reach("read:files")
-    read = settle_files(prepared, known, ledger)
-    faults.reach("read:decoded")
-    records, bad = records_of(prepared, read)
-    clock = Stopwatch()
-    with clock.stage("split"):
-        with open_warehouse(settings) as con:
-            latest = find_latest_versions(con, lookup_keys(records))
-        articles, unchanged = identify_articles(records, earlier=latest)
-        articles, normalised = attach_articles(prepared, articles)
-    staged = stage_articles(
-        settings,
-        read,
-        bad,
-        articles,
-        normalised,
-        unchanged,
-        clock,
-        faults,
-        precomputed=prepared.precomputed,
-    )
-    return read, staged
-
-
-def finish_prepared(
-    settings: Settings,
-    prepared: PrefectFuture[PreparedBatch],
-    ledger: pl.DataFrame,
-    faults: Faults,
-    timings: dict[str, float],
-) -> tuple[pl.DataFrame, Staged]:
-    """Wait for a batch's worker, then finish it here; adds the time waited
-    (`wait_for_workers`) and the worker's stages (`worker_*`) to `timings` (the writer's own
-    stages are in the staged batch's timings, as after transform_batch)."""
+def wait_for(prepared: PrefectFuture[PreparedBatch], timings: dict[str, float]) -> PreparedBatch:
+    """Wait for a batch's worker; adds the time waited (`wait_for_workers`) and the worker's
+    stages (`worker_*`) to `timings` (the writer's own stages come with the finished batch)."""
     t = time.perf_counter()
     batch = prepared.result()  # a worker's failure is raised here, as the serial step's would be
     add_seconds(timings, {"wait_for_workers": time.perf_counter() - t})
     add_seconds(timings, {WORKER_PREFIX + name: s for name, s in batch.timings.items()})
-    return finish_batch(settings, batch, ledger, faults)
+    return batch
 
 
 # --- submitting ahead --------------------------------------------------------------------------
@@ -369,17 +313,3 @@ def _dask_runner() -> DaskTaskRunner | None:
     context = FlowRunContext.get()
     runner = None if context is None else context.task_runner
     return runner if isinstance(runner, DaskTaskRunner) else None
-
-
-def prepare_options(settings: Settings) -> PrepareOptions:
-    """What a worker needs from the settings, paths absolute (workers have their own cwd)."""
-    from flows.ingest import json_fields
-
-    return PrepareOptions(
-        landing=settings.landing.resolve(),
-        max_file_bytes=settings.max_file_bytes,
-        fields=json_fields(settings),
-        source_from_folder=settings.source_from_folder,
-        fallback_source=settings.fallback_source,
-        tags_file=None if settings.tags_file is None else settings.tags_file.resolve(),
-    )

@@ -10,6 +10,7 @@ import fnmatch
 import os
 import re
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -174,3 +175,13 @@ def classify_files(read: pl.DataFrame, known: pl.DataFrame, ledger: pl.DataFrame
         )
         .drop("_same", "first_path", "_first_in_batch")
     )
+
+
+@dataclass
+class Discovery:
+    """What the landing folder holds that the ledger has not handled, cut into batches."""
+
+    n_seen: int
+    n_settling: int
+    batches: list[pl.DataFrame]
+    ledger: pl.DataFrame

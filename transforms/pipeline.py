@@ -221,14 +221,15 @@ def _article_ids(keys: pl.Series) -> pl.Series:
 def split_articles(
     articles: pl.DataFrame, clock: Stopwatch | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """ARTICLES -> (ARTICLES with TITLE filled, NORMALISED paragraphs of every article)."""
+    """ARTICLE_ID, TEXT (and TITLE_LINE when a format says whether a title line is there)
+    -> (the same rows with TITLE, NORMALISED paragraphs of every article)."""
     clock = clock or Stopwatch()
     with clock.stage("split"):
-        titled = articles.drop(S.TITLE).pipe(find_titles).drop(BODY_START)
+        titled = articles.drop(S.TITLE, strict=False).pipe(find_titles).drop(BODY_START)
         split = split_paragraphs(articles)
     with clock.stage("normalise_hash"):
         normalised = normalise_paragraphs(split)
-    return S.conform(titled, S.ARTICLES), normalised
+    return titled, normalised
 
 
 def screen_articles(
@@ -385,7 +386,9 @@ class Precomputed:
     tags: pl.DataFrame  # TAGS of LANGUAGE_FREE_TAGGERS
 
 
-def precompute_paragraphs(normalised: pl.DataFrame, *, gazetteer: Gazetteer) -> Precomputed:
+def precompute_paragraphs(
+    normalised: pl.DataFrame, *, gazetteer: Gazetteer, clock: Stopwatch | None = None
+) -> Precomputed:
     """NORMALISED -> the language verdict and the language-free tags of each distinct
     paragraph: the CPU-heavy half of language detection and tagging, which needs nothing from
     the warehouse."""
@@ -397,10 +400,14 @@ def precompute_paragraphs(normalised: pl.DataFrame, *, gazetteer: Gazetteer) -> 
             distinct.select(S.PARAGRAPH_HASH, pl.lit(None, pl.String).alias(S.LANGUAGE)),
             S.empty(S.TAGS),
         )
-    languages = detect_language(distinct).select(S.PARAGRAPH_HASH, S.LANGUAGE)
+    clock = clock or Stopwatch()
+    with clock.stage("language"):
+        languages = detect_language(distinct).select(S.PARAGRAPH_HASH, S.LANGUAGE)
     # The language-free taggers never read LANGUAGE; tag_with wants the column all the same.
     unjudged = distinct.with_columns(pl.lit(None, pl.String).alias(S.LANGUAGE))
-    return Precomputed(languages, tag_with(unjudged, LANGUAGE_FREE_TAGGERS, gazetteer=gazetteer))
+    with clock.stage("tag"):
+        tags = tag_with(unjudged, LANGUAGE_FREE_TAGGERS, gazetteer=gazetteer)
+    return Precomputed(languages, tags)
 
 
 def _tags_of(

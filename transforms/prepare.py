@@ -1,23 +1,17 @@
-"""A batch's transforms split in two, so the heavy half can run on a Dask worker ahead of time.
+"""A batch's transforms in two halves, cut where the warehouse comes in; every run uses both.
 
-The serial flow transforms a batch in one go against the warehouse as it stands. With Dask
-(`nutgraf run --workers N` / `--dask ADDRESS`) a worker prepares later batches while the one
-writer gates and publishes earlier ones, so the work is cut where the warehouse comes in:
-
-- :func:`prepare_batch` (on a worker): everything that depends on the batch's files alone:
-  read, hash, decode, parse, resolve metadata, find titles, split, normalise and hash, and
-  the language verdict and language-free tags of every distinct paragraph. It assumes nothing
-  about what earlier batches publish: files are only compared with each other and with the
-  run's ledger (which no batch of the run changes), records and paragraphs are keyed by
-  RECORD_KEY (path and line), not by article id.
-- :func:`settle_files` and :func:`attach_articles` (in the writer, just before the gate): what
-  depends on what is stored by then: duplicate files (their bytes may have arrived in the
-  previous batch), article identity and versions, and through flows.ingest and build_batch
+- :func:`prepare_batch`: everything that depends on the batch's files alone: read, hash,
+  decode, parse, resolve metadata, find titles, split, normalise and hash, and the language
+  verdict and language-free tags of every distinct paragraph. It assumes nothing about what
+  earlier batches publish: files are only compared with each other and with the run's ledger
+  (which no batch of the run changes), records and paragraphs are keyed by RECORD_KEY (path
+  and line), not by article id. A serial run calls it just before finishing the batch; with
+  Dask (`nutgraf run --workers N` / `--dask ADDRESS`) workers run it batches ahead.
+- :func:`settle_files` and :func:`attach_articles` (in the one writer, just before the gate):
+  what depends on what is stored by then: duplicate files (their bytes may have arrived in the
+  previous batch), article identity and versions, and through flows.batch and build_batch
   occurrence kinds, new paragraphs, languages and the tags kept (those of paragraphs that
   turned out known are dropped).
-
-The results equal the serial ones frame for frame; tests/flows/test_dask.py holds a run on a
-real two-worker cluster to that.
 """
 
 from __future__ import annotations
@@ -33,14 +27,13 @@ from transforms.decode import CONTENT, decode_articles, read_files
 from transforms.discover import classify_files
 from transforms.formats import JsonFields, parse_records
 from transforms.gazetteer import load_gazetteer
-from transforms.normalise import normalise_paragraphs
 from transforms.pipeline import (
     Precomputed,
     Stopwatch,
     precompute_paragraphs,
     resolve_metadata,
+    split_articles,
 )
-from transforms.split import find_titles, split_paragraphs
 
 RECORD_KEY = "record_key"
 """A record's key inside its batch (path, NUL, line): stands in for ARTICLE_ID until the
@@ -66,13 +59,14 @@ class PreparedBatch:
     """A batch transformed as far as its files alone allow (see the module docstring)."""
 
     files: pl.DataFrame  # read_files' rows without the bytes: PATH, SIZE, MTIME, REASON, ...
-    decoded: pl.DataFrame  # files new within the batch, decoded (read_batch's row for each)
-    records: pl.DataFrame  # their parsed records with resolved metadata (transform_batch's)
+    decoded: pl.DataFrame  # files new within the batch, decoded
+    records: pl.DataFrame  # their parsed records with resolved metadata
     bad: pl.DataFrame  # their records that failed to parse (RECORDS with REASON, DETAIL)
     titles: pl.DataFrame  # RECORD_KEY, TITLE
     normalised: pl.DataFrame  # NORMALISED, ARTICLE_ID holding the RECORD_KEY
     precomputed: Precomputed  # languages and language-free tags of the distinct paragraphs
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # wall seconds per stage
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds of the preparing process
 
 
 def record_key() -> pl.Expr:
@@ -125,20 +119,17 @@ def prepare_batch(
                 fallback_source=options.fallback_source,
             )
         )
-    # Split as transforms.pipeline.split_articles does, keyed by record instead of article.
+    # Keyed by record: which article a record is, is the writer's to say.
     keyed = records.sort(S.PATH, S.RECORD, nulls_last=False).select(
         record_key().alias(S.ARTICLE_ID),
         pl.col(S.TEXT).cast(pl.String),
         pl.col(S.TITLE_LINE).cast(pl.Boolean),
     )
-    with clock.stage("split"):
-        titles = keyed.pipe(find_titles).select(pl.col(S.ARTICLE_ID).alias(RECORD_KEY), S.TITLE)
-        split = split_paragraphs(keyed)
-    with clock.stage("normalise_hash"):
-        normalised = normalise_paragraphs(split)
-    with clock.stage("language_tag"):
+    titled, normalised = split_articles(keyed, clock)
+    titles = titled.select(pl.col(S.ARTICLE_ID).alias(RECORD_KEY), S.TITLE)
+    with clock.stage("tag"):
         gazetteer = load_gazetteer(options.tags_file)
-        precomputed = precompute_paragraphs(normalised, gazetteer=gazetteer)
+    precomputed = precompute_paragraphs(normalised, gazetteer=gazetteer, clock=clock)
     return PreparedBatch(
         files=raw.drop(CONTENT),  # the bytes never travel back from a worker
         decoded=decoded,
@@ -148,17 +139,18 @@ def prepare_batch(
         normalised=normalised,
         precomputed=precomputed,
         timings={name: round(seconds, 3) for name, seconds in clock.seconds.items()},
+        cpu={name: round(seconds, 3) for name, seconds in clock.cpu.items()},
     )
 
 
 def settle_files(
     prepared: PreparedBatch, known: pl.DataFrame, ledger: pl.DataFrame
 ) -> pl.DataFrame:
-    """The batch's files as flows.ingest.read_batch returns them, now that `known` (SHA256,
+    """The batch's files, each with its status, now that `known` (SHA256,
     first_path of the batch's hashes already stored) says which are duplicates of stored files.
 
     A file new within the batch but stored meanwhile becomes a duplicate: its decoded text is
-    dropped, as read_batch never decodes a duplicate."""
+    dropped: a duplicate's text is never needed."""
     classified = classify_files(prepared.files, known, ledger)
     is_new = pl.col(S.STATUS) == S.FILE_NEW
     still_new = classified.filter(is_new)[S.PATH].implode()
@@ -172,7 +164,7 @@ def settle_files(
 
 def records_of(prepared: PreparedBatch, read: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(records, records that failed to parse) of the files `read` (settle_files) still holds
-    as new: what transform_batch parses from them."""
+    as new."""
     paths = read.filter(pl.col(S.STATUS) == S.FILE_NEW)[S.PATH].implode()
     keep = pl.col(S.PATH).is_in(paths)
     return prepared.records.filter(keep), prepared.bad.filter(keep)
@@ -182,8 +174,8 @@ def attach_articles(
     prepared: PreparedBatch, articles: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """ARTICLES identified by the writer (transforms.pipeline.identify_articles) -> (ARTICLES
-    with TITLE filled, NORMALISED paragraphs of every article): split_articles' result, taken
-    from the prepared batch. Records that turned out unchanged have no article and drop out."""
+    with TITLE filled, NORMALISED paragraphs of every article), taken from the prepared
+    batch. Records that turned out unchanged have no article and drop out."""
     ids = articles.select(S.ARTICLE_ID, record_key())
     titled = (
         articles.drop(S.TITLE)

@@ -154,7 +154,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, processes: NutgrafProcesses):
 def test_the_dask_run_equals_the_serial_run(runs: Path):
     serial, dask = _summary(runs / "a.out"), _summary(runs / "b.out")
     # The Dask run really prepared its batches on the workers.
-    assert {"worker_read_decode", "worker_language_tag"} <= dask["timings"].keys()
+    assert {"worker_read_decode", "worker_language", "worker_tag"} <= dask["timings"].keys()
     assert not any(name.startswith("worker_") for name in serial["timings"])
     # CPU seconds for the stages of this process, Prefect's share included; workers' are
     # their own.
