@@ -26,6 +26,7 @@ from prefect.states import Failed, State
 
 from expectations.tag_rules import CHECK, find_invalid_tags
 from flows.faults import Faults
+from flows.retries import RETRIES
 from flows.settings import Settings, open_warehouse
 from transforms import schema as S
 from transforms.errors import InvalidTags, NutgrafError
@@ -48,7 +49,6 @@ STATUS_RETAGGED = "retagged"
 STATUS_NOTHING = "nothing_to_retag"
 ARTIFACT_KEY = "nutgraf-retag-summary"
 
-_RETRIES = {"retries": 2, "retry_delay_seconds": 1}
 _INVALID_EXAMPLES = 5
 
 
@@ -73,7 +73,7 @@ class PageResult:
     seconds: dict[str, float] = field(default_factory=dict)  # per tagger
 
 
-@task(name="plan-retag", cache_policy=NO_CACHE, **_RETRIES)
+@task(name="plan-retag", cache_policy=NO_CACHE, **RETRIES)
 def plan_retag(settings: Settings, requested: tuple[str, ...] | None) -> RetagPlan:
     """Migrate the warehouse; read the versions of the current tags; choose the taggers."""
     with open_warehouse(settings) as con:
@@ -137,7 +137,7 @@ def retag_page(
     return result
 
 
-@task(name="publish-retag", cache_policy=NO_CACHE, **_RETRIES)
+@task(name="publish-retag", cache_policy=NO_CACHE, **RETRIES)
 def publish(settings: Settings, runs: list[RetagRun], pages: list[PageResult], faults: Faults):
     """One transaction: the retag runs, every page's tags, the new languages."""
     with open_warehouse(settings) as con:
