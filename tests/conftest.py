@@ -24,6 +24,21 @@ os.environ.setdefault("COLUMNS", "200")
 os.environ.setdefault("NUTGRAF_CACHE_DIR", str(Path(__file__).parents[1] / ".nutgraf" / "cache"))
 
 
+_MARKS_BY_FIXTURE = {"prefect_harness": "flow", "processes": "e2e", "browser": "browser"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by the expensive fixtures it uses (directly or through others), so the
+    fast tier (`-m "not slow"`) needs no list to keep in step."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        marks = [mark for fixture, mark in _MARKS_BY_FIXTURE.items() if fixture in used]
+        for mark in marks:
+            item.add_marker(mark)
+        if marks:
+            item.add_marker("slow")
+
+
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
     """A real, temporary Prefect API (one per test session; it takes ~12 s to start)."""
