@@ -3,7 +3,9 @@
 Each audit is one query, warehouse/audits/<name>.sql, that returns the rows breaking its
 invariant for the run being published (bound parameter `$run_id`); it passes when it returns
 none. They read only the rows of the run and what those rows point to, so a publish pays for
-its batch, not for the whole warehouse.
+its batch, not for the whole warehouse. They never sort (no ORDER BY): inside the publish the
+batch's uncommitted rows already fill most of the writer's memory limit, and a sort on top of
+them ran a 10,000-article batch out of memory.
 """
 
 from __future__ import annotations

@@ -6,4 +6,3 @@ WHERE a.run_id = $run_id
   AND NOT EXISTS (
       SELECT 1 FROM source_files s WHERE s.path = a.path AND s.sha256 = a.sha256
   )
-ORDER BY a.article_id

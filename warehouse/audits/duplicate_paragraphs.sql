@@ -6,4 +6,3 @@ FROM paragraphs
 WHERE paragraph_hash IN (SELECT paragraph_hash FROM paragraphs WHERE run_id = $run_id)
 GROUP BY paragraph_hash
 HAVING count(*) > 1
-ORDER BY paragraph_hash

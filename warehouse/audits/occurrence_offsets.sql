@@ -5,4 +5,3 @@ FROM occurrences o
 JOIN articles a USING (article_id)
 WHERE a.run_id = $run_id
   AND NOT (0 <= o.char_start AND o.char_start < o.char_end)
-ORDER BY o.article_id, o.position

@@ -13,4 +13,3 @@ WHERE b.paragraph_hash NOT IN (
     SELECT paragraph_hash FROM paragraphs
     WHERE paragraph_hash IN (SELECT paragraph_hash FROM batch)
 )
-ORDER BY b.article_id, b.position

@@ -9,4 +9,3 @@ WHERE s.paragraph_hash NOT IN (
     SELECT paragraph_hash FROM occurrences
     WHERE paragraph_hash IN (SELECT paragraph_hash FROM stored)
 )
-ORDER BY s.paragraph_hash

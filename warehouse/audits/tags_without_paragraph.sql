@@ -9,4 +9,3 @@ WHERE t.paragraph_hash NOT IN (
     SELECT paragraph_hash FROM paragraphs
     WHERE paragraph_hash IN (SELECT paragraph_hash FROM tagged)
 )
-ORDER BY t.paragraph_hash
