@@ -3,9 +3,8 @@
 Each audit is one query, warehouse/audits/<name>.sql, that returns the rows breaking its
 invariant for the run being published (bound parameter `$run_id`); it passes when it returns
 none. They read only the rows of the run and what those rows point to, so a publish pays for
-its batch, not for the whole warehouse. They never sort (no ORDER BY): inside the publish the
-batch's uncommitted rows already fill most of the writer's memory limit, and a sort on top of
-them ran a 10,000-article batch out of memory.
+its batch, not for the whole warehouse. They never sort (no ORDER BY), and run with more memory
+than the writer's limit (AUDIT_MEMORY_LIMIT).
 """
 
 from __future__ import annotations
@@ -20,6 +19,10 @@ from warehouse.errors import AuditFailed
 
 EXAMPLES = 3
 """Rows of a failed audit quoted in its error."""
+AUDIT_MEMORY_LIMIT = 2**30
+"""DuckDB's memory limit while the audits run, when the writer's is lower: inside the publish
+the batch's uncommitted rows already fill most of the writer's limit (256 MB by default), and
+the audits' joins on top of them ran a 10,000-article batch out of memory. Restored after."""
 
 
 @cache
@@ -48,7 +51,15 @@ def find_violations(con: duckdb.DuckDBPyConnection, *, run_id: str) -> dict[str,
 def check_run(con: duckdb.DuckDBPyConnection, *, run_id: str) -> None:
     """Raise AuditFailed, naming each failed audit with a few of its rows, if any audit of run
     `run_id` returns rows. Called in the publish transaction, so raising rolls the batch back."""
-    found = find_violations(con, run_id=run_id)
+    (limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    raise_limit = _bytes(limit) < AUDIT_MEMORY_LIMIT
+    if raise_limit:
+        con.execute(f"SET memory_limit = '{AUDIT_MEMORY_LIMIT}B'")
+    try:
+        found = find_violations(con, run_id=run_id)
+    finally:
+        if raise_limit:
+            con.execute(f"SET memory_limit = '{limit}'")
     if not found:
         return
     failures = "; ".join(
@@ -60,3 +71,12 @@ def check_run(con: duckdb.DuckDBPyConnection, *, run_id: str) -> None:
         f"nothing was written: {failures}. This is a bug in nutgraf, not in the files: report "
         "it with these rows (the queries are in warehouse/audits/<name>.sql)"
     )
+
+
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+
+
+def _bytes(setting: str) -> float:
+    """DuckDB's memory_limit as it shows it ("244.1 MiB") in bytes."""
+    number, _, unit = setting.partition(" ")
+    return float(number) * _UNITS.get(unit, 1)
