@@ -709,6 +709,10 @@ def _ingest_batch(
 
         batch = wait_for(prepared, timings.wall)
     read, staged = finish_batch(settings, batch, ledger, faults)
+    # The prepared frames (decoded texts, records, every paragraph and its precomputed tags)
+    # are in `staged` now as far as they are still needed; held on here, they would stay
+    # alive through the gate, near-duplicate linking and the publish, the run's peaks.
+    del batch
     timings.merge(staged.timings, staged.cpu)
     if read.filter(pl.col(S.STATUS) != FILE_TOUCHED).is_empty():
         # Only files rewritten with the same bytes: note their mtimes, nothing to gate.
