@@ -73,7 +73,7 @@ class BatchInputs:
     articles: pl.DataFrame  # ARTICLES (with TEXT) kept by screening
     normalised: pl.DataFrame  # NORMALISED paragraphs of those articles
     known: pl.DataFrame  # PARAGRAPH_HASH, LANGUAGE of paragraphs the warehouse already holds
-    # Language verdicts and language-free tags computed ahead on a Dask worker (flows.scaleout)
+    # Language verdicts and language-free tags of every paragraph, from `prepare`
     precomputed: Precomputed | None = None
 
 
