@@ -387,14 +387,21 @@ class Precomputed:
 
 
 def precompute_paragraphs(
-    normalised: pl.DataFrame, *, gazetteer: Gazetteer, clock: Stopwatch | None = None
+    normalised: pl.DataFrame,
+    *,
+    gazetteer: Gazetteer,
+    clock: Stopwatch | None = None,
+    stored: pl.Series | None = None,
 ) -> Precomputed:
     """NORMALISED -> the language verdict and the language-free tags of each distinct
     paragraph: the CPU-heavy half of language detection and tagging, which needs nothing from
-    the warehouse."""
+    the warehouse. Paragraphs whose hash is in `stored` (the warehouse holds them, so they
+    will not be new) are left out."""
     distinct = normalised.unique(S.PARAGRAPH_HASH, keep="first", maintain_order=True).select(
         S.PARAGRAPH_HASH, S.TEXT
     )
+    if stored is not None:
+        distinct = distinct.filter(~pl.col(S.PARAGRAPH_HASH).is_in(stored.implode()))
     if distinct.is_empty():
         return Precomputed(
             distinct.select(S.PARAGRAPH_HASH, pl.lit(None, pl.String).alias(S.LANGUAGE)),
@@ -408,6 +415,28 @@ def precompute_paragraphs(
     with clock.stage("tag"):
         tags = tag_with(unjudged, LANGUAGE_FREE_TAGGERS, gazetteer=gazetteer)
     return Precomputed(languages, tags)
+
+
+def _complete(
+    precomputed: Precomputed,
+    new: pl.DataFrame,
+    *,
+    gazetteer: Gazetteer | None,
+    clock: Stopwatch,
+) -> Precomputed:
+    """`precomputed` plus what it lacks for the new paragraphs (PARAGRAPH_HASH, TEXT): a
+    paragraph left out as stored when the batch was prepared may be gone by the time it is
+    finished (another process deleted it in between)."""
+    missing = new.join(precomputed.languages, on=S.PARAGRAPH_HASH, how="anti")
+    if missing.is_empty():
+        return precomputed
+    if gazetteer is None:
+        raise ValueError("build_batch needs a gazetteer to tag new paragraphs")
+    extra = precompute_paragraphs(missing, gazetteer=gazetteer, clock=clock)
+    return Precomputed(
+        pl.concat([precomputed.languages, extra.languages]),
+        pl.concat([precomputed.tags, extra.tags]),
+    )
 
 
 def _tags_of(
@@ -465,6 +494,8 @@ def build_batch(
             normalised, articles=articles, known_hashes=known[S.PARAGRAPH_HASH]
         )
         new = collect_new_paragraphs(normalised, occurrences).drop(S.LANGUAGE)
+    if precomputed is not None:
+        precomputed = _complete(precomputed, new, gazetteer=gazetteer, clock=clock)
     with clock.stage("language"):
         article_languages, paragraph_languages = assign_languages(
             normalised,

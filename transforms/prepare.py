@@ -2,7 +2,8 @@
 
 - :func:`prepare_batch`: everything that depends on the batch's files alone: read, hash,
   decode, parse, resolve metadata, find titles, split, normalise and hash, and the language
-  verdict and language-free tags of every distinct paragraph. It assumes nothing about what
+  verdict and language-free tags of every distinct paragraph (that the warehouse does not
+  hold, when it is asked: see prepare_batch). It assumes nothing about what
   earlier batches publish: files are only compared with each other and with the run's ledger
   (which no batch of the run changes), records and paragraphs are keyed by RECORD_KEY (path
   and line), not by article id. A serial run calls it just before finishing the batch; with
@@ -82,9 +83,15 @@ def prepare_batch(
     *,
     options: PrepareOptions,
     before_read: Callable[[str], None] | None = None,
+    stored_paragraphs: Callable[[pl.Series], pl.Series] | None = None,
 ) -> PreparedBatch:
     """Files of a batch (PATH, SIZE, MTIME, REASON, DETAIL) + the run's ledger rows of those
-    paths -> PreparedBatch. Reads the landing folder; never the warehouse."""
+    paths -> PreparedBatch. Reads the landing folder; never the warehouse itself.
+
+    `stored_paragraphs` (paragraph hashes -> those the warehouse holds), given where the batch
+    is finished right after it is prepared (a serial run): stored paragraphs are neither
+    judged nor tagged, as they will not be new. A worker preparing batches ahead cannot know
+    which paragraphs earlier batches will store, so it prepares them all."""
     clock = Stopwatch()
     with clock.stage("read_decode"):
         raw = read_files(
@@ -127,9 +134,13 @@ def prepare_batch(
     )
     titled, normalised = split_articles(keyed, clock)
     titles = titled.select(pl.col(S.ARTICLE_ID).alias(RECORD_KEY), S.TITLE)
+    stored = None
+    if stored_paragraphs is not None:
+        with clock.stage("dedupe"):
+            stored = stored_paragraphs(normalised[S.PARAGRAPH_HASH].unique())
     with clock.stage("tag"):
         gazetteer = load_gazetteer(options.tags_file)
-    precomputed = precompute_paragraphs(normalised, gazetteer=gazetteer, clock=clock)
+    precomputed = precompute_paragraphs(normalised, gazetteer=gazetteer, clock=clock, stored=stored)
     return PreparedBatch(
         files=raw.drop(CONTENT),  # the bytes never travel back from a worker
         decoded=decoded,

@@ -113,10 +113,47 @@ def test_files_stored_meanwhile_become_duplicates(prepared):
     assert records.height == records_of(prepared, alone)[0].height - 1
 
 
-def test_precomputed_languages_must_cover_the_new_paragraphs(prepared, articles):
+@pytest.mark.parametrize("still_stored", [True, False])
+def test_paragraphs_the_warehouse_holds_are_not_prepared(articles, still_stored: bool):
+    """A serial run skips the stored paragraphs when it prepares; if they are gone by the time
+    the batch is finished, they are judged and tagged then: the batch is the same either way."""
+    files = list_files(SAMPLES, patterns=PATTERNS)
+    options = PrepareOptions(SAMPLES, 20_000_000, JsonFields(), True, ("articles", "landing"), None)
+    everything = prepare_batch(files, S.empty(LEDGER), options=options)
+    hashes = everything.normalised[S.PARAGRAPH_HASH].unique().sort()
+    stored = hashes.gather_every(2)
+    asked = []
+
+    def stored_paragraphs(batch_hashes: pl.Series) -> pl.Series:
+        asked.append(batch_hashes)
+        return stored.filter(stored.is_in(batch_hashes.implode()))
+
+    skipping = prepare_batch(
+        files, S.empty(LEDGER), options=options, stored_paragraphs=stored_paragraphs
+    )
+    assert asked and set(asked[0]) == set(hashes)
+    prepared_hashes = set(skipping.precomputed.languages[S.PARAGRAPH_HASH])
+    assert prepared_hashes == set(hashes) - set(stored)
+    assert set(skipping.precomputed.tags[S.PARAGRAPH_HASH]) <= prepared_hashes
+
+    _, normalised = attach_articles(skipping, articles)
+    known = pl.DataFrame(
+        {S.PARAGRAPH_HASH: stored if still_stored else []}, schema={S.PARAGRAPH_HASH: pl.String}
+    ).with_columns(pl.lit("fr").alias(S.LANGUAGE))
+    gazetteer = load_gazetteer()
+    serial = build_batch(articles, normalised, known=known, gazetteer=gazetteer)
+    finished = build_batch(
+        articles, normalised, known=known, gazetteer=gazetteer, precomputed=skipping.precomputed
+    )
+    assert serial.paragraphs.height == hashes.len() - (stored.len() if still_stored else 0)
+    for name in ("articles", "occurrences", "paragraphs", "tags", "title_tags"):
+        assert_frame_equal(getattr(finished, name), getattr(serial, name))
+
+
+def test_new_paragraphs_missing_from_the_precomputed_need_a_gazetteer(prepared, articles):
     _, normalised = attach_articles(prepared, articles)
     partial = Precomputed(prepared.precomputed.languages.head(3), prepared.precomputed.tags)
-    with pytest.raises(ValueError, match="no precomputed language"):
+    with pytest.raises(ValueError, match="needs a gazetteer"):
         build_batch(
             articles,
             normalised,
