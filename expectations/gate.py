@@ -615,3 +615,30 @@ def _json_default(value: Any) -> Any:
     if str(value) in ("<NA>", "nan", "NaT"):
         return None
     return str(value)
+
+
+def batch_metrics(articles: pl.DataFrame, shape: dict[str, float | None] | None) -> pl.DataFrame:
+    """metric, value rows of a published batch: its shape and its articles' language shares."""
+    rows = [(k, shape.get(k)) for k in q.HISTORY_METRICS if shape and shape.get(k) is not None]
+    if shape is not None:
+        shares = language_shares(articles)
+        rows += [(q.LANGUAGE_SHARE_PREFIX + k, v) for k, v in shares.items()]
+    return pl.DataFrame(rows, schema={"metric": pl.String, "value": pl.Float64}, orient="row")
+
+
+def merge_rounds(rounds: list[pl.DataFrame]) -> pl.DataFrame:
+    """One dq row per check of a batch gated in several rounds: the last round's row, except
+    that a quarantine check keeps the row of the round it set articles aside in (its count
+    and examples say what was set aside; after the set-aside it passes)."""
+    last = rounds[-1]
+    key = ["suite", "expectation"]
+    earlier = (
+        pl.concat(rounds[:-1])
+        .filter((pl.col("severity") == "quarantine") & ~pl.col("success"))
+        .unique(key, keep="first", maintain_order=True)
+        if len(rounds) > 1
+        else last.clear()
+    )
+    kept = last.join(earlier.select(key), on=key, how="anti")
+    order = last.select(key).with_row_index("_order")
+    return pl.concat([kept, earlier]).join(order, on=key, how="left").sort("_order").drop("_order")

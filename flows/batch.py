@@ -9,7 +9,7 @@ gates and publishes earlier batches.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from functools import partial
 
 import polars as pl
 from prefect import task
@@ -38,81 +38,32 @@ from transforms.prepare import (
     records_of,
     settle_files,
 )
+from transforms.staged import SET_ASIDE, UNCHANGED, BatchInputs, Staged
 from warehouse.ledger import find_known_files, find_known_paragraphs, find_latest_versions
-
-UNCHANGED = pl.Schema({S.PATH: pl.String, S.RECORD: pl.Int32, S.ARTICLE_KEY: pl.String})
-"""Records whose article's latest version already has their content: not loaded again."""
-SET_ASIDE = pl.Schema(
-    {
-        S.ARTICLE_ID: pl.String,
-        S.PATH: pl.String,
-        S.RECORD: pl.Int32,
-        S.REASON: pl.String,
-        S.DETAIL: pl.String,
-        S.RULE: pl.String,
-    }
-)
-"""Records set aside inside a batch: unparseable ones (no ARTICLE_ID), screened and gated."""
-
-
-@dataclass(frozen=True)
-class NearDuplicates:
-    """What the near-duplicate search of a batch found and will write."""
-
-    bands: pl.DataFrame  # PARAGRAPH_HASH, band_0..11, signature of the batch's new paragraphs
-    links: pl.DataFrame  # PARAGRAPH_HASH, NEAR_DUP_OF, SIMILARITY of new paragraphs
-    repointed: pl.DataFrame  # the same, for stored paragraphs whose group got a new canonical
-    counts: dict[str, int]
-
-
-@dataclass(frozen=True)
-class BatchInputs:
-    """What a batch was built from, kept until it is gated: setting articles aside rebuilds
-    the batch from these without them."""
-
-    articles: pl.DataFrame  # ARTICLES (with TEXT) kept by screening
-    normalised: pl.DataFrame  # NORMALISED paragraphs of those articles
-    known: pl.DataFrame  # PARAGRAPH_HASH, LANGUAGE of paragraphs the warehouse already holds
-    # Language verdicts and language-free tags of every paragraph, from `prepare`
-    precomputed: Precomputed | None = None
-
-
-@dataclass
-class Staged:
-    """A transformed batch with the file rows it will write."""
-
-    files: pl.DataFrame  # PATH, SIZE, MTIME, SHA256, REASON, DETAIL, TEXT, ENCODING, STATUS
-    batch: TransformedBatch
-    set_aside: pl.DataFrame  # ARTICLE_ID, PATH, RECORD, REASON, DETAIL, RULE: records set aside
-    timings: dict[str, float] = field(default_factory=dict)
-    inputs: BatchInputs | None = None
-    unchanged: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=UNCHANGED))
-    near: NearDuplicates | None = None  # set once the batch passed its gate
-    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds of the stages in timings
-
-
-def settled(staged: Staged) -> Staged:
-    """A batch that passed its gate, without what only rebuilding it needed: the texts of its
-    files and articles and the paragraphs of every occurrence, freed before near-duplicate
-    linking and the publish, the run's two peaks. Measured on an 8,000-article batch at 100,000
-    stored: 40-75 MB lower peaks (no more: the new paragraphs' texts, which the publish needs,
-    share Polars' string buffers with the occurrences' paragraphs)."""
-    inputs = staged.inputs
-    return replace(
-        staged,
-        files=staged.files.drop(S.TEXT),
-        inputs=None
-        if inputs is None
-        else BatchInputs(inputs.articles.clear(), inputs.normalised.clear(), inputs.known),
-    )
 
 
 @task(name="prepare-batch", cache_policy=NO_CACHE, **RETRIES)
 def prepare(
-    files: pl.DataFrame, ledger: pl.DataFrame, options: PrepareOptions, faults: Faults
+    files: pl.DataFrame,
+    ledger: pl.DataFrame,
+    options: PrepareOptions,
+    faults: Faults,
+    settings: Settings | None = None,
 ) -> PreparedBatch:
-    """Read and transform a batch as far as its files alone allow (here or on a Dask worker)."""
-    return prepare_batch(files, ledger, options=options, before_read=faults.before_read)
+    """Read and transform a batch as far as its files alone allow (here or on a Dask worker).
+
+    `settings`: given when the batch is finished right after (a serial run), so the
+    paragraphs the warehouse already holds are not judged and tagged for nothing."""
+    stored = None if settings is None else partial(_stored_paragraphs, settings)
+    return prepare_batch(
+        files, ledger, options=options, before_read=faults.before_read, stored_paragraphs=stored
+    )
+
+
+def _stored_paragraphs(settings: Settings, hashes: pl.Series) -> pl.Series:
+    """The paragraph hashes among `hashes` that the warehouse holds."""
+    with open_warehouse(settings) as con:
+        return find_known_paragraphs(con, hashes)[S.PARAGRAPH_HASH]
 
 
 def prepare_options(settings: Settings) -> PrepareOptions:

@@ -20,12 +20,16 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 from pydantic import ValidationError
 
 from flows.settings import Settings, load_settings
 from transforms.errors import NutgrafError
+
+if TYPE_CHECKING:
+    from flows.runs import RunSummary
 
 EXIT_GATE_FAILED = 3
 EXIT_USAGE = 2
@@ -118,38 +122,34 @@ def _add_quarantine_parser(sub: argparse._SubParsersAction) -> None:
     release.add_argument("--warehouse", type=Path, help="DuckDB file (NUTGRAF_WAREHOUSE)")
 
 
-def _print_summary(summary: dict[str, object], settings: Settings) -> None:
-    kinds = summary.get("occurrences_by_kind") or {}
-    tags = summary.get("tags_by_type") or {}
+def _print_summary(summary: RunSummary, settings: Settings) -> None:
+    from flows.runs import STATUS_NOTHING_NEW
+
+    t = summary.totals
     lines = [
-        f"run {summary['run_id']}: {summary['status']}",
-        f"  files       seen {summary['files_seen']}, new {summary['files_new']}, "
-        f"duplicate {summary['files_duplicate']}, quarantined {summary['files_quarantined']}"
-        + (
-            f", still being written {summary['files_settling']}"
-            if summary["files_settling"]
-            else ""
-        )
-        + (f", in {summary['batches']} batches" if summary["batches"] > 1 else ""),
-        f"  articles    {summary['articles']}",
-        f"  paragraphs  {summary['paragraphs_new']} new",
-        f"  occurrences {summary['occurrences']} "
+        f"run {summary.run_id}: {summary.status}",
+        f"  files       seen {t.files_seen}, new {t.files_new}, "
+        f"duplicate {t.files_duplicate}, quarantined {t.files_quarantined}"
+        + (f", still being written {t.files_settling}" if t.files_settling else "")
+        + (f", in {summary.batches} batches" if summary.batches > 1 else ""),
+        f"  articles    {t.articles}",
+        f"  paragraphs  {t.paragraphs_new} new",
+        f"  occurrences {t.occurrences} "
         + "("
-        + ", ".join(f"{k} {v}" for k, v in kinds.items())
+        + ", ".join(f"{k} {v}" for k, v in t.occurrences_by_kind.items())
         + ")",
-        f"  tags        {summary['tags']} "
+        f"  tags        {t.tags} "
         + "("
-        + ", ".join(f"{k} {v}" for k, v in tags.items())
+        + ", ".join(f"{k} {v}" for k, v in t.tags_by_type.items())
         + ")",
     ]
-    for item in summary.get("quarantined") or []:
+    for item in t.quarantined:
         path = item["path"] if item["path"].isprintable() else repr(item["path"])
         line = "" if item.get("record") is None else f" line {item['record']}"
         lines.append(f"  quarantined {path}{line}: {item['reason']} - {item['detail']}")
-    gate = summary.get("gate")
-    if gate == "failed":
-        lines.append("  gate        FAILED: " + ", ".join(summary.get("failed_checks") or []))
-        done = summary["batches"]
+    if summary.gate == "failed":
+        lines.append("  gate        FAILED: " + ", ".join(summary.failed_checks))
+        done = summary.batches
         lines.append(
             "  nothing was published"
             if not done
@@ -157,22 +157,21 @@ def _print_summary(summary: dict[str, object], settings: Settings) -> None:
             "the run; the failed batch and the files after it were not"
         )
     else:
-        lines.append(f"  gate        {gate}")
-    if summary.get("report_path"):
-        lines.append(f"  report      {summary['report_path']}")
+        lines.append(f"  gate        {summary.gate}")
+    if summary.report_path:
+        lines.append(f"  report      {summary.report_path}")
     lines.append("  took        " + _took_line(summary))
-    if summary["status"] == "nothing_new":
+    if summary.status == STATUS_NOTHING_NEW:
         lines.append(f"  nothing new in {settings.landing}; the warehouse is unchanged")
     lines.append(f"  warehouse   {settings.warehouse}")
     print("\n".join(lines))
 
 
-def _took_line(summary: dict[str, object]) -> str:
+def _took_line(summary: RunSummary) -> str:
     """The run's wall time (the flow's start to its end) and, apart, Prefect's start-up."""
-    seconds = summary.get("seconds")
-    text = "unknown" if seconds is None else f"{seconds:.1f} s"
-    start_up = summary.get("prefect_start_seconds")
-    if start_up is not None:
+    text = "unknown" if summary.seconds is None else f"{summary.seconds:.1f} s"
+    start_up = summary.prefect_start_seconds
+    if start_up:
         text += f" (plus {start_up:.1f} s of Prefect start-up before the flow began)"
     return text
 
@@ -189,6 +188,38 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise NutgrafError(
             f"landing folder {settings.landing} does not exist; create it or pass --landing"
         )
+    from flows.runtime import limit_malloc_arenas
+
+    limit_malloc_arenas()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    from flows.discovery import nothing_new
+    from flows.runs import STATUS_GATE_FAILED, WORKER_PREFIX, RunSummary
+
+    # Before Prefect, GX and the models load: most scheduled runs find nothing new.
+    summary = nothing_new(settings)
+    if summary is None:
+        summary = _run_flow(settings, args)
+        if not isinstance(summary, RunSummary):  # calling a failed flow raises its error
+            raise NutgrafError(f"the ingest flow ended without a summary: {summary!r}")
+    # What the run's own stages do not account for: with a flow, the Prefect server's
+    # start-up (most of it), task orchestration and the flow run's bookkeeping. Seconds spent
+    # on Dask workers overlap this process's and are not part of its wall time.
+    own = sum(v for k, v in summary.timings.items() if not k.startswith(WORKER_PREFIX))
+    summary.timings["prefect"] = round(time.perf_counter() - started - own, 3)
+    cpu = summary.cpu_seconds
+    cpu["prefect"] = round(time.process_time() - cpu_started - sum(cpu.values()), 3)
+    if args.json:
+        print(json.dumps(summary.as_dict(), indent=2, default=str))
+    else:
+        _print_summary(summary, settings)
+    sys.stdout.flush()
+    if summary.status == STATUS_GATE_FAILED:
+        return EXIT_GATE_FAILED
+    return EXIT_QUARANTINED if summary.totals.files_quarantined else 0
+
+
+def _run_flow(settings: Settings, args: argparse.Namespace) -> RunSummary | object:
+    """Run the ingest flow (on Prefect's ephemeral server unless PREFECT_API_URL names one)."""
     from flows.runtime import configure_prefect, settle_task_runs
 
     configure_prefect(settings, verbose=args.verbose)
@@ -198,29 +229,27 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from prefect.settings import PREFECT_API_URL
 
+    from flows.scaleout import import_dask, run_on_dask, start_in_background, uses_dask
+
     server_up = None
     if not PREFECT_API_URL.value():
         # Prefect's ephemeral server imports its app when the flow starts; importing it here
-        # first, before GX's import competes for the interpreter, is seconds faster (both
-        # import hundreds of modules under one import lock). With a real server, no need.
+        # first, before GX's import competes for the interpreter, is faster (both import
+        # hundreds of modules under one import lock). With a real server, no need.
         from prefect.server.api.server import SubprocessASGIServer
-
-        from flows.scaleout import start_in_background, uses_dask
 
         if not uses_dask(settings):  # a Dask run names the server for its workers itself
             # The server's process starts while this one imports the flow, GX and Polars.
             server_up = start_in_background(SubprocessASGIServer().start)
 
+    from prefect.states import State
+
     from expectations.gate import warm_up
-    from flows.ingest import STATUS_GATE_FAILED, ingest
+    from flows.ingest import ingest
 
-    started, cpu_started = time.perf_counter(), time.process_time()
     asked_at = datetime.now(UTC)  # the flow's own start (`started_at`) comes after Prefect's
-    from flows.scaleout import WORKER_PREFIX, import_dask, run_on_dask, uses_dask
-
     if uses_dask(settings):  # likewise Dask's imports, which a serial run never pays
         import_dask(verbose=args.verbose)
-
     # Importing GX costs seconds of CPU; overlap it with the Prefect server's start-up.
     threading.Thread(target=warm_up, name="gx-warm-up", daemon=True).start()
     if server_up is not None:
@@ -229,34 +258,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     bar = terminal_bar(sys.stderr, quiet=args.json or args.verbose, ci=running_in_ci(os.environ))
     with reporting(bar):
-        if uses_dask(settings):
-            summary = run_on_dask(ingest, settings)
-        else:
-            summary = ingest(settings)
-    if isinstance(summary, dict):
-        # What the flow's own stages do not account for: the Prefect server's start-up (most
-        # of it), task orchestration and the flow run's bookkeeping. Seconds spent on Dask
-        # workers overlap this process's and are not part of its wall time.
-        timings = summary["timings"]
-        own = sum(v for k, v in timings.items() if not k.startswith(WORKER_PREFIX))
-        timings["prefect"] = round(time.perf_counter() - started - own, 3)
+        summary = run_on_dask(ingest, settings) if uses_dask(settings) else ingest(settings)
+    if not isinstance(summary, State):
         # Shown apart from the run's duration (`seconds`, the flow's start to its end): the
-        # part of "prefect" spent before the flow's first line, mostly the server's start-up.
-        flow_started = datetime.fromisoformat(str(summary["started_at"]))
-        start_up = max(0.0, (flow_started - asked_at).total_seconds())
-        summary["prefect_start_seconds"] = round(start_up, 3)
-        # Likewise for this process's CPU time (the server's own process is not counted).
-        cpu = summary["cpu_seconds"]
-        cpu["prefect"] = round(time.process_time() - cpu_started - sum(cpu.values()), 3)
-    if args.json:
-        print(json.dumps(summary, indent=2, default=str))
-    else:
-        _print_summary(summary, settings)
-    sys.stdout.flush()
+        # part spent before the flow's first line, mostly the server's start-up.
+        flow_started = datetime.fromisoformat(summary.started_at)
+        summary.prefect_start_seconds = round(
+            max(0.0, (flow_started - asked_at).total_seconds()), 3
+        )
     settle_task_runs()
-    if summary["status"] == STATUS_GATE_FAILED:
-        return EXIT_GATE_FAILED
-    return EXIT_QUARANTINED if summary["files_quarantined"] else 0
+    return summary
 
 
 def _format_frame(frame: pl.DataFrame, fmt: str) -> str:

@@ -42,6 +42,7 @@ from prefect.futures import PrefectFuture
 
 from flows.batch import prepare, prepare_options
 from flows.faults import Faults
+from flows.runs import WORKER_PREFIX
 from flows.settings import Settings
 from transforms import schema as S
 from transforms.discover import Discovery
@@ -53,10 +54,6 @@ from transforms.prepare import (
 
 if TYPE_CHECKING:
     from prefect_dask import DaskTaskRunner
-
-
-WORKER_PREFIX = "worker_"
-"""Run timings under this prefix are seconds spent on Dask workers, not in this process."""
 
 
 class ClusterUnavailable(NutgrafError):

@@ -15,6 +15,7 @@ inside.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from prefect import flow, get_run_logger
 from prefect.schedules import Cron, Interval, Schedule
@@ -23,6 +24,9 @@ from pydantic import ValidationError
 
 from flows.settings import load_settings
 from transforms.errors import NutgrafError
+
+if TYPE_CHECKING:
+    from flows.runs import RunSummary
 
 
 class BadSchedule(NutgrafError):
@@ -36,7 +40,7 @@ SCHEDULED_FLOW = "nutgraf-scheduled-ingest"
 
 
 @flow(name=SCHEDULED_FLOW, validate_parameters=False)
-def scheduled_ingest() -> dict[str, object] | State:
+def scheduled_ingest() -> RunSummary | State:
     """One scheduled tick: load the settings now, then ingest whatever is new.
 
     Files dropped since the last tick are new to the ledger, so this tick loads them; files
@@ -45,7 +49,8 @@ def scheduled_ingest() -> dict[str, object] | State:
     """
     # Imported here: `nutgraf serve` and `nutgraf deploy` import this module only to name the
     # flow, and need none of the pipeline's libraries themselves.
-    from flows.ingest import STATUS_GATE_FAILED, ingest
+    from flows.ingest import ingest
+    from flows.runs import STATUS_GATE_FAILED
     from flows.runtime import limit_malloc_arenas
 
     limit_malloc_arenas()  # a worker's flow-run process does not pass through the CLI
@@ -68,17 +73,18 @@ def scheduled_ingest() -> dict[str, object] | State:
     if not state.is_completed():
         return state
     summary = state.result()
+    t = summary.totals
     line = (
-        f"run {summary['run_id']}: {summary['status']}; files seen {summary['files_seen']}, "
-        f"new {summary['files_new']}, duplicate {summary['files_duplicate']}, quarantined "
-        f"{summary['files_quarantined']}; warehouse {settings.warehouse.resolve()}"
+        f"run {summary.run_id}: {summary.status}; files seen {t.files_seen}, new "
+        f"{t.files_new}, duplicate {t.files_duplicate}, quarantined {t.files_quarantined}; "
+        f"warehouse {settings.warehouse.resolve()}"
     )
-    if summary["status"] == STATUS_GATE_FAILED:
+    if summary.status == STATUS_GATE_FAILED:
         # A tick whose batch the gate stopped is failed, so the UI shows it red (and any
         # notification on failed runs fires); `nutgraf run` exits 3 for the same reason.
         message = (
-            f"{line}; the gate failed ({', '.join(summary['failed_checks'])}), that batch "
-            f"was not published; report {summary['report_path']}"
+            f"{line}; the gate failed ({', '.join(summary.failed_checks)}), that batch "
+            f"was not published; report {summary.report_path}"
         )
         logger.error("%s", message)
         return Failed(message=message)

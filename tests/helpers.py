@@ -238,4 +238,4 @@ def run_ingest(settings: Settings) -> dict[str, object]:
     """One real run of the ingest flow; returns its summary."""
     from flows.ingest import ingest
 
-    return ingest(settings)
+    return ingest(settings).as_dict()

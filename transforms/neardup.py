@@ -462,3 +462,22 @@ def assign_canonicals(
         .sort(S.PARAGRAPH_HASH)
     )
     return new_members, replaced
+
+
+LINKS = pl.Schema({S.PARAGRAPH_HASH: pl.String, NEAR_DUP_OF: pl.String, SIMILARITY: pl.Float64})
+"""A near-duplicate link: the paragraph, its group's canonical and how alike they are."""
+
+
+def link_similarities(pairs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
+    """PAIR_A (member), PAIR_B (its canonical) -> PARAGRAPH_HASH, NEAR_DUP_OF, SIMILARITY."""
+    scored = verify(pairs, texts, threshold=0.0)
+    return (
+        pairs.join(scored, on=[PAIR_A, PAIR_B], how="left")
+        .select(
+            pl.col(PAIR_A).alias(S.PARAGRAPH_HASH),
+            pl.col(PAIR_B).alias(NEAR_DUP_OF),
+            pl.col(SIMILARITY).fill_null(0.0),
+        )
+        .pipe(S.conform, LINKS)
+        .sort(S.PARAGRAPH_HASH)
+    )

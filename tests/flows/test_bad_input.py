@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 def _run(settings: Settings) -> dict[str, object]:
     from flows.ingest import ingest
 
-    return ingest(settings)
+    return ingest(settings).as_dict()
 
 
 def _write_bad_and_odd_files(landing: Path, outside: Path) -> dict[str, str | None]:

@@ -29,7 +29,7 @@ def _settings(tmp_path: Path, landing: Path, **extra: object) -> Settings:
 def _run(settings: Settings) -> dict[str, object]:
     from flows.ingest import ingest
 
-    return ingest(settings)
+    return ingest(settings).as_dict()
 
 
 def test_seed_article_repeats_and_tags(tmp_path: Path, landing: Path):

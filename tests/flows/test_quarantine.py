@@ -28,7 +28,7 @@ BIG = "".join(
 def _run(settings: Settings) -> dict[str, object]:
     from flows.ingest import ingest
 
-    return ingest(settings)
+    return ingest(settings).as_dict()
 
 
 def _settings(root: Path, landing: Path, **overrides: object) -> Settings:

@@ -65,7 +65,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory, prefect_harness: None):
     root = tmp_path_factory.mktemp("status")
     shutil.copytree(SAMPLES, root / "landing")
     settings = flow_settings(root, root / "landing")
-    return settings, ingest(settings)
+    return settings, ingest(settings).as_dict()
 
 
 def test_status_before_the_first_run(
