@@ -35,8 +35,8 @@ STAGES = (
 
 FLOOR_RUNS = 3
 """Runs of the floor per size; the fastest is the one nutgraf is compared with. The first reads
-the files from disk, later ones (and nutgraf's runs after them) from the page cache: one run
-of the floor at 100,000 articles took anywhere from 28 to 56 s on the 2-core VM."""
+the files from disk, later ones (and nutgraf's runs after them) from the page cache, and the
+time of a single run varies too widely to compare with."""
 
 
 class Timed(NamedTuple):

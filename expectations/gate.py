@@ -3,7 +3,7 @@
 Frames arrive as Polars; the gate adds the derived boolean columns some checks need, hands each
 frame once to Great Expectations as an arrow-backed pandas frame, and folds the validation
 results into one ``dq_results`` row per check. ``great_expectations`` is imported lazily on the
-first run (it costs seconds) and one ephemeral context is kept per process.
+first run (the import is slow) and one ephemeral context is kept per process.
 """
 
 from __future__ import annotations
@@ -415,7 +415,7 @@ _GX_LOCK = threading.Lock()  # the GX context is not thread-safe; one validation
 
 
 def warm_up() -> None:
-    """Import Great Expectations and build its context now (seconds of work), e.g. in a thread
+    """Import Great Expectations and build its context now (slow work), e.g. in a thread
     while Prefect's server starts, so the gate does not pay for it later."""
     with _GX_LOCK:
         _gx()
@@ -439,7 +439,7 @@ def _gx() -> tuple[Any, Any]:
         logging.captureWarnings(False)
     # GX fingerprints every pandas batch under this many bytes (an md5 over
     # pandas.util.hash_pandas_object of every cell) only to label the result's batch markers,
-    # which nutgraf never reads: about a second per 10,000-file batch, a third of its checks.
+    # which nutgraf never reads; that hashing is a large share of the gate's time, for nothing.
     from great_expectations.execution_engine import pandas_execution_engine
 
     pandas_execution_engine.HASH_THRESHOLD = 0

@@ -17,28 +17,26 @@ from flows.settings import Settings
 # Ephemeral-server settings. Where Prefect 3.9.1 still accepts a legacy PREFECT_API_* alias it
 # prefers the PREFECT_SERVER_* name, so a default under that name would override the user's
 # alias: a default is only applied when neither name is set.
-# Measured on the 2-core box with a one-task flow (scripts kept outside the repo). A warm
-# PREFECT_HOME reaches the flow body in ~12-14 s and a fresh one in ~20-24 s. Nearly all of
-# that is importing prefect.server twice (once in this process, once in the server
-# subprocess: ~4 s + ~6 s of CPU) plus, on a fresh home only, the Alembic migrations (~7-9 s
-# of CPU). No setting changes those. Together, the settings below cut a warm start by ~1 s
-# (~1-2 s of server CPU) and a fresh one by ~3 s.
+# Nearly all of the wait for the flow body is importing prefect.server twice (once in this
+# process, once in the server subprocess) plus, on a fresh home only, the Alembic
+# migrations; no setting changes those. The settings below only turn off server work that
+# nutgraf has no use for (see BENCHMARKS.md).
 _FLUSH_SECONDS = 1  # the task-run recorder's flush interval (a whole number, see below)
 _SERVER_DEFAULTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # Automations (reactive and proactive triggers and their actions): nutgraf defines none.
     # Starting them (the actions consumer builds in-memory API clients, automations are
-    # loaded) costs ~0.4-0.6 s of server CPU just as the flow's first API calls arrive, and
-    # a proactive-evaluation loop runs every 5 s for the rest of the run.
+    # loaded) costs server CPU just as the flow's first API calls arrive, and a
+    # proactive-evaluation loop runs every 5 s for the rest of the run.
     (
         "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED",
         "false",
         ("PREFECT_API_SERVICES_TRIGGERS_ENABLED",),
     ),
-    # The event persister copies every event (~10-15 per nutgraf run) into prefect.db, and
-    # while it is on, each server start also schedules an event vacuum. Together: ~0.1-0.2 s
-    # of server CPU at start, and work on every event after that. Nothing in nutgraf reads
-    # events. Flow and task run states, logs and artifacts do not depend on it (task runs
-    # come from the task-run recorder, which stays on).
+    # The event persister copies every event into prefect.db, and while it is on, each
+    # server start also schedules an event vacuum: server CPU at start, and work on every
+    # event after that. Nothing in nutgraf reads events. Flow and task run states, logs and
+    # artifacts do not depend on it (task runs come from the task-run recorder, which stays
+    # on).
     (
         "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED",
         "false",
@@ -47,16 +45,15 @@ _SERVER_DEFAULTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # The task-run recorder turns the client's events into task runs. Prefect's default
     # writes one event per transaction (batch size 1), which falls behind a flow whose tasks
     # are quick. When the process exits it stops the ephemeral server, and that backlog is
-    # lost: with the defaults, a flow of 50 quick tasks kept 4-11 of its task runs, and one
-    # of 200 kept 6-50. Bulk inserts of up to 200 events, flushed at least every second,
-    # kept every task run in all 13 runs tried (6 to 500 tasks) and cut the server's CPU
-    # for 200 tasks from ~4 s to ~1 s. The interval must be a whole number: Prefect
-    # truncates it to an int, so 0.5 would busy-loop. A server stopped mid-flush can still
-    # drop that batch (and log the error to stderr): `settle_task_runs` waits one interval
-    # before the process exits, so the last flush is done by then.
+    # lost: with the defaults, most task runs of a flow of quick tasks go unrecorded. Bulk
+    # inserts of up to 200 events, flushed at least every second, keep up with such a flow
+    # and cost the server less CPU than an insert per event. The interval must be a whole
+    # number: Prefect truncates it to an int, so 0.5 would busy-loop. A server stopped
+    # mid-flush can still drop that batch (and log the error to stderr): `settle_task_runs`
+    # waits one interval before the process exits, so the last flush is done by then.
     ("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "200", ()),
     ("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL", str(_FLUSH_SECONDS), ()),
-    # Registering Prefect's ~50 block types costs ~2-2.7 s of CPU on a fresh PREFECT_HOME.
+    # Registering Prefect's block types is a sizeable part of a fresh PREFECT_HOME's start.
     # A warm home skips it already, through the memo store. nutgraf uses no blocks, and
     # Block.save() registers its own block type when something does.
     (
@@ -72,11 +69,9 @@ MALLOC_ARENAS = 2
 its own arena, up to 8 per core, and a freed block only serves its own arena again. Polars and
 DuckDB bring their own allocators; what goes through glibc is Python's, NumPy's and PyArrow's
 (GX's validation, the language model, texts passed into Python). With Prefect's and the
-libraries' threads each holding an arena, the free space glibc kept grew from batch to batch
-(mallinfo2's fordblks: ~280 MB after the first batch, 560-660 MB from the sixth on, at 100,000
-articles) and lifted every later batch's peak. With two arenas (one per core here) the
-100,000-article run peaked at 2.07 GB instead of 2.43 GB in the same time (in-process, one run
-each; see BENCHMARKS.md)."""
+libraries' threads each holding an arena, the free space glibc keeps grows from batch to batch
+and lifts every later batch's peak. Two arenas (one per core of the two-core machine the
+benchmarks run on) give a lower peak in the same time (see BENCHMARKS.md)."""
 _M_ARENA_MAX = -8  # malloc.h
 
 
@@ -112,9 +107,9 @@ def configure_prefect(settings: Settings, *, verbose: bool = False) -> None:
         "PREFECT_HOME": str(settings.prefect_home.resolve()),
         "DO_NOT_TRACK": "1",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        # On two busy cores the ephemeral server takes ~6-9 s to become healthy on a warm
-        # PREFECT_HOME and 13-18 s on a fresh one (database creation), and more under load.
-        # Prefect's default limit of 20 s is too close.
+        # On a fresh PREFECT_HOME the ephemeral server creates its database before it is
+        # healthy, which on two busy cores comes close to Prefect's default limit of 20 s,
+        # and goes past it under load.
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
         "PREFECT_LOGGING_LEVEL": "INFO" if verbose else "WARNING",
         "GX_ANALYTICS_ENABLED": "False",

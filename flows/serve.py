@@ -44,8 +44,8 @@ SERVE_DEPLOYMENT = "nutgraf-serve"
 SERVER_LOG = "nutgraf-server.log"
 """The started server's output, in the Prefect home."""
 SERVER_START_TIMEOUT = 180.0
-"""Seconds to wait for a started server to answer /api/health: ~20 s on a fresh Prefect home
-on two idle cores (database creation), several times that on a loaded machine."""
+"""Seconds to wait for a started server to answer /api/health: a fresh Prefect home creates its
+database first, which takes far longer on a loaded machine than on an idle one."""
 SERVER_STOP_GRACE = 15.0
 """Seconds a stopping server gets before its process group is killed."""
 TICK_EXIT_GRACE = 10.0

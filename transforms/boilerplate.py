@@ -54,7 +54,7 @@ def split_sign_offs(split: pl.DataFrame) -> pl.DataFrame:
     unchanged."""
     indexed = split.with_row_index(_ORDER)
     # Only last paragraphs, and only their tails, are searched: the pattern is anchored at the
-    # end, and a regex over every paragraph's whole text cost a quarter of the split.
+    # end, and a regex over every paragraph's whole text would be a large part of the split.
     last = indexed.filter(
         pl.col(S.POSITION) == pl.col(S.POSITION).max().over(S.ARTICLE_ID)
     ).with_columns(

@@ -2,7 +2,7 @@
 
 The format is chosen by the file's extension and checked against its content:
 
-- ``.txt`` (and any other extension): the text is the article, as before; no metadata.
+- ``.txt`` (and any other extension): the whole text is the article; no metadata.
 - ``.md`` / ``.markdown``: an optional YAML front-matter block between ``---`` lines (keys as
   for JSON below), then Markdown. A first ``#`` heading is the title; inline markup (emphasis,
   links, images, code spans, heading and quote markers) is reduced to its text.

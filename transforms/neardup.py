@@ -13,10 +13,10 @@ Similarity is the Jaccard index of two paragraphs' shingle sets. MinHash estimat
 (multiply-shift hashing, one multiply and one shift per shingle and function); the 72 minima are
 cut into ``N_BANDS`` = 12 bands of ``ROWS`` = 6. Two paragraphs become candidates when any band
 agrees: probability 1 - (1 - J^6)^12, i.e. 0.974 at J = 0.8, 0.9999 at J = 0.9, 0.17 at
-J = 0.5, 0.009 at J = 0.3 (paragraphs sharing one sentence of three: 8 bands of 4 made 7x as
-many candidates of those). The first 32 minima are stored with the bands; a candidate whose
-MinHash estimate (the share of them both agree on) is below threshold - ESTIMATE_MARGIN is
-dropped,
+J = 0.5, 0.009 at J = 0.3 (paragraphs sharing one sentence of three: 8 bands of 4 would pass
+0.063 of those, seven times as many). The first 32 minima are stored with the bands; a
+candidate whose MinHash estimate (the share of them both agree on) is below threshold -
+ESTIMATE_MARGIN is dropped,
 and every other pair is **verified** on its exact shingle sets, so a link is only ever made at
 a true similarity at or above the threshold.
 
@@ -147,8 +147,8 @@ def shingles(paragraphs: pl.DataFrame) -> pl.DataFrame:
 
 BAND_THREADS = min(2, os.cpu_count() or 1)
 BAND_CHUNK = 10_000
-"""Paragraphs banded together: their tokens and bigram arrays (~100 bytes a token) stay near
-100 MB whatever the batch size."""
+"""Paragraphs banded together: their tokens and bigram arrays exist for one chunk at a time,
+so working memory stays bounded whatever the batch size."""
 
 
 def band_signatures(paragraphs: pl.DataFrame, *, min_words: int) -> pl.DataFrame:
@@ -167,7 +167,7 @@ def bigrams_in_chunks(
     texts: pl.Series, *, chunk: int = BAND_CHUNK
 ) -> tuple[np.ndarray, np.ndarray]:
     """_bigrams of `texts`, `chunk` texts at a time: the same arrays in the same order, in
-    about half the time on two cores and with bounded working memory."""
+    less time (BAND_THREADS chunks at once) and with bounded working memory."""
     parts = _in_chunks(lambda start, size: _bigrams(texts.slice(start, size)), len(texts), chunk)
     if not parts:
         return _bigrams(texts)
@@ -204,8 +204,8 @@ def _band_chunk(paragraphs: pl.DataFrame, *, min_words: int) -> pl.DataFrame:
             np.multiply(values, _A[k], out=hashed)
             np.add(hashed, _C[k], out=hashed)
             minima[k] = np.minimum.reduceat(hashed, starts)
-        # The shift keeps order, so the minima can take it instead of every bigram:
-        # 0.07 s against 0.09 s for 10,000 paragraphs' 72 minima, the same values.
+        # The shift keeps order, so the minima can take it instead of every bigram: the same
+        # values for a fraction of the shifts.
         minima >>= np.uint64(32)
         bands = {}
         for band in range(N_BANDS):
@@ -299,12 +299,12 @@ def prefilter(pairs: pl.DataFrame, signatures: pl.DataFrame, *, threshold: float
 
 
 VERIFY_TEXTS = 5_000
-"""Texts cut into bigrams together for verification (BAND_CHUNK's 10,000 measured 0.25 s slower
-and ~100 MB higher on 67,672 texts of a batch at 100,000 articles)."""
+"""Texts cut into bigrams together for verification: smaller than BAND_CHUNK, which is both
+slower and heavier here (see BENCHMARKS.md)."""
 VERIFY_CHUNK = 20_000
-"""Candidate pairs measured together: each gathers a copy of its two bigram sets (~1 KB).
-Verifying 119,785 pairs (67,672 texts) peaked 739 MB above its start at once, 481 MB with
-these two chunk sizes, and took 1.20 s against 1.50 s."""
+"""Candidate pairs measured together: each gathers a copy of its two bigram sets, so all pairs
+at once would hold a copy per pair; chunks bound that memory without costing time (see
+BENCHMARKS.md)."""
 
 
 def verify(pairs: pl.DataFrame, texts: pl.DataFrame, *, threshold: float) -> pl.DataFrame:
@@ -313,8 +313,8 @@ def verify(pairs: pl.DataFrame, texts: pl.DataFrame, *, threshold: float) -> pl.
 
     Each text's bigram ids become one list (offsets straight from the bigram owners, no
     grouping), and each pair's intersection is a list operation on the two gathered lists:
-    no join on (paragraph, shingle) rows. Measured on 157,080 candidate pairs of the
-    100,000-article benchmark corpus: 6.1 s against 35.0 s for the join of shingle rows.
+    no join on (paragraph, shingle) rows, which would make a row per shingle per pair and
+    cost far more.
     """
     if pairs.is_empty():
         return pairs.with_columns(pl.lit(None, pl.Float64).alias(SIMILARITY))

@@ -31,7 +31,8 @@ were something else), private-use and unassigned code points. C0 controls never 
 transforms.decode rejects them as binary."""
 LETTER_SAMPLE_CHARS = 2_000
 """Letters are counted in each article's first characters: counting every letter of a batch
-costs ~1.5 s per 10,000 articles, and a feed of garbage is garbage from its first line.
+costs time in proportion to all of its text, and a feed of garbage is garbage from its first
+line.
 Combining marks count as letters: Khmer or Devanagari write vowels as marks (Khmer news is
 half letters, four fifths letters or marks)."""
 

@@ -22,7 +22,7 @@ EXAMPLES = 3
 AUDIT_MEMORY_LIMIT = 2**30
 """DuckDB's memory limit while the audits run, when the writer's is lower: inside the publish
 the batch's uncommitted rows already fill most of the writer's limit (256 MB by default), and
-the audits' joins on top of them ran a 10,000-article batch out of memory. Restored after."""
+the audits' joins on top of them would run a full batch out of memory. Restored after."""
 
 
 @cache

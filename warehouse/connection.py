@@ -2,7 +2,8 @@
 
 Writers get one read-write connection and one transaction per published batch; readers open
 the file read-only. Extensions are never auto-installed: with no route to the extension
-server an automatic install hangs for about 80 s, so a missing extension must fail at once.
+server an automatic install hangs until the network gives up, so a missing extension must fail
+at once.
 """
 
 from __future__ import annotations

@@ -23,8 +23,9 @@ def run_readonly_query(path: Path, sql: str) -> pl.DataFrame:
     """Run user SQL on a read-only connection; any write is refused by DuckDB itself.
 
     Full-text search (`search_paragraphs`, `fts_main_paragraphs.match_bm25`) needs the fts
-    extension, which a reader must load before it loses file access. Loading costs ~40 ms, so
-    only a statement DuckDB says needs it runs again on a connection that loaded it.
+    extension, which a reader must load before it loses file access. Loading it is work most
+    statements do not need, so only a statement DuckDB says needs it runs again, on a
+    connection that loaded it.
     """
     try:
         return _run_readonly(path, sql, extensions=())

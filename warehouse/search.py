@@ -1,11 +1,11 @@
 """Full-text search over paragraph text: a BM25 index built by DuckDB's fts extension.
 
 The index (schema `fts_main_paragraphs`) is a snapshot: `create_fts_index` copies the terms of
-every paragraph and never follows later inserts, and rebuilding it costs about a minute per
-million paragraphs. So a publish keeps a fresh index in step instead: inside the publish
-transaction it adds the batch's new paragraphs to the index's tables, a slice at a time
-(sql/insert_search_terms.sql, sql/extend_search_index.sql; seconds per 100,000 paragraphs, and a
-1% run pays for its 1%), or creates the index when the warehouse was empty. A full rebuild
+every paragraph and never follows later inserts, and a rebuild costs in proportion to the whole
+warehouse. So a publish keeps a fresh index in step instead: inside the publish transaction it
+adds the batch's new paragraphs to the index's tables, a slice at a time
+(sql/insert_search_terms.sql, sql/extend_search_index.sql; the cost follows the batch, so a 1%
+run pays for its 1%), or creates the index when the warehouse was empty. A full rebuild
 happens only when the index is stale for another reason (none yet on a filled warehouse, built
 by older code, or runs made with the setting off), after the publishes, never inside one. Every
 build and extension is recorded in `search_index` in its own transaction. Paragraphs are only
@@ -195,7 +195,8 @@ def _create(con: duckdb.DuckDBPyConnection) -> None:
 
 INDEX_SLICE = 20_000
 """Paragraphs a publish cuts into words at a time when it extends the index. One row per word
-is the index's bulkiest frame: 114,000 paragraphs cut at once held ~370 MB."""
+is the index's bulkiest frame, so a whole batch cut at once would set the publish's peak memory;
+the size trades that memory against time (see BENCHMARKS.md)."""
 
 
 def keep_in_step(
@@ -212,7 +213,7 @@ def keep_in_step(
 
     The same steps create_fts_index takes over a whole table, over these rows only, and
     `slice_size` paragraphs at a time: the words are cut here, in Polars (:func:`index_words`,
-    several times faster than the macro), each distinct word is stemmed once per slice by the
+    faster than the macro), each distinct word is stemmed once per slice by the
     extension, terms new to the index get the next term ids (a term new in an earlier slice
     keeps its id), each slice's term rows are written (sql/insert_search_terms.sql), and
     sql/extend_search_index.sql then writes the documents and new terms and grows the

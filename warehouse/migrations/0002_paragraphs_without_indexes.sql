@@ -1,6 +1,6 @@
 -- paragraphs and occurrences without their PRIMARY KEY indexes.
--- An ART index on a random sha256 key made every published batch slower as the table grew
--- (measured: 10 batches of 110k paragraphs took 3.3x as long with the key, the 10th batch 7x).
+-- An ART index on a random sha256 key makes every published batch slower as the table grows
+-- (see BENCHMARKS.md).
 -- Uniqueness is kept by the single writer: a batch inserts only hashes the warehouse did not
 -- hold when the batch was built under the writer lock, and (article_id, position) comes from
 -- a new article version's own split. A batch published twice (a retried task) still fails

@@ -1,8 +1,9 @@
 -- Stored paragraphs that agree with a new one on at least one LSH band, with their MinHash
 -- signature (the flow drops pairs whose estimate is far below the threshold). The band joins
 -- and the union that makes pairs distinct run on integers (the new paragraph's row number i in
--- staged_bands, the stored one's rowid), not on 64-character hashes: about half the time on a
--- warehouse of a million paragraphs. Each distinct pair then carries its 128 bytes once.
+-- staged_bands, the stored one's rowid), not on 64-character hashes, which are costlier to
+-- carry through the joins and to compare in the union. Each distinct pair then carries its
+-- 128 bytes once.
 WITH pairs AS (
     SELECT s.i, b.rowid AS r FROM staged_bands s JOIN paragraph_bands b ON s.band_0 = b.band_0
     UNION SELECT s.i, b.rowid AS r FROM staged_bands s JOIN paragraph_bands b ON s.band_1 = b.band_1

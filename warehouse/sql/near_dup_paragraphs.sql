@@ -2,8 +2,7 @@
 -- and when they were first seen (published_at of their first article). The two IN filters run
 -- on the hash columns alone, and the rows found are joined to the text on rowid: DuckDB still
 -- scans the text column, but with one cheap semi join on an integer instead of two mark joins
--- on 64-character hashes over every row (30,000 hashes against 1.09 million paragraphs: about
--- 0.75 s against 1.1-1.5 s).
+-- on 64-character hashes over every row (see BENCHMARKS.md).
 WITH hit AS (
     SELECT p.rowid AS r, p.near_dup_of FROM paragraphs p
     WHERE p.paragraph_hash IN (SELECT paragraph_hash FROM staged_wanted)
