@@ -1,10 +1,11 @@
 """Audits: invariants of the warehouse, checked on each batch before its publish commits.
 
 Each audit is one query, warehouse/audits/<name>.sql, that returns the rows breaking its
-invariant for the run being published (bound parameter `$run_id`); it passes when it returns
-none. They read only the rows of the run and what those rows point to, so a publish pays for
-its batch, not for the whole warehouse. They never sort (no ORDER BY), and run with more memory
-than the writer's limit (AUDIT_MEMORY_LIMIT).
+invariant among the rows the batch being published wrote; it passes when it returns none. The
+batch is named by the publish's staged frames (`staged_articles`, `staged_paragraphs`,
+`staged_tags`): an audit reads the tables' rows of those keys and what they point to, so a
+publish pays for its batch, not for the whole warehouse or the whole run. They never sort (no
+ORDER BY), and run with more memory than the writer's limit (AUDIT_MEMORY_LIMIT).
 """
 
 from __future__ import annotations
@@ -38,25 +39,27 @@ def audit_sql(name: str) -> str:
     return (resources.files("warehouse") / "audits" / f"{name}.sql").read_text()
 
 
-def find_violations(con: duckdb.DuckDBPyConnection, *, run_id: str) -> dict[str, pl.DataFrame]:
-    """Audit name -> the rows of run `run_id` that break it, for the audits that found any."""
+def find_violations(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
+    """Audit name -> the rows of the staged batch that break it, for the audits that found
+    any. The batch's frames must be staged (warehouse.sql.staged)."""
     found = {}
     for name in list_audits():
-        rows = con.execute(audit_sql(name), {"run_id": run_id}).pl()
+        rows = con.execute(audit_sql(name)).pl()
         if not rows.is_empty():
             found[name] = rows
     return found
 
 
-def check_run(con: duckdb.DuckDBPyConnection, *, run_id: str) -> None:
-    """Raise AuditFailed, naming each failed audit with a few of its rows, if any audit of run
-    `run_id` returns rows. Called in the publish transaction, so raising rolls the batch back."""
+def check_batch(con: duckdb.DuckDBPyConnection, *, run_id: str) -> None:
+    """Raise AuditFailed, naming each failed audit with a few of its rows, if any audit of the
+    staged batch of run `run_id` returns rows. Called in the publish transaction, so raising
+    rolls the batch back."""
     (limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
     raise_limit = _bytes(limit) < AUDIT_MEMORY_LIMIT
     if raise_limit:
         con.execute(f"SET memory_limit = '{AUDIT_MEMORY_LIMIT}B'")
     try:
-        found = find_violations(con, run_id=run_id)
+        found = find_violations(con)
     finally:
         if raise_limit:
             con.execute(f"SET memory_limit = '{limit}'")

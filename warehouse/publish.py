@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 
 from warehouse import search
-from warehouse.audits import check_run
+from warehouse.audits import check_batch
 from warehouse.connection import transaction
 from warehouse.sql import execute, staged
 
@@ -166,7 +166,7 @@ def publish_batch(
 
     `search_index`: keep the full-text search index in step in the same transaction (extend a
     fresh one by the batch's new paragraphs, or create it on an empty warehouse; see
-    warehouse/search.py). Before COMMIT the audits (warehouse/audits) check the run's rows;
+    warehouse/search.py). Before COMMIT the audits (warehouse/audits) check the batch's rows;
     one that finds rows breaking its invariant raises AuditFailed and the batch rolls back.
     `step(name)` is called after each statement (the crash tests kill the process there).
     """
@@ -246,8 +246,8 @@ def publish_batch(
                 index_seconds = search.keep_in_step(con, batch.paragraphs, index_seconds)
                 index_cpu += time.process_time() - cpu
                 step("publish:search_index")
-        _insert_run(con, run, dq_results, step, batch_no)
-        check_run(con, run_id=run.run_id)
+            _insert_run(con, run, dq_results, step, batch_no)
+            check_batch(con, run_id=run.run_id)
         step("publish:before-commit")
     return IndexTime(index_seconds, index_cpu)
 

@@ -1,8 +1,10 @@
 """Audits: each returns no row on a good publish and the breaking row when one is written
-directly; a publish that breaks one rolls back. A real DuckDB file."""
+directly among the batch's rows; a publish that breaks one rolls back. A real DuckDB file."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from warehouse.connection import open_writer
 from warehouse.errors import AuditFailed
 from warehouse.publish import PublishBatch, publish_batch
 from warehouse.queries import table_counts
+from warehouse.sql import staged
 
 _OCCURRENCE = (
     "INSERT INTO occurrences VALUES ('a1', {position}, '{hash}', {start}, {end}, 'first', NULL)"
@@ -34,7 +37,9 @@ _ARTICLE = (
     "'{run}')"
 )
 
-# audit -> (statement that breaks it for run r1, one breaking row as the audit returns it)
+# audit -> (statement that breaks it for the batch of run r1, one breaking row as the audit
+# returns it). The rows written directly belong to the batch: article a2 and the tag of "gone"
+# are among the batch's keys (see _as_batch).
 BREAKING = {
     "occurrences_without_paragraph": (
         _OCCURRENCE.format(position=1, hash="gone", start=4, end=7),
@@ -67,13 +72,30 @@ def test_every_audit_has_a_breaking_case():
     assert set(BREAKING) == set(list_audits())
 
 
+@contextmanager
+def _as_batch(
+    con, batch: PublishBatch, articles: tuple[str, ...] = (), tags: tuple[str, ...] = ()
+) -> Iterator[None]:
+    """Stage `batch`'s keys (plus the given article ids and tagged hashes) as a publish does."""
+    ids = pl.Series(S.ARTICLE_ID, [*batch.articles[S.ARTICLE_ID], *articles], pl.String)
+    hashes = pl.Series(S.PARAGRAPH_HASH, [*batch.tags[S.PARAGRAPH_HASH], *tags], pl.String)
+    with staged(
+        con,
+        articles=ids.to_frame(),
+        paragraphs=batch.paragraphs.select(S.PARAGRAPH_HASH),
+        tags=hashes.to_frame(),
+    ):
+        yield
+
+
 def test_a_good_publish_breaks_no_audit(tmp_path: Path):
     path = _fresh(tmp_path)
     with open_writer(path) as con:
         publish_batch(con, _batch(), run_record(run_id="r1"), DQ)
         publish_batch(con, _second_batch(), run_record(run_id="r2"), DQ)
-        assert find_violations(con, run_id="r1") == {}
-        assert find_violations(con, run_id="r2") == {}
+        for batch in (_batch(), _second_batch()):
+            with _as_batch(con, batch):
+                assert find_violations(con) == {}
 
 
 def _second_batch() -> PublishBatch:
@@ -113,9 +135,19 @@ def test_an_audit_returns_the_row_that_breaks_it(tmp_path: Path, audit: str):
     with open_writer(path) as con:
         publish_batch(con, _batch(), run_record(run_id="r1"), DQ)
         con.execute(statement)
-        found = find_violations(con, run_id="r1")
-        # Scoped to the run: another run's audit does not see r1's rows.
-        assert find_violations(con, run_id="r0") == {}
+        extra = {
+            "articles_without_source_file": {"articles": ("a2",)},
+            "tags_without_paragraph": {"tags": ("gone",)},
+        }.get(audit, {})
+        with _as_batch(con, _batch(), **extra):
+            found = find_violations(con)
+        # Scoped to the batch: another batch's audit does not see this one's rows.
+        b = _batch()
+        keyless = replace(
+            b, articles=b.articles.clear(), paragraphs=b.paragraphs.clear(), tags=b.tags.clear()
+        )
+        with _as_batch(con, keyless):
+            assert find_violations(con) == {}
     assert list(found) == [audit]
     assert found[audit].to_dicts() == [row]
 

@@ -1,7 +1,7 @@
--- Paragraph tags the run wrote for a paragraph that is not stored: tags hang on a paragraph
+-- Paragraph tags the batch wrote for a paragraph that is not stored: tags hang on a paragraph
 -- hash, so they would count in views (current_tags, entity_mentions) for text nobody has.
 WITH tagged AS (
-    SELECT DISTINCT paragraph_hash FROM paragraph_tags WHERE run_id = $run_id
+    SELECT DISTINCT paragraph_hash FROM staged_tags
 )
 SELECT t.paragraph_hash
 FROM tagged t
