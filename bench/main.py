@@ -157,8 +157,8 @@ class Bench:
         noop_run, noop = nutgraf(landing, out)
         self.rows.append(
             f"| {n:,} | - | no-op run ({noop['status']}) | {noop_run.wall:.1f} | "
-            f"{_cpu(noop_run)} | - | - | {noop['timings']['prefect']:.1f} | {noop_run.rss:,} | "
-            "- | - |"
+            f"{_cpu(noop_run)} | - | - | {noop['timings'].get('prefect', 0.0):.1f} | "
+            f"{noop_run.rss:,} | - | - |"
         )
         self.stage(n, "no-op", noop)
         extra = max(n // 100, 1)
@@ -180,7 +180,7 @@ class Bench:
             (summary["cpu_seconds"], self.cpu_rows),
         ):
             cells = " | ".join(f"{seconds[s]:.2f}" if s in seconds else "-" for s in STAGES)
-            rows.append(f"| {n:,} | {what} | {cells} | {seconds['prefect']:.1f} |")
+            rows.append(f"| {n:,} | {what} | {cells} | {seconds.get('prefect', 0.0):.1f} |")
 
     def check(self, n: int, summary: dict, manifest: dict[str, int]) -> None:
         self.mismatches += [f"{n:,} articles: {d}" for d in disagreements(summary, manifest)]

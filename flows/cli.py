@@ -197,17 +197,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     # Before Prefect, GX and the models load: most scheduled runs find nothing new.
     summary = nothing_new(settings)
+    # What the run's own stages do not account for: with a flow, the Prefect server's start-up
+    # (most of it), task orchestration and the flow run's bookkeeping ("prefect"); without
+    # one, importing nutgraf's libraries ("start_up"). Seconds spent on Dask workers overlap
+    # this process's and are not part of its wall time.
+    rest = "start_up"
     if summary is None:
+        rest = "prefect"
         summary = _run_flow(settings, args)
         if not isinstance(summary, RunSummary):  # calling a failed flow raises its error
             raise NutgrafError(f"the ingest flow ended without a summary: {summary!r}")
-    # What the run's own stages do not account for: with a flow, the Prefect server's
-    # start-up (most of it), task orchestration and the flow run's bookkeeping. Seconds spent
-    # on Dask workers overlap this process's and are not part of its wall time.
     own = sum(v for k, v in summary.timings.items() if not k.startswith(WORKER_PREFIX))
-    summary.timings["prefect"] = round(time.perf_counter() - started - own, 3)
+    summary.timings[rest] = round(time.perf_counter() - started - own, 3)
     cpu = summary.cpu_seconds
-    cpu["prefect"] = round(time.process_time() - cpu_started - sum(cpu.values()), 3)
+    cpu[rest] = round(time.process_time() - cpu_started - sum(cpu.values()), 3)
     if args.json:
         print(json.dumps(summary.as_dict(), indent=2, default=str))
     else:

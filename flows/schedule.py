@@ -69,10 +69,21 @@ def scheduled_ingest() -> RunSummary | State:
         return Failed(message=message, data=NutgrafError(message))
     # transforms.langid keeps its unpacked model here, as `nutgraf run` arranges.
     os.environ.setdefault("NUTGRAF_CACHE_DIR", str(settings.cache_dir.resolve()))
-    state = ingest(settings, return_state=True)
-    if not state.is_completed():
-        return state
-    summary = state.result()
+    from prefect.runtime import flow_run
+
+    from flows.discovery import nothing_new
+
+    # A tick that finds nothing new is recorded as such without starting the ingest subflow.
+    try:
+        summary = nothing_new(settings, flow_run_id=str(flow_run.id) if flow_run.id else None)
+    except NutgrafError as exc:  # the warehouse is busy or unreadable: this tick fails
+        logger.error("%s", exc)
+        return Failed(message=str(exc), data=exc)
+    if summary is None:
+        state = ingest(settings, return_state=True)
+        if not state.is_completed():
+            return state
+        summary = state.result()
     t = summary.totals
     line = (
         f"run {summary.run_id}: {summary.status}; files seen {t.files_seen}, new "

@@ -79,6 +79,43 @@ def test_missing_warehouse_is_a_clear_error(tmp_path: Path):
     assert "Traceback" not in bad.stderr
 
 
+_LOADED = (
+    "import sys; from flows.cli import main; code = main(sys.argv[1:]); "
+    "heavy = {m.split('.')[0] for m in sys.modules} & {'prefect', 'great_expectations', 'dask'}; "
+    "print('loaded:', sorted(heavy)); sys.exit(code)"
+)
+
+
+def test_a_run_with_nothing_new_is_recorded_without_prefect(tmp_path: Path):
+    """Nothing to load: the run is recorded (a `runs` row, finished) before Prefect, GX or
+    Dask would load, and says so."""
+    landing = tmp_path / "articles"
+    landing.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NUTGRAF_"))}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", _LOADED, "run", "--json", "--landing", str(landing)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        summary_text, loaded = done.stdout.rsplit("loaded:", 1)
+        assert loaded.strip() == "[]", loaded
+        summary = json.loads(summary_text)
+        assert summary["status"] == "nothing_new" and summary["gate"] == "skipped", summary
+        assert summary["files_seen"] == 0 and summary["batches"] == 0
+        assert "prefect" not in summary["timings"] and summary["seconds"] is not None
+    with open_writer(tmp_path / "nutgraf.duckdb") as con:
+        rows = con.execute(
+            "SELECT status, batches, flow_run_id, finished_at IS NOT NULL FROM runs"
+        ).fetchall()
+    assert rows == [("nothing_new", 0, None, True)] * 2
+
+
 @pytest.fixture(scope="module")
 def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """One Prefect home for this module's runs: the first run creates its database, as on a
