@@ -4,10 +4,11 @@ Batches are the unit of work, so the line moves once per batch. It is drawn with
 return on stderr, and only when stderr is an interactive terminal outside CI: a log file or a
 pipe never receives it (what a run did per batch goes to the run's log lines instead).
 
-The ingest flow reports through the module-level functions :func:`started`, :func:`advanced`
-and :func:`finished`; they do nothing unless the command line installed a bar with
-:func:`reporting`. That keeps the flow's parameters plain (Prefect records them) and the flow
-free of terminal concerns.
+The ingest flow reports through :func:`started`, :func:`advanced` and :func:`finished`; they
+do nothing unless the caller installed a bar with :func:`reporting`, which holds it in a
+context variable for the block (a flow called inside sees it; other threads and later calls
+do not). That keeps the flow's parameters plain (Prefect records them) and the flow free of
+terminal concerns.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TextIO
 
 MB = 1_000_000
@@ -142,36 +144,35 @@ def terminal_bar(stream: TextIO, *, quiet: bool, ci: bool) -> ProgressBar | None
     return ProgressBar(stream)
 
 
-_bar: ProgressBar | None = None
+_BAR: ContextVar[ProgressBar | None] = ContextVar("nutgraf_progress_bar", default=None)
 
 
 @contextmanager
 def reporting(bar: ProgressBar | None) -> Iterator[None]:
     """Send the flow's progress to `bar` (None: nowhere) for the duration of the block; the
     line is ended however the block ends, so an error message starts on its own line."""
-    global _bar
-    previous, _bar = _bar, bar
+    token = _BAR.set(bar)
     try:
         yield
     finally:
         if bar is not None:
             bar.close()
-        _bar = previous
+        _BAR.reset(token)
 
 
 def started(total_files: int, total_bytes: int) -> None:
     """The flow found this much to read (no-op without a bar)."""
-    if _bar is not None:
-        _bar.start(total_files, total_bytes)
+    if (bar := _BAR.get()) is not None:
+        bar.start(total_files, total_bytes)
 
 
 def advanced(files: int, nbytes: int) -> None:
     """The flow finished a batch (no-op without a bar)."""
-    if _bar is not None:
-        _bar.advance(files, nbytes)
+    if (bar := _BAR.get()) is not None:
+        bar.advance(files, nbytes)
 
 
 def finished() -> None:
     """The flow is done reading (or stops early): end the line before anything is logged."""
-    if _bar is not None:
-        _bar.close()
+    if (bar := _BAR.get()) is not None:
+        bar.close()
