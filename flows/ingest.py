@@ -342,7 +342,7 @@ def _ingest_batch(
         # Set the named articles aside, rebuild the batch without them and gate it again: the
         # rest publish only if they pass on their own.
         staged = set_aside_articles(settings, staged, gate.quarantined)
-        timings.merge(staged.timings, staged.cpu)  # the rebuild's stages, booked once
+        timings.merge(staged.timings, staged.cpu)  # the rebuild's own stages only
         t = mark()
         gate = gate_batch(settings, staged, state.run_id, faults)
         rounds.append(gate.results)
