@@ -477,16 +477,16 @@ def _quarantine_release(args: argparse.Namespace) -> int:
 
 
 def cmd_retag(args: argparse.Namespace) -> int:
-    from transforms.gazetteer import TAGGER_VERSIONS
     from transforms.retag import check_taggers
+    from transforms.tagging import tagger_versions
 
     settings = load_settings(warehouse=args.warehouse)
     requested = None
     if args.all:
-        requested = tuple(TAGGER_VERSIONS)
+        requested = tuple(tagger_versions())
     elif args.tagger:
         # Refused here, before Prefect's server takes seconds to start.
-        requested = check_taggers(args.tagger, versions=TAGGER_VERSIONS)
+        requested = check_taggers(args.tagger, versions=tagger_versions())
     if not settings.warehouse.exists():
         from warehouse.errors import WarehouseMissing
 

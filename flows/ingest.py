@@ -60,7 +60,7 @@ from transforms.discover import (
     select_unseen,
 )
 from transforms.errors import NutgrafError
-from transforms.gazetteer import TAGGER_VERSIONS, load_gazetteer, vocabulary
+from transforms.gazetteer import load_gazetteer, vocabulary
 from transforms.neardup import (
     NEAR_DUP_OF,
     PAIR_A,
@@ -80,6 +80,7 @@ from transforms.pipeline import (
     add_seconds,
 )
 from transforms.prepare import PreparedBatch
+from transforms.tagging import tagger_versions
 from warehouse.ledger import (
     read_batch_history,
     read_ledger,
@@ -594,7 +595,7 @@ class RunState:
             normal_form=NORMAL_FORM,
             hash_algorithm=HASH_ALGORITHM,
             shingling=SHINGLING,
-            tagger_versions=json.dumps(TAGGER_VERSIONS, separators=(",", ":")),
+            tagger_versions=json.dumps(tagger_versions(), separators=(",", ":")),
         )
 
     def gate_result(self) -> GateResult:

@@ -31,6 +31,15 @@ def corpus(*parts: str) -> Path:
     return path
 
 
+def set_tagger_version(monkeypatch: pytest.MonkeyPatch, tagger: str, version: str) -> None:
+    """Give a tagger of the registry another version for the test, as a developer would."""
+    from dataclasses import replace
+
+    from transforms.tagging import TAGGERS
+
+    monkeypatch.setitem(TAGGERS, tagger, replace(TAGGERS[tagger], version=version))
+
+
 def read_counts(warehouse: Path) -> dict[str, int]:
     """Row count of every warehouse table, read through a read-only connection."""
     from warehouse.connection import open_reader

@@ -1,6 +1,6 @@
-"""The tagging vocabulary: gazetteers of people, organisations and places, topic rules, versions.
+"""The tagging vocabulary: gazetteers of people, organisations and places, topic rules.
 
-Everything the taggers in :mod:`transforms.tag` look up is loaded here once into small Polars
+Everything the taggers in :mod:`transforms.tagging` look up is loaded here once into small Polars
 frames and cached. Sources, all offline:
 
 - ``data/persons.csv``, ``data/organisations.csv``: hand-written canonical names with aliases.
@@ -52,14 +52,6 @@ from transforms.schema import (
 )
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-
-TAGGER_VERSIONS: dict[str, str] = {
-    "entities": "entities_v3",
-    "topics": "topics_v3",
-    "language": "language_v1",
-    "quality": "quality_v3",
-}
-"""Tagger name -> version stored with its tags; a change of behaviour means a new version."""
 
 QUALITY_FLAGS = (
     "too_short",

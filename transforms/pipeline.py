@@ -17,11 +17,11 @@ from transforms import schema as S
 from transforms.dateline import find_datelines
 from transforms.decode import MOJIBAKE
 from transforms.dedupe import collect_new_paragraphs, mark_occurrences
-from transforms.gazetteer import TAGGER_VERSIONS, Gazetteer
+from transforms.gazetteer import Gazetteer
 from transforms.markup import count_active_content
 from transforms.normalise import normalise_paragraphs, sha256_hex
 from transforms.split import BODY_START, find_titles, split_paragraphs
-from transforms.tag import detect_language, tag_paragraphs, tag_titles, tag_with
+from transforms.tagging import TAGGERS, detect_language, tag_paragraphs, tag_titles, tag_with
 
 N_PARAGRAPHS = S.N_PARAGRAPHS
 _LANG_WEIGHT = "lang_weight"
@@ -367,7 +367,7 @@ def measure_articles(articles: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-LANGUAGE_FREE_TAGGERS = frozenset(TAGGER_VERSIONS) - {"language"}
+LANGUAGE_FREE_TAGGERS = frozenset(TAGGERS) - {"language"}
 """The taggers whose tags depend on a paragraph's text alone, not on its language: these can
 be computed before the warehouse says which paragraphs are new and what language they get."""
 _TAG_ORDER = (S.PARAGRAPH_HASH, S.TAG_TYPE, S.SPAN_START, S.TAG_VALUE, S.SPAN_END)

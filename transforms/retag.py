@@ -14,7 +14,7 @@ import polars as pl
 from transforms import schema as S
 from transforms.errors import UnknownTagger
 from transforms.gazetteer import Gazetteer
-from transforms.tag import detect_language, tag_with
+from transforms.tagging import detect_language, tag_with
 
 
 @dataclass(frozen=True)
