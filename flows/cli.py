@@ -192,8 +192,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.runtime import configure_prefect, settle_task_runs
 
     configure_prefect(settings, verbose=args.verbose)
-    # transforms.langid keeps its unpacked model here (read when the model is first loaded).
-    os.environ["NUTGRAF_CACHE_DIR"] = str(settings.cache_dir.resolve())
     import threading
 
     from prefect.settings import PREFECT_API_URL
@@ -496,7 +494,6 @@ def cmd_retag(args: argparse.Namespace) -> int:
     from flows.runtime import configure_prefect, settle_task_runs
 
     configure_prefect(settings, verbose=args.verbose)
-    os.environ["NUTGRAF_CACHE_DIR"] = str(settings.cache_dir.resolve())
     from flows.retag import STATUS_NOTHING, retag
 
     summary = retag(settings, requested)
@@ -716,7 +713,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # The runner looks for due ticks every 10 s by default: sooner for shorter intervals.
         poll = max(1, min(10, int(args.interval)))
         os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", str(poll))
-    os.environ["NUTGRAF_CACHE_DIR"] = str(settings.cache_dir.resolve())
     from flows.schedule import describe_schedule, make_schedule
     from flows.serve import serve
 

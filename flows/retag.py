@@ -104,6 +104,7 @@ def retag_page(
             con, after=after, limit=settings.retag_chunk_paragraphs
         ).pipe(S.conform, S.STORED_PARAGRAPHS)
     gazetteer = load_gazetteer(settings.tags_file)
+    cache_dir = settings.cache_dir.resolve()
     result = PageResult(
         folder / f"tags-{page_no:06d}.parquet",
         None,
@@ -113,7 +114,9 @@ def retag_page(
     frames = []
     for change in plan.changes:
         started = time.perf_counter()
-        tags, languages = retag_paragraphs(paragraphs, change.tagger, gazetteer=gazetteer)
+        tags, languages = retag_paragraphs(
+            paragraphs, change.tagger, gazetteer=gazetteer, cache_dir=cache_dir
+        )
         result.seconds[change.tagger] = time.perf_counter() - started
         result.tags[change.tagger] = tags.height
         frames.append(tags)
@@ -121,7 +124,9 @@ def retag_page(
             result.languages_path = folder / f"languages-{page_no:06d}.parquet"
             languages.write_parquet(result.languages_path)
     tags = pl.concat(frames) if frames else S.empty(S.TAGS)
-    invalid = find_invalid_tags(tags, paragraphs, vocabulary=vocabulary(gazetteer))
+    invalid = find_invalid_tags(
+        tags, paragraphs, vocabulary=vocabulary(gazetteer, cache_dir=cache_dir)
+    )
     if not invalid.is_empty():
         examples = "; ".join(
             f"{row[CHECK]}: {row[S.TAG_TYPE]} {row[S.TAG_VALUE]!r} on paragraph "

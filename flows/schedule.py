@@ -62,8 +62,6 @@ def scheduled_ingest() -> dict[str, object] | State:
         )
         logger.error("%s", message)
         return Failed(message=message, data=NutgrafError(message))
-    # transforms.langid keeps its unpacked model here, as `nutgraf run` arranges.
-    os.environ.setdefault("NUTGRAF_CACHE_DIR", str(settings.cache_dir.resolve()))
     state = ingest(settings, return_state=True)
     if not state.is_completed():
         return state

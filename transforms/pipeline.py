@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 
@@ -273,6 +274,7 @@ def assign_languages(
     articles: pl.DataFrame | None = None,
     *,
     detected: pl.DataFrame | None = None,
+    cache_dir: Path | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """NORMALISED (+ known: PARAGRAPH_HASH, LANGUAGE already stored; articles: ARTICLE_ID,
     TEXT) -> (ARTICLE_ID, LANGUAGE per article; PARAGRAPH_HASH, LANGUAGE per paragraph).
@@ -285,6 +287,7 @@ def assign_languages(
 
     `detected` (PARAGRAPH_HASH, LANGUAGE: the model's verdicts, computed ahead on a Dask
     worker) replaces the model run on the new paragraphs; it must cover all of them.
+    `cache_dir` holds the unpacked language model (transforms.tagging.identify_languages).
     """
     distinct = (
         normalised.unique(S.PARAGRAPH_HASH, keep="first")
@@ -304,7 +307,7 @@ def assign_languages(
     elif distinct.is_empty():  # nothing to judge: skip loading the language model
         fresh = distinct.select(S.PARAGRAPH_HASH, pl.lit(None, pl.String).alias(S.LANGUAGE))
     else:
-        fresh = detect_language(distinct).select(S.PARAGRAPH_HASH, S.LANGUAGE)
+        fresh = detect_language(distinct, cache_dir=cache_dir).select(S.PARAGRAPH_HASH, S.LANGUAGE)
     detected = pl.concat([fresh, known.select(S.PARAGRAPH_HASH, S.LANGUAGE)])
     weighted = normalised.join(detected, on=S.PARAGRAPH_HASH).with_columns(
         pl.col(S.TEXT).str.len_chars().alias(_LANG_WEIGHT)
@@ -322,7 +325,9 @@ def assign_languages(
             article_languages, on=S.ARTICLE_ID, how="anti"
         )
         if not unjudged.is_empty():
-            whole = detect_language(unjudged.rename({S.ARTICLE_ID: S.PARAGRAPH_HASH}))
+            whole = detect_language(
+                unjudged.rename({S.ARTICLE_ID: S.PARAGRAPH_HASH}), cache_dir=cache_dir
+            )
             article_languages = pl.concat(
                 [
                     article_languages,
@@ -387,11 +392,15 @@ class Precomputed:
 
 
 def precompute_paragraphs(
-    normalised: pl.DataFrame, *, gazetteer: Gazetteer, clock: Stopwatch | None = None
+    normalised: pl.DataFrame,
+    *,
+    gazetteer: Gazetteer,
+    cache_dir: Path | None = None,
+    clock: Stopwatch | None = None,
 ) -> Precomputed:
     """NORMALISED -> the language verdict and the language-free tags of each distinct
     paragraph: the CPU-heavy half of language detection and tagging, which needs nothing from
-    the warehouse."""
+    the warehouse. `cache_dir` holds the unpacked language model."""
     distinct = normalised.unique(S.PARAGRAPH_HASH, keep="first", maintain_order=True).select(
         S.PARAGRAPH_HASH, S.TEXT
     )
@@ -402,7 +411,9 @@ def precompute_paragraphs(
         )
     clock = clock or Stopwatch()
     with clock.stage("language"):
-        languages = detect_language(distinct).select(S.PARAGRAPH_HASH, S.LANGUAGE)
+        languages = detect_language(distinct, cache_dir=cache_dir).select(
+            S.PARAGRAPH_HASH, S.LANGUAGE
+        )
     # The language-free taggers never read LANGUAGE; tag_with wants the column all the same.
     unjudged = distinct.with_columns(pl.lit(None, pl.String).alias(S.LANGUAGE))
     with clock.stage("tag"):
@@ -450,6 +461,7 @@ def build_batch(
     gazetteer: Gazetteer | None,
     clock: Stopwatch | None = None,
     precomputed: Precomputed | None = None,
+    cache_dir: Path | None = None,
 ) -> TransformedBatch:
     """ARTICLES + NORMALISED (+ known: PARAGRAPH_HASH, LANGUAGE of paragraphs already stored)
     -> occurrences, new paragraphs, tags, title tags; articles gain their dateline.
@@ -457,7 +469,8 @@ def build_batch(
     `gazetteer` may be None only when there is no article; with `precomputed` (language
     verdicts and language-free tags of every paragraph of NORMALISED, from
     precompute_paragraphs) the result is the same, and only the work that depends on the
-    warehouse, the titles and the datelines is done here.
+    warehouse, the titles and the datelines is done here. `cache_dir` holds the unpacked
+    language model.
     """
     clock = clock or Stopwatch()
     with clock.stage("dedupe"):
@@ -471,6 +484,7 @@ def build_batch(
             known,
             articles,
             detected=None if precomputed is None else precomputed.languages,
+            cache_dir=cache_dir,
         )
     paragraphs = new.join(paragraph_languages, on=S.PARAGRAPH_HASH, how="left").pipe(
         S.conform, S.PARAGRAPHS

@@ -52,6 +52,7 @@ class PrepareOptions:
     source_from_folder: bool
     fallback_source: tuple[str, str]
     tags_file: Path | None
+    cache_dir: Path | None = None  # the unpacked language model (setting cache_dir)
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,9 @@ def prepare_batch(
     titles = titled.select(pl.col(S.ARTICLE_ID).alias(RECORD_KEY), S.TITLE)
     with clock.stage("tag"):
         gazetteer = load_gazetteer(options.tags_file)
-    precomputed = precompute_paragraphs(normalised, gazetteer=gazetteer, clock=clock)
+    precomputed = precompute_paragraphs(
+        normalised, gazetteer=gazetteer, cache_dir=options.cache_dir, clock=clock
+    )
     return PreparedBatch(
         files=raw.drop(CONTENT),  # the bytes never travel back from a worker
         decoded=decoded,

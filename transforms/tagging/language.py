@@ -2,14 +2,16 @@
 
 :func:`detect_language` fills LANGUAGE (the pipeline lets a paragraph it cannot judge inherit
 its article's language); :func:`language_tags` turns LANGUAGE into tags. The model comes from
-:mod:`transforms.langid`.
+:mod:`transforms.langid`, unpacked into the caller's cache folder.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 
-from transforms.langid import classify, load_configured_model
+from transforms.langid import classify, load_model
 from transforms.schema import LANGUAGE, SCORE, TAG_TYPE, TAG_VALUE, TEXT
 from transforms.tagging.frames import ROW
 
@@ -25,27 +27,33 @@ does not. On 113,777 generated BBC paragraphs (mean 447 characters) 400 gave the
 every verdict was the same."""
 
 
-def detect_language(paragraphs: pl.DataFrame) -> pl.DataFrame:
+def detect_language(paragraphs: pl.DataFrame, *, cache_dir: Path | None = None) -> pl.DataFrame:
     """PARAGRAPH_HASH, TEXT -> same + LANGUAGE (ISO 639-1).
 
     LANGUAGE is None when the text has fewer than MIN_LETTERS_FOR_LANGUAGE letters or the
     model is less sure than MIN_LANGUAGE_CONFIDENCE; the pipeline then lets the paragraph
-    inherit its article's language.
+    inherit its article's language. `cache_dir`: see :func:`identify_languages`.
     """
     # "at least N letters" stops at the Nth: 25x cheaper than counting every letter
     judgeable = pl.col(TEXT).str.contains(rf"^(?:\P{{L}}*\p{{L}}){{{MIN_LETTERS_FOR_LANGUAGE}}}")
     return paragraphs.with_columns(
         pl.when(judgeable)
         .then(pl.col(TEXT).str.head(MAX_CHARS_FOR_LANGUAGE))
-        .map_batches(identify_languages, return_dtype=pl.String)
+        .map_batches(
+            lambda texts: identify_languages(texts, cache_dir=cache_dir), return_dtype=pl.String
+        )
         .alias(LANGUAGE)
     )
 
 
-def identify_languages(texts: pl.Series) -> pl.Series:
+def identify_languages(texts: pl.Series, *, cache_dir: Path | None = None) -> pl.Series:
     """py3langid's verdict on each text, the whole column at once (:mod:`transforms.langid`);
-    null, or less sure than MIN_LANGUAGE_CONFIDENCE -> null."""
-    verdicts = classify(texts, load_configured_model())
+    null, or less sure than MIN_LANGUAGE_CONFIDENCE -> null.
+
+    The model is kept unpacked in `cache_dir` (the ``cache_dir`` setting); None keeps no copy
+    on disk, so every process builds it from py3langid's file again.
+    """
+    verdicts = classify(texts, load_model(cache_dir))
     sure = pl.col(SCORE) >= MIN_LANGUAGE_CONFIDENCE
     return verdicts.select(pl.when(sure).then(pl.col(LANGUAGE))).to_series().alias(texts.name)
 
