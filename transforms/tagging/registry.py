@@ -52,6 +52,7 @@ class Paragraphs:
 
     @property
     def gazetteer(self) -> Gazetteer:
+        """The gazetteer; ValueError if none was given (tag_with checks first)."""
         if self._gazetteer is None:
             raise ValueError("these taggers need a gazetteer")
         return self._gazetteer
@@ -84,25 +85,33 @@ TAGGERS: dict[str, Tagger] = {
     tagger.name: tagger
     for tagger in (
         Tagger(
-            "entities",
-            "entities_v3",
-            frozenset({"person", "place", "organisation"}),
-            lambda paragraphs: entity_tags(
+            name="entities",
+            version="entities_v3",
+            emits=frozenset({"person", "place", "organisation"}),
+            tag=lambda paragraphs: entity_tags(
                 paragraphs.found, paragraphs.frame, gazetteer=paragraphs.gazetteer
             ),
             needs_gazetteer=True,
         ),
         Tagger(
-            "topics",
-            "topics_v3",
-            frozenset({"topic"}),
-            lambda paragraphs: topic_tags(paragraphs.found, gazetteer=paragraphs.gazetteer),
+            name="topics",
+            version="topics_v3",
+            emits=frozenset({"topic"}),
+            tag=lambda paragraphs: topic_tags(paragraphs.found, gazetteer=paragraphs.gazetteer),
             needs_gazetteer=True,
         ),
         Tagger(
-            "language", "language_v1", frozenset({"language"}), lambda p: language_tags(p.frame)
+            name="language",
+            version="language_v1",
+            emits=frozenset({"language"}),
+            tag=lambda paragraphs: language_tags(paragraphs.frame),
         ),
-        Tagger("quality", "quality_v3", frozenset({"quality"}), lambda p: quality_tags(p.frame)),
+        Tagger(
+            name="quality",
+            version="quality_v3",
+            emits=frozenset({"quality"}),
+            tag=lambda paragraphs: quality_tags(paragraphs.frame),
+        ),
     )
 }
 """Tagger name -> its entry, in the order taggers run and versions are listed."""
