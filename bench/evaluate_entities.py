@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from transforms.gazetteer import DETAIL_DEMONYM, load_gazetteer  # noqa: E402
-from transforms.tag import tag_entities  # noqa: E402
+from transforms.tagging import tag_entities  # noqa: E402
 
 TYPES = {"person": "PER", "place": "LOC", "organisation": "ORG"}
 BASELINE_F1 = 0.5961

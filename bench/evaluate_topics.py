@@ -55,11 +55,18 @@ import polars as pl
 
 from transforms import schema as S
 from transforms.decode import decode_text
-from transforms.gazetteer import TAGGER_VERSIONS, load_gazetteer
+from transforms.gazetteer import load_gazetteer
 from transforms.normalise import normalise_paragraphs
 from transforms.pipeline import assign_languages
 from transforms.split import split_paragraphs
-from transforms.tag import MIN_LETTERS_FOR_LANGUAGE, RANK, TOPIC, article_topics, tag_topics
+from transforms.tagging import (
+    MIN_LETTERS_FOR_LANGUAGE,
+    RANK,
+    TOPIC,
+    article_topics,
+    tag_topics,
+    tagger_versions,
+)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -157,7 +164,7 @@ def evaluate_topics(articles: pl.DataFrame, paragraphs: pl.DataFrame) -> Outcome
     accuracy = judged[CORRECT].mean()
     breadth = tagging_breadth(tags, n_paragraphs=distinct.height)
     lines = [
-        f"### Topics: BBC corpus ({TAGGER_VERSIONS['topics']}, threshold "
+        f"### Topics: BBC corpus ({tagger_versions()['topics']}, threshold "
         f"{gazetteer.topic_threshold:g})",
         "",
         f"{articles.height:,} articles, {paragraphs.height:,} paragraph occurrences "
@@ -246,7 +253,7 @@ def article_languages(articles: pl.DataFrame, paragraphs: pl.DataFrame) -> pl.Da
     article language, else EMPTY, TOO_SHORT or UNDETERMINED (see their comments)."""
     known = pl.DataFrame(schema={S.PARAGRAPH_HASH: pl.String, S.LANGUAGE: pl.String})
     languages, _ = assign_languages(paragraphs, known, articles)
-    # the test transforms.tag.detect_language applies before it judges a paragraph
+    # the test transforms.tagging.detect_language applies before it judges a paragraph
     enough_letters = pl.col(S.TEXT).str.contains(
         rf"^(?:\P{{L}}*\p{{L}}){{{MIN_LETTERS_FOR_LANGUAGE}}}"
     )

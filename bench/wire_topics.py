@@ -5,7 +5,7 @@ bench/data/reuters_topics.csv maps the ten most frequent of them to nutgraf's IP
 (REUTERS_TOPIC -> IPTC_TOPIC, a top-level slug or a "parent/child" subtopic). A story agrees on
 one of its Reuters topics when the mapped IPTC topic is among the article's first AGREE_WITHIN
 topics *at the mapped level*: a subtopic among the article's subtopics, ranked by summed score
-as :func:`transforms.tag.article_topics` ranks top-level topics (see :func:`article_subtopics`);
+as :func:`transforms.tagging.article_topics` ranks top-level topics (see :func:`article_subtopics`);
 a top-level topic among its top-level topics. ``top_level=True`` measures every mapping at its
 top-level parent instead.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from transforms import schema as S
-from transforms.tag import ARTICLE_TOPICS, RANK, SHARE, TOPIC
+from transforms.tagging import ARTICLE_TOPICS, RANK, SHARE, TOPIC
 
 MAPPING_FILE = Path(__file__).resolve().parent / "data" / "reuters_topics.csv"
 AGREE_WITHIN = 2  # the mapped topic must be the article's first or second
@@ -51,7 +51,7 @@ def read_mapping(path: Path = MAPPING_FILE) -> pl.DataFrame:
 def article_subtopics(tags: pl.DataFrame, occurrences: pl.DataFrame) -> pl.DataFrame:
     """TAGS + OCCURRENCES (ARTICLE_ID, PARAGRAPH_HASH) -> ARTICLE_TOPICS for subtopics.
 
-    :func:`transforms.tag.article_topics`'s roll-up applied to the subtopic tags ("parent/child"
+    :func:`transforms.tagging.article_topics`'s roll-up applied to the subtopic tags ("parent/child"
     values) instead of the top-level ones: SCORE summed over the article's occurrences, SHARE of
     the article's subtopic scores, RANK 1, 2, ... by SCORE descending, ties by TOPIC ascending.
     An article's subtopics are ranked together, whatever their parents.
@@ -84,7 +84,7 @@ def topic_agreement(
 
     - `article_topics`: ARTICLE_ID, TOPIC, RANK (other columns ignored). Top-level rows ranked
       among the article's top-level topics (the warehouse view ``article_topics``,
-      :func:`transforms.tag.article_topics`) and, to measure subtopic mappings, subtopic rows
+      :func:`transforms.tagging.article_topics`) and, to measure subtopic mappings, subtopic rows
       ranked among its subtopics (:func:`article_subtopics`); concatenate the two.
     - `labels`: ARTICLE_ID, REUTERS_TOPIC, one row per story and wire topic; topics the mapping
       does not name are ignored, and so are stories with none of them. A labelled story

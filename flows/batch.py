@@ -75,6 +75,7 @@ def prepare_options(settings: Settings) -> PrepareOptions:
         source_from_folder=settings.source_from_folder,
         fallback_source=settings.fallback_source,
         tags_file=None if settings.tags_file is None else settings.tags_file.resolve(),
+        cache_dir=settings.cache_dir.resolve(),
     )
 
 
@@ -181,6 +182,7 @@ def _build(
         gazetteer=gazetteer,
         clock=clock,
         precomputed=inputs.precomputed,
+        cache_dir=settings.cache_dir.resolve(),
     )
     timings = {name: round(seconds, 3) for name, seconds in clock.seconds.items()}
     cpu = {name: round(seconds, 3) for name, seconds in clock.cpu.items()}

@@ -226,8 +226,6 @@ def _run_flow(settings: Settings, args: argparse.Namespace) -> RunSummary | obje
     from flows.runtime import configure_prefect, settle_task_runs
 
     configure_prefect(settings, verbose=args.verbose)
-    # transforms.langid keeps its unpacked model here (read when the model is first loaded).
-    os.environ["NUTGRAF_CACHE_DIR"] = str(settings.cache_dir.resolve())
     import threading
 
     from prefect.settings import PREFECT_API_URL
@@ -491,16 +489,16 @@ def _quarantine_release(args: argparse.Namespace) -> int:
 
 
 def cmd_retag(args: argparse.Namespace) -> int:
-    from transforms.gazetteer import TAGGER_VERSIONS
     from transforms.retag import check_taggers
+    from transforms.tagging import tagger_versions
 
     settings = load_settings(warehouse=args.warehouse)
     requested = None
     if args.all:
-        requested = tuple(TAGGER_VERSIONS)
+        requested = tuple(tagger_versions())
     elif args.tagger:
         # Refused here, before Prefect's server takes seconds to start.
-        requested = check_taggers(args.tagger, versions=TAGGER_VERSIONS)
+        requested = check_taggers(args.tagger, versions=tagger_versions())
     if not settings.warehouse.exists():
         from warehouse.errors import WarehouseMissing
 
@@ -510,7 +508,6 @@ def cmd_retag(args: argparse.Namespace) -> int:
     from flows.runtime import configure_prefect, settle_task_runs
 
     configure_prefect(settings, verbose=args.verbose)
-    os.environ["NUTGRAF_CACHE_DIR"] = str(settings.cache_dir.resolve())
     from flows.retag import STATUS_NOTHING, retag
 
     summary = retag(settings, requested)
@@ -730,7 +727,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # The runner looks for due ticks every 10 s by default: sooner for shorter intervals.
         poll = max(1, min(10, int(args.interval)))
         os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", str(poll))
-    os.environ["NUTGRAF_CACHE_DIR"] = str(settings.cache_dir.resolve())
     from flows.schedule import describe_schedule, make_schedule
     from flows.serve import serve
 

@@ -204,7 +204,8 @@ def gate_batch(settings: Settings, staged: Staged, run_id: str, faults: Faults) 
     # Every threshold is a setting of the same name.
     thresholds = Thresholds(**{f.name: getattr(settings, f.name) for f in fields(Thresholds)})
     gazetteer = load_gazetteer(settings.tags_file)
-    result = run_gate(batch, vocabulary=vocabulary(gazetteer), thresholds=thresholds)
+    vocab = vocabulary(gazetteer, cache_dir=settings.cache_dir.resolve())
+    result = run_gate(batch, vocabulary=vocab, thresholds=thresholds)
     faults.reach("gate:done")
     return result
 

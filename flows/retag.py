@@ -30,9 +30,10 @@ from flows.retries import RETRIES
 from flows.settings import Settings, open_warehouse
 from transforms import schema as S
 from transforms.errors import InvalidTags, NutgrafError
-from transforms.gazetteer import TAGGER_VERSIONS, load_gazetteer, vocabulary
+from transforms.gazetteer import load_gazetteer, vocabulary
 from transforms.normalise import sha256_hex
 from transforms.retag import TaggerChange, check_taggers, choose_taggers, retag_paragraphs
+from transforms.tagging import tagger_versions
 from warehouse.errors import WarehouseMissing
 from warehouse.lock import writer_lock
 from warehouse.migrations import apply_migrations
@@ -81,13 +82,13 @@ def plan_retag(settings: Settings, requested: tuple[str, ...] | None) -> RetagPl
         current = read_current_versions(con)
         n_paragraphs = count_paragraphs(con)
     changes = choose_taggers(
-        current, versions=TAGGER_VERSIONS, requested=requested, n_paragraphs=n_paragraphs
+        current, versions=tagger_versions(), requested=requested, n_paragraphs=n_paragraphs
     )
     versions = {
         tagger: tuple(
             sorted(current.filter(pl.col(S.TAGGER) == tagger)[S.TAGGER_VERSION].drop_nulls())
         )
-        for tagger in TAGGER_VERSIONS
+        for tagger in tagger_versions()
     }
     return RetagPlan(changes, n_paragraphs, versions)
 
@@ -103,6 +104,7 @@ def retag_page(
             con, after=after, limit=settings.retag_chunk_paragraphs
         ).pipe(S.conform, S.STORED_PARAGRAPHS)
     gazetteer = load_gazetteer(settings.tags_file)
+    cache_dir = settings.cache_dir.resolve()
     result = PageResult(
         folder / f"tags-{page_no:06d}.parquet",
         None,
@@ -112,7 +114,9 @@ def retag_page(
     frames = []
     for change in plan.changes:
         started = time.perf_counter()
-        tags, languages = retag_paragraphs(paragraphs, change.tagger, gazetteer=gazetteer)
+        tags, languages = retag_paragraphs(
+            paragraphs, change.tagger, gazetteer=gazetteer, cache_dir=cache_dir
+        )
         result.seconds[change.tagger] = time.perf_counter() - started
         result.tags[change.tagger] = tags.height
         frames.append(tags)
@@ -120,7 +124,9 @@ def retag_page(
             result.languages_path = folder / f"languages-{page_no:06d}.parquet"
             languages.write_parquet(result.languages_path)
     tags = pl.concat(frames) if frames else S.empty(S.TAGS)
-    invalid = find_invalid_tags(tags, paragraphs, vocabulary=vocabulary(gazetteer))
+    invalid = find_invalid_tags(
+        tags, paragraphs, vocabulary=vocabulary(gazetteer, cache_dir=cache_dir)
+    )
     if not invalid.is_empty():
         examples = "; ".join(
             f"{row[CHECK]}: {row[S.TAG_TYPE]} {row[S.TAG_VALUE]!r} on paragraph "
@@ -187,7 +193,7 @@ def _retag(
 ) -> dict[str, object]:
     faults = Faults(tuple(settings.fault_points))
     if requested is not None:
-        check_taggers(requested, versions=TAGGER_VERSIONS)
+        check_taggers(requested, versions=tagger_versions())
     if not settings.warehouse.exists():
         raise WarehouseMissing(
             f"no warehouse at {settings.warehouse}; run `nutgraf run` first or pass --warehouse"

@@ -14,7 +14,6 @@ import polars as pl
 
 from expectations.gate import DQ_RESULTS, GateResult
 from transforms import schema as S
-from transforms.gazetteer import TAGGER_VERSIONS
 from transforms.neardup import SHINGLING
 from transforms.normalise import HASH_ALGORITHM, NORMAL_FORM, sha256_hex
 from transforms.pipeline import add_seconds
@@ -25,6 +24,7 @@ from transforms.staged import (
     largest_duplicate_groups,
     quarantined_rows,
 )
+from transforms.tagging import tagger_versions
 from warehouse.publish import IndexTime, RunRecord
 
 STATUS_PUBLISHED = "published"
@@ -182,7 +182,7 @@ class RunState:
             normal_form=NORMAL_FORM,
             hash_algorithm=HASH_ALGORITHM,
             shingling=SHINGLING,
-            tagger_versions=json.dumps(TAGGER_VERSIONS, separators=(",", ":")),
+            tagger_versions=json.dumps(tagger_versions(), separators=(",", ":")),
         )
 
     def gate_result(self) -> GateResult:

@@ -67,8 +67,6 @@ def scheduled_ingest() -> RunSummary | State:
         )
         logger.error("%s", message)
         return Failed(message=message, data=NutgrafError(message))
-    # transforms.langid keeps its unpacked model here, as `nutgraf run` arranges.
-    os.environ.setdefault("NUTGRAF_CACHE_DIR", str(settings.cache_dir.resolve()))
     from prefect.runtime import flow_run
 
     from flows.discovery import nothing_new

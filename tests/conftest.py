@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import SAMPLES, NutgrafProcesses
+from tests.helpers import CACHE_DIR, SAMPLES, NutgrafProcesses
 
 # Before anything imports Prefect: offline, quiet, no telemetry.
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -20,8 +20,8 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 # Tables the CLI prints are as wide as a wide terminal's, wherever the suite runs (a pytest-xdist
 # worker's output is no terminal, and the width would come from whatever started it).
 os.environ.setdefault("COLUMNS", "200")
-# One unpacked language model for the whole suite (about 0.1 s to load instead of 1 s).
-os.environ.setdefault("NUTGRAF_CACHE_DIR", str(Path(__file__).parents[1] / ".nutgraf" / "cache"))
+# One unpacked language model for the whole suite (the `cache_dir` setting of every run).
+os.environ.setdefault("NUTGRAF_CACHE_DIR", str(CACHE_DIR))
 
 
 _MARKS_BY_FIXTURE = {"prefect_harness": "flow", "processes": "e2e", "browser": "browser"}

@@ -18,6 +18,9 @@ SAMPLES = ROOT / "samples" / "articles"
 # when they are not beside the checkout.
 CORPORA = Path(os.environ.get("NUTGRAF_CORPORA", ROOT.parent / "shared" / "corpora"))
 SEED = "000_8ab4b52764c9943c.txt"
+CACHE_DIR = ROOT / ".nutgraf" / "cache"
+"""The unpacked language model, one for the whole suite: the `cache_dir` setting of the runs
+the tests start (conftest), and what tests calling the language tagger directly pass."""
 
 
 def corpus(*parts: str) -> Path:
@@ -29,6 +32,15 @@ def corpus(*parts: str) -> Path:
             pytest.fail(why)
         pytest.skip(why)
     return path
+
+
+def set_tagger_version(monkeypatch: pytest.MonkeyPatch, tagger: str, version: str) -> None:
+    """Give a tagger of the registry another version for the test, as a developer would."""
+    from dataclasses import replace
+
+    from transforms.tagging import TAGGERS
+
+    monkeypatch.setitem(TAGGERS, tagger, replace(TAGGERS[tagger], version=version))
 
 
 def read_counts(warehouse: Path) -> dict[str, int]:

@@ -8,9 +8,10 @@ import trafilatura  # noqa: F401
 
 from expectations.gate import warm_up
 from flows import cli, ingest  # noqa: F401
+from flows.settings import load_settings
 from transforms.gazetteer import geonames
-from transforms.langid import load_configured_model
+from transforms.langid import load_model
 
-load_configured_model()
+load_model(load_settings().cache_dir.resolve())
 warm_up()
 geonames()

@@ -23,7 +23,7 @@ and cities are compared by :func:`transforms.gazetteer.place_key` (upper case, n
 spaces), so "CALIF", "Calif." and "W. Va." all resolve.
 
 :func:`read_datelines` is the one reader; :func:`find_datelines` (one row per article) and the
-entity tagger (:mod:`transforms.tag`, place tags with detail "dateline") both use it.
+entity tagger (:mod:`transforms.tagging.entities`, place tags with detail "dateline") both use it.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ class TagsFileError(UsageError):
 
 
 class UnknownTagger(UsageError):
-    """A tagger name that is not one of transforms.gazetteer.TAGGER_VERSIONS."""
+    """A tagger name that is not one of the registry's (transforms.tagging.TAGGERS)."""
 
 
 class InvalidTags(NutgrafError):

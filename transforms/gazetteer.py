@@ -1,6 +1,6 @@
-"""The tagging vocabulary: gazetteers of people, organisations and places, topic rules, versions.
+"""The tagging vocabulary: gazetteers of people, organisations and places, topic rules.
 
-Everything the taggers in :mod:`transforms.tag` look up is loaded here once into small Polars
+Everything the taggers in :mod:`transforms.tagging` look up is loaded here once into small Polars
 frames and cached. Sources, all offline:
 
 - ``data/persons.csv``, ``data/organisations.csv``: hand-written canonical names with aliases.
@@ -40,7 +40,7 @@ import pycountry
 from py3langid.langid import LanguageIdentifier
 
 from transforms.errors import TagsFileError
-from transforms.langid import load_configured_model, load_py3langid
+from transforms.langid import load_model, load_py3langid
 from transforms.schema import (
     COUNTRY,
     LIKELY_BOILERPLATE,
@@ -52,14 +52,6 @@ from transforms.schema import (
 )
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-
-TAGGER_VERSIONS: dict[str, str] = {
-    "entities": "entities_v3",
-    "topics": "topics_v3",
-    "language": "language_v1",
-    "quality": "quality_v3",
-}
-"""Tagger name -> version stored with its tags; a change of behaviour means a new version."""
 
 QUALITY_FLAGS = (
     "too_short",
@@ -167,8 +159,11 @@ def load_gazetteer(user_file: Path | None = None) -> Gazetteer:
     return _load_cached(path, path.stat().st_mtime_ns)
 
 
-def vocabulary(gazetteer: Gazetteer) -> dict[str, frozenset[str] | None]:
-    """The allowed tag values per tag type; None where values are free-form."""
+def vocabulary(
+    gazetteer: Gazetteer, *, cache_dir: Path | None = None
+) -> dict[str, frozenset[str] | None]:
+    """The allowed tag values per tag type; None where values are free-form. `cache_dir`
+    holds the unpacked language model (:func:`language_codes`)."""
     entities = gazetteer.entities
     cities = entities.filter(pl.col(TAG_DETAIL).is_in([DETAIL_CITY, DETAIL_REGION]))[TAG_VALUE]
     codes = {country.alpha_2 for country in pycountry.countries}
@@ -178,7 +173,7 @@ def vocabulary(gazetteer: Gazetteer) -> dict[str, frozenset[str] | None]:
         "organisation": None,
         "place": frozenset(codes | set(cities)),
         "topic": gazetteer.topics,
-        "language": frozenset(language_codes()) | {UNDETERMINED_LANGUAGE},
+        "language": frozenset(language_codes(cache_dir)) | {UNDETERMINED_LANGUAGE},
         "quality": frozenset(QUALITY_FLAGS),
     }
 
@@ -192,9 +187,10 @@ def load_language_identifier() -> LanguageIdentifier:
     return load_py3langid()
 
 
-def language_codes() -> list[str]:
-    """The language codes the language tagger can emit."""
-    return load_configured_model().labels
+def language_codes(cache_dir: Path | None = None) -> list[str]:
+    """The language codes the language tagger can emit, read from its model (kept unpacked in
+    `cache_dir`, as :func:`transforms.tagging.identify_languages` keeps it)."""
+    return load_model(cache_dir).labels
 
 
 # --- building ------------------------------------------------------------------------------

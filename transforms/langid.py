@@ -18,11 +18,12 @@ float32 bits (by at most 3e-6 on the shared corpora, 2e-5 on random text); a ver
 differ where two languages tie to that precision (none did on 35,000 texts).
 
 Work and memory are bounded per chunk of texts (SLICE_TEXTS, CHUNK_CELLS, CHUNK_TEXTS); a chunk
-takes one numpy step per byte of its longest text, so callers cut long texts short (tag.py
-reads 1,000 characters).
+takes one numpy step per byte of its longest text, so callers cut long texts short
+(:mod:`transforms.tagging.language` reads the first characters only).
 
-The model is py3langid's LZMA file turned into plain arrays; set NUTGRAF_CACHE_DIR to keep them
-as an uncompressed ``.npz`` that later processes load in a fraction of the time.
+The model is py3langid's LZMA file turned into plain arrays; given a cache folder,
+:func:`load_model` keeps them there as an uncompressed ``.npz`` that later processes load in
+a fraction of the time.
 """
 
 from __future__ import annotations
@@ -48,8 +49,6 @@ from transforms.schema import LANGUAGE, SCORE
 
 LOGGER = logging.getLogger(__name__)
 
-CACHE_DIR_VARIABLE = "NUTGRAF_CACHE_DIR"
-"""Environment variable: folder for the model's ``.npz`` cache; unset or empty, no disk cache."""
 PY3LANGID_VERSION = importlib.metadata.version("py3langid")
 """The py3langid whose model is used; part of the cache file's name."""
 CACHE_LAYOUT = 1
@@ -145,12 +144,6 @@ def _read_or_build(cache_dir: Path | None) -> LanguageModel:
     except OSError as exc:
         LOGGER.warning("cannot write language model cache %s (%s); continuing without", path, exc)
     return model
-
-
-def load_configured_model() -> LanguageModel:
-    """The model, cached on disk in NUTGRAF_CACHE_DIR when that is set."""
-    folder = os.environ.get(CACHE_DIR_VARIABLE, "").strip()
-    return load_model(Path(folder).expanduser().resolve() if folder else None)
 
 
 @functools.cache

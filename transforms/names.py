@@ -22,8 +22,8 @@ rules in ``data/names.toml`` (its header says what they are):
   is a team, an organisation, even where a gazetteer knows it as a place.
 
 Runs matching none of these are not tagged: a lone capitalised word may be anything. The
-caller (:func:`transforms.tag._entity_tags`) lets a gazetteer match win where it is at least
-as long as an overlapping run, so a run only adds what the lists do not know.
+caller (:func:`transforms.tagging.entities.entity_tags`) lets a gazetteer match win where it
+is at least as long as an overlapping run, so a run only adds what the lists do not know.
 
 The given names come from the data file of the ``gender-guesser`` package (about 45,000
 names from many countries), read once.

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 
@@ -17,11 +18,11 @@ from transforms import schema as S
 from transforms.dateline import find_datelines
 from transforms.decode import MOJIBAKE
 from transforms.dedupe import collect_new_paragraphs, mark_occurrences
-from transforms.gazetteer import TAGGER_VERSIONS, Gazetteer
+from transforms.gazetteer import Gazetteer
 from transforms.markup import count_active_content
 from transforms.normalise import normalise_paragraphs, sha256_hex
 from transforms.split import BODY_START, find_titles, split_paragraphs
-from transforms.tag import detect_language, tag_paragraphs, tag_titles, tag_with
+from transforms.tagging import TAGGERS, detect_language, tag_paragraphs, tag_titles, tag_with
 
 N_PARAGRAPHS = S.N_PARAGRAPHS
 _LANG_WEIGHT = "lang_weight"
@@ -274,6 +275,7 @@ def assign_languages(
     articles: pl.DataFrame | None = None,
     *,
     detected: pl.DataFrame | None = None,
+    cache_dir: Path | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """NORMALISED (+ known: PARAGRAPH_HASH, LANGUAGE already stored; articles: ARTICLE_ID,
     TEXT) -> (ARTICLE_ID, LANGUAGE per article; PARAGRAPH_HASH, LANGUAGE per paragraph).
@@ -286,6 +288,7 @@ def assign_languages(
 
     `detected` (PARAGRAPH_HASH, LANGUAGE: the model's verdicts, computed ahead on a Dask
     worker) replaces the model run on the new paragraphs; it must cover all of them.
+    `cache_dir` holds the unpacked language model (transforms.tagging.identify_languages).
     """
     distinct = (
         normalised.unique(S.PARAGRAPH_HASH, keep="first")
@@ -305,7 +308,7 @@ def assign_languages(
     elif distinct.is_empty():  # nothing to judge: skip loading the language model
         fresh = distinct.select(S.PARAGRAPH_HASH, pl.lit(None, pl.String).alias(S.LANGUAGE))
     else:
-        fresh = detect_language(distinct).select(S.PARAGRAPH_HASH, S.LANGUAGE)
+        fresh = detect_language(distinct, cache_dir=cache_dir).select(S.PARAGRAPH_HASH, S.LANGUAGE)
     detected = pl.concat([fresh, known.select(S.PARAGRAPH_HASH, S.LANGUAGE)])
     weighted = normalised.join(detected, on=S.PARAGRAPH_HASH).with_columns(
         pl.col(S.TEXT).str.len_chars().alias(_LANG_WEIGHT)
@@ -323,7 +326,9 @@ def assign_languages(
             article_languages, on=S.ARTICLE_ID, how="anti"
         )
         if not unjudged.is_empty():
-            whole = detect_language(unjudged.rename({S.ARTICLE_ID: S.PARAGRAPH_HASH}))
+            whole = detect_language(
+                unjudged.rename({S.ARTICLE_ID: S.PARAGRAPH_HASH}), cache_dir=cache_dir
+            )
             article_languages = pl.concat(
                 [
                     article_languages,
@@ -368,7 +373,7 @@ def measure_articles(articles: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-LANGUAGE_FREE_TAGGERS = frozenset(TAGGER_VERSIONS) - {"language"}
+LANGUAGE_FREE_TAGGERS = frozenset(TAGGERS) - {"language"}
 """The taggers whose tags depend on a paragraph's text alone, not on its language: these can
 be computed before the warehouse says which paragraphs are new and what language they get."""
 _TAG_ORDER = (S.PARAGRAPH_HASH, S.TAG_TYPE, S.SPAN_START, S.TAG_VALUE, S.SPAN_END)
@@ -391,13 +396,14 @@ def precompute_paragraphs(
     normalised: pl.DataFrame,
     *,
     gazetteer: Gazetteer,
+    cache_dir: Path | None = None,
     clock: Stopwatch | None = None,
     stored: pl.Series | None = None,
 ) -> Precomputed:
     """NORMALISED -> the language verdict and the language-free tags of each distinct
     paragraph: the CPU-heavy half of language detection and tagging, which needs nothing from
-    the warehouse. Paragraphs whose hash is in `stored` (the warehouse holds them, so they
-    will not be new) are left out."""
+    the warehouse. `cache_dir` holds the unpacked language model. Paragraphs whose hash is in
+    `stored` (the warehouse holds them, so they will not be new) are left out."""
     distinct = normalised.unique(S.PARAGRAPH_HASH, keep="first", maintain_order=True).select(
         S.PARAGRAPH_HASH, S.TEXT
     )
@@ -410,7 +416,9 @@ def precompute_paragraphs(
         )
     clock = clock or Stopwatch()
     with clock.stage("language"):
-        languages = detect_language(distinct).select(S.PARAGRAPH_HASH, S.LANGUAGE)
+        languages = detect_language(distinct, cache_dir=cache_dir).select(
+            S.PARAGRAPH_HASH, S.LANGUAGE
+        )
     # The language-free taggers never read LANGUAGE; tag_with wants the column all the same.
     unjudged = distinct.with_columns(pl.lit(None, pl.String).alias(S.LANGUAGE))
     with clock.stage("tag"):
@@ -424,6 +432,7 @@ def _complete(
     *,
     gazetteer: Gazetteer | None,
     clock: Stopwatch,
+    cache_dir: Path | None,
 ) -> Precomputed:
     """`precomputed` plus what it lacks for the new paragraphs (PARAGRAPH_HASH, TEXT): a
     paragraph left out as stored when the batch was prepared may be gone by the time it is
@@ -433,7 +442,7 @@ def _complete(
         return precomputed
     if gazetteer is None:
         raise ValueError("build_batch needs a gazetteer to tag new paragraphs")
-    extra = precompute_paragraphs(missing, gazetteer=gazetteer, clock=clock)
+    extra = precompute_paragraphs(missing, gazetteer=gazetteer, cache_dir=cache_dir, clock=clock)
     return Precomputed(
         pl.concat([precomputed.languages, extra.languages]),
         pl.concat([precomputed.tags, extra.tags]),
@@ -480,6 +489,7 @@ def build_batch(
     gazetteer: Gazetteer | None,
     clock: Stopwatch | None = None,
     precomputed: Precomputed | None = None,
+    cache_dir: Path | None = None,
 ) -> TransformedBatch:
     """ARTICLES + NORMALISED (+ known: PARAGRAPH_HASH, LANGUAGE of paragraphs already stored)
     -> occurrences, new paragraphs, tags, title tags; articles gain their dateline.
@@ -487,7 +497,8 @@ def build_batch(
     `gazetteer` may be None only when there is no article; with `precomputed` (language
     verdicts and language-free tags of every paragraph of NORMALISED, from
     precompute_paragraphs) the result is the same, and only the work that depends on the
-    warehouse, the titles and the datelines is done here.
+    warehouse, the titles and the datelines is done here. `cache_dir` holds the unpacked
+    language model.
     """
     clock = clock or Stopwatch()
     with clock.stage("dedupe"):
@@ -496,13 +507,16 @@ def build_batch(
         )
         new = collect_new_paragraphs(normalised, occurrences).drop(S.LANGUAGE)
     if precomputed is not None:
-        precomputed = _complete(precomputed, new, gazetteer=gazetteer, clock=clock)
+        precomputed = _complete(
+            precomputed, new, gazetteer=gazetteer, clock=clock, cache_dir=cache_dir
+        )
     with clock.stage("language"):
         article_languages, paragraph_languages = assign_languages(
             normalised,
             known,
             articles,
             detected=None if precomputed is None else precomputed.languages,
+            cache_dir=cache_dir,
         )
     paragraphs = new.join(paragraph_languages, on=S.PARAGRAPH_HASH, how="left").pipe(
         S.conform, S.PARAGRAPHS

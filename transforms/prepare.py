@@ -53,6 +53,7 @@ class PrepareOptions:
     source_from_folder: bool
     fallback_source: tuple[str, str]
     tags_file: Path | None
+    cache_dir: Path | None = None  # the unpacked language model (setting cache_dir)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,9 @@ def prepare_batch(
             stored = stored_paragraphs(normalised[S.PARAGRAPH_HASH].unique())
     with clock.stage("tag"):
         gazetteer = load_gazetteer(options.tags_file)
-    precomputed = precompute_paragraphs(normalised, gazetteer=gazetteer, clock=clock, stored=stored)
+    precomputed = precompute_paragraphs(
+        normalised, gazetteer=gazetteer, cache_dir=options.cache_dir, clock=clock, stored=stored
+    )
     return PreparedBatch(
         files=raw.drop(CONTENT),  # the bytes never travel back from a worker
         decoded=decoded,

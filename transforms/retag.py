@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 
 from transforms import schema as S
 from transforms.errors import UnknownTagger
 from transforms.gazetteer import Gazetteer
-from transforms.tag import detect_language, tag_with
+from transforms.tagging import detect_language, tag_with
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def choose_taggers(
     return changes
 
 
-def relabel_languages(paragraphs: pl.DataFrame) -> pl.DataFrame:
+def relabel_languages(paragraphs: pl.DataFrame, *, cache_dir: Path | None = None) -> pl.DataFrame:
     """STORED_PARAGRAPHS -> the same, LANGUAGE replaced by the language tagger's verdict on the
     text, or where it gives none (too few letters, unsure) by ARTICLE_LANGUAGE.
 
@@ -78,20 +79,26 @@ def relabel_languages(paragraphs: pl.DataFrame) -> pl.DataFrame:
     with it (articles.language, from the language tagger of its ingest), where the ingest
     computes it from the same run's verdicts. Re-computing every article's language would
     need every paragraph's new verdict first: a second pass over the warehouse.
+    `cache_dir` holds the unpacked language model.
     """
-    judged = detect_language(paragraphs.drop(S.LANGUAGE)).with_columns(
+    judged = detect_language(paragraphs.drop(S.LANGUAGE), cache_dir=cache_dir).with_columns(
         pl.col(S.LANGUAGE).fill_null(pl.col(S.ARTICLE_LANGUAGE))
     )
     return judged.pipe(S.conform, S.STORED_PARAGRAPHS)
 
 
 def retag_paragraphs(
-    paragraphs: pl.DataFrame, tagger: str, *, gazetteer: Gazetteer | None
+    paragraphs: pl.DataFrame,
+    tagger: str,
+    *,
+    gazetteer: Gazetteer | None,
+    cache_dir: Path | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     """STORED_PARAGRAPHS -> (TAGS of `tagger`, and for the language tagger PARAGRAPH_HASH,
-    LANGUAGE: the new language of every paragraph, else None)."""
+    LANGUAGE: the new language of every paragraph, else None). `cache_dir` holds the
+    unpacked language model."""
     if tagger != "language":
         return tag_with(paragraphs, {tagger}, gazetteer=gazetteer), None
-    relabelled = relabel_languages(paragraphs)
+    relabelled = relabel_languages(paragraphs, cache_dir=cache_dir)
     tags = tag_with(relabelled, {tagger}, gazetteer=gazetteer)
     return tags, relabelled.select(S.PARAGRAPH_HASH, S.LANGUAGE)

@@ -54,7 +54,7 @@ class RunRecord:
     normal_form: str | None = None  # transforms.normalise.NORMAL_FORM
     hash_algorithm: str | None = None  # transforms.normalise.HASH_ALGORITHM
     shingling: str | None = None  # transforms.neardup.SHINGLING
-    tagger_versions: str | None = None  # JSON: transforms.gazetteer.TAGGER_VERSIONS
+    tagger_versions: str | None = None  # JSON: transforms.tagging.tagger_versions()
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from bench.wire_topics import (
 from tests.transforms.test_topics import occurrences, topic_tags
 from transforms import schema as S
 from transforms.gazetteer import load_gazetteer
-from transforms.tag import ARTICLE_TOPICS, RANK, TOPIC, article_topics
+from transforms.tagging import ARTICLE_TOPICS, RANK, TOPIC, article_topics
 
 EARNINGS = "economy-business-finance/earnings"
 MERGERS = "economy-business-finance/mergers"
@@ -57,7 +57,7 @@ def test_article_subtopics_ranks_subtopics_like_article_topics():
         orient="row",
     )
     assert_frame_equal(subtopics, expected)
-    # the same rule as transforms.tag.article_topics: subtopics renamed as top-level slugs
+    # the same rule as transforms.tagging.article_topics: subtopics renamed as top-level slugs
     # and rolled up by it give the same frame
     as_top_level = tags.filter(pl.col(S.TAG_VALUE).str.contains("/", literal=True)).with_columns(
         pl.col(S.TAG_VALUE).str.replace("/", "~", literal=True)

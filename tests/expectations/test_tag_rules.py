@@ -9,7 +9,7 @@ import polars as pl
 from expectations.tag_rules import CHECK, find_invalid_tags
 from transforms import schema as S
 from transforms.gazetteer import load_gazetteer, vocabulary
-from transforms.tag import tag_paragraphs
+from transforms.tagging import tag_paragraphs
 
 TEXT = (
     "President Xi Jinping met Vladimir Putin in Moscow on Tuesday as the Kremlin pressed "

@@ -1,6 +1,6 @@
 """Re-tagging through real flow runs: a real DuckDB file, the real retag flow under Prefect.
 
-A new tagger version is made the way a developer makes one: TAGGER_VERSIONS names it, and the
+A new tagger version is made the way a developer makes one: its registry entry names it, and the
 behaviour changes (a user tags file with a new person, a changed quality threshold).
 """
 
@@ -13,9 +13,16 @@ from pathlib import Path
 import pytest
 
 from flows.settings import Settings
-from tests.helpers import SAMPLES, NutgrafProcesses, flow_settings, query, run_ingest
+from tests.helpers import (
+    SAMPLES,
+    NutgrafProcesses,
+    flow_settings,
+    query,
+    run_ingest,
+    set_tagger_version,
+)
 from transforms.errors import UnknownTagger
-from transforms.gazetteer import TAGGER_VERSIONS
+from transforms.tagging import tagger_versions
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -80,9 +87,9 @@ def test_a_new_entities_version_retags_every_paragraph_and_only_entities(
     assert query(w, "SELECT * FROM current_tags ORDER BY ALL") == tags_before
     assert NEW_PERSON not in {r[0] for r in query(w, "SELECT tag_value FROM current_tags")}
     (ingest_run,) = {r[0] for r in query(w, "SELECT DISTINCT run_id FROM paragraphs")}
-    old = TAGGER_VERSIONS["entities"]
+    old = tagger_versions()["entities"]
 
-    monkeypatch.setitem(TAGGER_VERSIONS, "entities", "entities_test2")
+    set_tagger_version(monkeypatch, "entities", "entities_test2")
     summary = _retag(settings)  # the default: only the tagger whose version changed
 
     assert summary["status"] == "retagged"
@@ -120,7 +127,7 @@ def test_a_new_entities_version_retags_every_paragraph_and_only_entities(
     by_tagger = {tagger: (version, run) for tagger, version, run, _ in current}
     assert by_tagger["entities"] == ("entities_test2", run_id)
     for tagger in OTHER:
-        assert by_tagger[tagger] == (TAGGER_VERSIONS[tagger], ingest_run)
+        assert by_tagger[tagger] == (tagger_versions()[tagger], ingest_run)
     assert query(w, "SELECT * FROM current_tags WHERE tagger <> 'entities' ORDER BY ALL") == [
         t
         for t in tags_before
@@ -156,10 +163,10 @@ def test_a_version_that_emits_no_tag_hides_the_old_ones(
     w = settings.warehouse
     short = set(query(w, "SELECT paragraph_hash FROM paragraph_tags WHERE tag_value = 'too_short'"))
     assert len(short) == 2  # "Ends.", "Updated 09:30"
-    old = TAGGER_VERSIONS["quality"]
+    old = tagger_versions()["quality"]
     # quality_test2 flags no paragraph as too short.
-    monkeypatch.setattr("transforms.tag.MIN_WORDS", 0)
-    monkeypatch.setitem(TAGGER_VERSIONS, "quality", "quality_test2")
+    monkeypatch.setattr("transforms.tagging.quality.MIN_WORDS", 0)
+    set_tagger_version(monkeypatch, "quality", "quality_test2")
     summary = _retag(settings, ("quality",))
     (row,) = summary["taggers"]
     assert row["old_versions"] == [old] and row["new_version"] == "quality_test2"
@@ -176,8 +183,8 @@ def test_a_version_that_emits_no_tag_hides_the_old_ones(
     assert {h for h, _ in removed} == {h for (h,) in short}
     assert {c for _, c in removed} == {"removed"}
     # Going back to the old version is a new run whose rows are the old ones again.
-    monkeypatch.setattr("transforms.tag.MIN_WORDS", 5)
-    monkeypatch.setitem(TAGGER_VERSIONS, "quality", old)
+    monkeypatch.setattr("transforms.tagging.quality.MIN_WORDS", 5)
+    set_tagger_version(monkeypatch, "quality", old)
     back = _retag(settings)
     assert [r["tagger"] for r in back["taggers"]] == ["quality"]
     assert back["taggers"][0]["old_versions"] == ["quality_test2"]
@@ -190,7 +197,7 @@ def test_a_version_that_emits_no_tag_hides_the_old_ones(
 def test_an_ingest_after_a_retag_keeps_its_own_tags(work: Path, monkeypatch: pytest.MonkeyPatch):
     settings = _settings(work, tags_file=_tags_file(work))
     w = settings.warehouse
-    monkeypatch.setitem(TAGGER_VERSIONS, "entities", "entities_test2")
+    set_tagger_version(monkeypatch, "entities", "entities_test2")
     retag_run = _retag(settings)["taggers"][0]["run_id"]  # type: ignore[index]
 
     story = work / "landing" / "harbour-times" / "2026-11-10-talks.txt"
@@ -210,7 +217,7 @@ def test_an_ingest_after_a_retag_keeps_its_own_tags(work: Path, monkeypatch: pyt
         f"JOIN paragraphs p USING (paragraph_hash) WHERE p.run_id = '{new_run}'",
     )
     assert {"entities", "language"} <= {tagger for tagger, _, _ in mine}
-    assert all(v == TAGGER_VERSIONS[tagger] and run == new_run for tagger, v, run in mine)
+    assert all(v == tagger_versions()[tagger] and run == new_run for tagger, v, run in mine)
     assert (NEW_PERSON,) in query(
         w,
         "SELECT tag_value FROM current_tags t JOIN paragraphs p USING (paragraph_hash) "
@@ -234,7 +241,7 @@ def test_a_language_retag_changes_only_the_language_column(
     w = settings.warehouse
     others = "SELECT * EXCLUDE (language) FROM paragraphs ORDER BY paragraph_hash"
     before = query(w, others)
-    monkeypatch.setitem(TAGGER_VERSIONS, "language", "language_test2")
+    set_tagger_version(monkeypatch, "language", "language_test2")
     summary = _retag(settings)
     assert [r["tagger"] for r in summary["taggers"]] == ["language"]
     assert query(w, others) == before

@@ -15,14 +15,13 @@ from tests.helpers import corpus
 from transforms import langid
 from transforms.gazetteer import language_codes
 from transforms.langid import (
-    CACHE_DIR_VARIABLE,
     cache_file,
     classify,
-    load_configured_model,
     load_model,
     load_py3langid,
 )
 from transforms.schema import LANGUAGE, SCORE
+from transforms.tagging import identify_languages
 
 BBC_FILES_STEP = 6  # every 6th BBC article: ~2,300 paragraphs from all five topics
 CONFIDENCE_TOLERANCE = 1e-4
@@ -223,9 +222,8 @@ def test_unwritable_cache_folder_is_not_fatal(tmp_path):
     _assert_same_model(model, load_model())
 
 
-def test_cache_folder_from_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
-    load_configured_model()
+def test_the_language_tagger_keeps_the_model_in_the_folder_it_is_given(tmp_path):
+    texts = pl.Series(["Le chat dort sur la table de la cuisine depuis ce matin."])
+    assert identify_languages(texts, cache_dir=tmp_path / "cache").to_list() == ["fr"]
     assert cache_file(tmp_path / "cache").is_file()
-    monkeypatch.setenv(CACHE_DIR_VARIABLE, "")
-    assert load_configured_model() is load_model()
+    assert identify_languages(texts).to_list() == ["fr"]  # no folder: nothing written

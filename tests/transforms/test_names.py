@@ -8,7 +8,7 @@ import pytest
 from transforms.gazetteer import load_gazetteer
 from transforms.names import capitalised_runs, classify_runs, load_name_rules, results_teams
 from transforms.schema import SPAN_END, SPAN_START, SURFACE, TAG_DETAIL, TAG_TYPE, TAG_VALUE, TEXT
-from transforms.tag import PERSON_TITLES, tag_entities
+from transforms.tagging import PERSON_TITLES, tag_entities
 
 
 @pytest.fixture(scope="module")

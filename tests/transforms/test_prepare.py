@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from tests.helpers import SAMPLES
+from tests.helpers import CACHE_DIR, SAMPLES
 from transforms import schema as S
 from transforms.discover import list_files
 from transforms.formats import JsonFields
@@ -47,7 +47,9 @@ EARLIER = pl.Schema(
 @pytest.fixture(scope="module")
 def prepared() -> PreparedBatch:
     files = list_files(SAMPLES, patterns=PATTERNS)
-    options = PrepareOptions(SAMPLES, 20_000_000, JsonFields(), True, ("articles", "landing"), None)
+    options = PrepareOptions(
+        SAMPLES, 20_000_000, JsonFields(), True, ("articles", "landing"), None, CACHE_DIR
+    )
     return prepare_batch(files, S.empty(LEDGER), options=options)
 
 

@@ -1,4 +1,4 @@
-"""Tests for transforms.retag and transforms.tag.tag_with: micro-frames, then the samples."""
+"""Tests for transforms.retag and transforms.tagging.tag_with: micro-frames, then the samples."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from polars.testing import assert_frame_equal
 from tests.helpers import SAMPLES, SEED
 from transforms import schema as S
 from transforms.errors import UnknownTagger
-from transforms.gazetteer import TAGGER_VERSIONS, load_gazetteer
+from transforms.gazetteer import load_gazetteer
 from transforms.retag import (
     TaggerChange,
     check_taggers,
@@ -19,7 +19,7 @@ from transforms.retag import (
     relabel_languages,
     retag_paragraphs,
 )
-from transforms.tag import tag_paragraphs, tag_with
+from transforms.tagging import TAGGERS, tag_paragraphs, tag_with, tagger_versions
 
 ENGLISH = (
     "President Xi Jinping met Vladimir Putin in Moscow on Tuesday as the Kremlin pressed "
@@ -63,7 +63,7 @@ def sample_paragraphs() -> pl.DataFrame:
 # --- tag_with --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("tagger", sorted(TAGGER_VERSIONS))
+@pytest.mark.parametrize("tagger", sorted(TAGGERS))
 def test_tag_with_one_tagger_gives_the_rows_tag_paragraphs_gives(
     tagger: str, sample_paragraphs: pl.DataFrame, gazetteer
 ):
@@ -75,14 +75,12 @@ def test_tag_with_one_tagger_gives_the_rows_tag_paragraphs_gives(
 
 def test_tag_with_every_tagger_is_tag_paragraphs(sample_paragraphs: pl.DataFrame, gazetteer):
     every = tag_paragraphs(sample_paragraphs, gazetteer=gazetteer)
-    assert_frame_equal(
-        tag_with(sample_paragraphs, set(TAGGER_VERSIONS), gazetteer=gazetteer), every
-    )
+    assert_frame_equal(tag_with(sample_paragraphs, set(TAGGERS), gazetteer=gazetteer), every)
 
 
 def test_tag_with_no_tagger_or_an_unknown_one(sample_paragraphs: pl.DataFrame):
     assert_frame_equal(tag_with(sample_paragraphs, set(), gazetteer=None), S.empty(S.TAGS))
-    with pytest.raises(ValueError, match="sentiment"):
+    with pytest.raises(UnknownTagger, match="'sentiment'; the taggers are entities, topics"):
         tag_with(sample_paragraphs, {"sentiment"}, gazetteer=None)
     with pytest.raises(ValueError, match="gazetteer"):
         tag_with(sample_paragraphs, {"topics"}, gazetteer=None)
@@ -165,6 +163,6 @@ def test_languages_are_judged_again_and_short_paragraphs_inherit_their_article_s
         relabelled.select(S.PARAGRAPH_HASH, S.LANGUAGE).sort(S.PARAGRAPH_HASH)
     )
     assert sorted(tags[S.TAG_VALUE]) == ["de", "en", "fr"]
-    assert set(tags[S.TAGGER_VERSION]) == {TAGGER_VERSIONS["language"]}
+    assert set(tags[S.TAGGER_VERSION]) == {tagger_versions()["language"]}
     # Other taggers leave the languages alone.
     assert retag_paragraphs(frame, "quality", gazetteer=None)[1] is None

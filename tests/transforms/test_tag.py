@@ -1,4 +1,4 @@
-"""Tests for transforms.tag and transforms.gazetteer: micro-frames, then the seed article."""
+"""Tests for transforms.tagging and transforms.gazetteer: micro-frames, then the seed article."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from transforms import tag as tag_module
-from transforms.gazetteer import DATA_DIR, TAGGER_VERSIONS, load_gazetteer, vocabulary
+from transforms.errors import UsageError
+from transforms.gazetteer import DATA_DIR, load_gazetteer, vocabulary
 from transforms.schema import (
     COUNTRY,
     LANGUAGE,
@@ -22,20 +22,25 @@ from transforms.schema import (
     SURFACE,
     TAG_DETAIL,
     TAG_TYPE,
+    TAG_TYPES,
     TAG_VALUE,
     TAGGER,
     TAGGER_VERSION,
     TAGS,
     TEXT,
 )
-from transforms.tag import (
+from transforms.tagging import (
+    TAGGERS,
     detect_language,
+    get_tagger,
+    registry,
     tag_entities,
     tag_languages,
     tag_paragraphs,
     tag_quality,
     tag_topics,
     tag_with,
+    tagger_versions,
 )
 
 CORPORA = Path(
@@ -88,8 +93,28 @@ def test_output_is_the_tags_schema_sorted_and_without_duplicates(gazetteer):
     assert frame.equals(frame.sort(PARAGRAPH_HASH, TAG_TYPE, SPAN_START, TAG_VALUE))
     key = [PARAGRAPH_HASH, TAG_TYPE, TAG_VALUE, SPAN_START, SPAN_END]
     assert frame.select(key).is_duplicated().sum() == 0
-    taggers = frame.select(TAGGER, TAGGER_VERSION).unique()
-    assert all(TAGGER_VERSIONS[t] == v for t, v in taggers.iter_rows())
+    taggers = frame.select(TAGGER, TAGGER_VERSION, TAG_TYPE).unique()
+    assert all(tagger_versions()[t] == v for t, v, _ in taggers.iter_rows())
+    assert all(tag_type in TAGGERS[t].emits for t, _, tag_type in taggers.iter_rows())
+
+
+def test_the_registry_holds_each_taggers_version_and_tag_types():
+    assert tagger_versions() == {
+        "entities": "entities_v3",
+        "topics": "topics_v3",
+        "language": "language_v1",
+        "quality": "quality_v3",
+    }
+    emitted = [tag_type for tagger in TAGGERS.values() for tag_type in tagger.emits]
+    assert sorted(emitted) == sorted(TAG_TYPES)  # each tag type from exactly one tagger
+    assert get_tagger("topics") is TAGGERS["topics"]
+
+
+def test_an_unknown_tagger_is_a_usage_error_naming_the_known_ones():
+    with pytest.raises(
+        UsageError, match="'sentiment'; the taggers are entities, topics, language, quality$"
+    ):
+        get_tagger("sentiment")
 
 
 def test_whole_words_only():
@@ -338,7 +363,7 @@ def test_tagging_in_slices_gives_the_rows_of_one_pass(gazetteer, monkeypatch):
     quality = tag_with(frame, {"quality", "topics"}, gazetteer=gazetteer)
     assert whole.height > 100
     for size in (1, 3, 7):
-        monkeypatch.setattr(tag_module, "TAG_SLICE", size)
+        monkeypatch.setattr(registry, "TAG_SLICE", size)
         assert_frame_equal(tag_paragraphs(frame, gazetteer=gazetteer), whole)
         assert_frame_equal(tag_with(frame, {"quality", "topics"}, gazetteer=gazetteer), quality)
     assert "Berlin" not in whole[TAG_VALUE].to_list()
@@ -549,7 +574,7 @@ def test_wire_details_are_free_form():
 
 def test_titles_are_tagged_like_body_text(gazetteer):
     from transforms.schema import ARTICLE_ID, TITLE, TITLE_TAGS
-    from transforms.tag import tag_titles
+    from transforms.tagging import tag_titles
 
     titles = pl.DataFrame(
         {

@@ -10,7 +10,7 @@ from polars.testing import assert_frame_equal
 
 from transforms import schema as S
 from transforms.gazetteer import load_gazetteer
-from transforms.tag import ARTICLE_TOPICS, RANK, SHARE, TOPIC, article_topics, tag_topics
+from transforms.tagging import ARTICLE_TOPICS, RANK, SHARE, TOPIC, article_topics, tag_topics
 
 
 def topic_tags(*rows: tuple[str, str, str, float]) -> pl.DataFrame:

@@ -1,7 +1,7 @@
 -- Per article, its top-level topics (no '/' in the value): the summed scores of the current
 -- topic tags of its paragraph occurrences, the share of the article's total and the rank
 -- (1 = highest score, ties by topic). A paragraph repeated in an article counts once per
--- occurrence. The same rule as transforms.tag.article_topics.
+-- occurrence. The same rule as transforms.tagging.article_topics.
 CREATE OR REPLACE VIEW article_topics AS
 WITH scores AS (
     SELECT o.article_id, t.tag_value AS topic, sum(t.score) AS score
