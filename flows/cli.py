@@ -29,6 +29,7 @@ from flows.settings import Settings, load_settings
 from transforms.errors import NutgrafError
 
 if TYPE_CHECKING:
+    from flows.faults import Faults
     from flows.runs import RunSummary
 
 EXIT_GATE_FAILED = 3
@@ -193,10 +194,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     limit_malloc_arenas()
     started, cpu_started = time.perf_counter(), time.process_time()
     from flows.discovery import nothing_new
+    from flows.faults import Faults
     from flows.runs import STATUS_GATE_FAILED, WORKER_PREFIX, RunSummary
 
     # Before Prefect, GX and the models load: most scheduled runs find nothing new.
-    summary = nothing_new(settings)
+    faults = Faults(tuple(settings.fault_points))
+    summary = nothing_new(settings, faults)
     # What the run's own stages do not account for: with a flow, the Prefect server's start-up
     # (most of it), task orchestration and the flow run's bookkeeping ("prefect"); without
     # one, importing nutgraf's libraries ("start_up"). Seconds spent on Dask workers overlap
@@ -204,7 +207,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     rest = "start_up"
     if summary is None:
         rest = "prefect"
-        summary = _run_flow(settings, args)
+        summary = _run_flow(settings, args, faults)
         if not isinstance(summary, RunSummary):  # calling a failed flow raises its error
             raise NutgrafError(f"the ingest flow ended without a summary: {summary!r}")
     own = sum(v for k, v in summary.timings.items() if not k.startswith(WORKER_PREFIX))
@@ -221,7 +224,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_QUARANTINED if summary.totals.files_quarantined else 0
 
 
-def _run_flow(settings: Settings, args: argparse.Namespace) -> RunSummary | object:
+def _run_flow(settings: Settings, args: argparse.Namespace, faults: Faults) -> RunSummary | object:
     """Run the ingest flow (on Prefect's ephemeral server unless PREFECT_API_URL names one)."""
     from flows.runtime import configure_prefect, settle_task_runs
 
@@ -259,7 +262,10 @@ def _run_flow(settings: Settings, args: argparse.Namespace) -> RunSummary | obje
 
     bar = terminal_bar(sys.stderr, quiet=args.json or args.verbose, ci=running_in_ci(os.environ))
     with reporting(bar):
-        summary = run_on_dask(ingest, settings) if uses_dask(settings) else ingest(settings)
+        if uses_dask(settings):
+            summary = run_on_dask(ingest, settings, faults)
+        else:
+            summary = ingest(settings, faults)
     if not isinstance(summary, State):
         # Shown apart from the run's duration (`seconds`, the flow's start to its end): the
         # part spent before the flow's first line, mostly the server's start-up.

@@ -74,14 +74,13 @@ def record_nothing_new(
 
 
 def nothing_new(
-    settings: Settings, *, flow_run_id: str | None = None, started_at: datetime | None = None
+    settings: Settings, faults: Faults, *, flow_run_id: str | None = None
 ) -> RunSummary | None:
     """If the landing folder holds nothing to load, record the run and return its summary;
-    otherwise None, and the caller runs the ingest flow (which looks again, under its own
-    hold of the writer lock)."""
-    started_at = started_at or datetime.now(UTC)
+    otherwise None, and the caller runs the ingest flow with the same `faults` (which looks
+    again, under its own hold of the writer lock)."""
+    started_at = datetime.now(UTC)
     timings = RunTimings()
-    faults = Faults(tuple(settings.fault_points))
     t = mark()
     with writer_lock(settings.warehouse, timeout=settings.lock_timeout_seconds):
         timings.add("lock_wait", t)

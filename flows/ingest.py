@@ -387,12 +387,13 @@ def _ingest_batch(
 
 
 @flow(name="nutgraf-ingest", validate_parameters=False)
-def ingest(settings: Settings) -> RunSummary | State:
+def ingest(settings: Settings, faults: Faults | None = None) -> RunSummary | State:
     """Discover new files, then read, transform, gate and publish them batch by batch.
 
     Returns the run summary (also recorded in the `runs` table and the report). An expected
     failure (warehouse busy, a publish rolled back) fails the flow run with a one-line message
-    and re-raises the error to the caller, without a traceback in the logs.
+    and re-raises the error to the caller, without a traceback in the logs. `faults`: the
+    caller's, when it already passed fault points in this process (flows.discovery).
     """
     logger = get_run_logger()
     started_at = datetime.now(UTC)
@@ -403,16 +404,18 @@ def ingest(settings: Settings) -> RunSummary | State:
     # Every line nutgraf logs in this run names it, as do its rows, report and artifacts.
     with run_logging(state.run_id):
         try:
-            return _ingest(settings, logger, state)
+            return _ingest(settings, logger, state, faults or Faults(tuple(settings.fault_points)))
         except NutgrafError as exc:
             logger.error("%s", exc)
             return Failed(message=str(exc), data=exc)
 
 
 def _ingest(
-    settings: Settings, logger: logging.Logger | logging.LoggerAdapter, state: RunState
-) -> dict[str, object]:
-    faults = Faults(tuple(settings.fault_points))
+    settings: Settings,
+    logger: logging.Logger | logging.LoggerAdapter,
+    state: RunState,
+    faults: Faults,
+) -> RunSummary:
     timings = RunTimings()
 
     t = mark()

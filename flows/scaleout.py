@@ -80,8 +80,8 @@ def import_dask(*, verbose: bool = False) -> None:
     import prefect_dask  # noqa: F401
 
 
-def run_on_dask(flow: Flow, settings: Settings) -> object:
-    """Run `flow(settings)` with its per-batch transforms on the Dask cluster the settings
+def run_on_dask(flow: Flow, settings: Settings, faults: Faults) -> object:
+    """Run `flow(settings, faults)` with its per-batch transforms on the Dask cluster the settings
     name; returns what the flow returns.
 
     A scheduler address is checked first, so an unreachable one fails within
@@ -98,7 +98,7 @@ def run_on_dask(flow: Flow, settings: Settings) -> object:
         check_scheduler(settings.dask_address, timeout=settings.dask_timeout_seconds)
     api = _ApiForWorkers()
     with _scheduler(settings) as address, api.named():
-        return flow.with_options(task_runner=DaskTaskRunner(address=address))(settings)
+        return flow.with_options(task_runner=DaskTaskRunner(address=address))(settings, faults)
 
 
 @contextmanager

@@ -70,15 +70,18 @@ def scheduled_ingest() -> RunSummary | State:
     from prefect.runtime import flow_run
 
     from flows.discovery import nothing_new
+    from flows.faults import Faults
 
     # A tick that finds nothing new is recorded as such without starting the ingest subflow.
+    faults = Faults(tuple(settings.fault_points))
     try:
-        summary = nothing_new(settings, flow_run_id=str(flow_run.id) if flow_run.id else None)
+        run_id = str(flow_run.id) if flow_run.id else None
+        summary = nothing_new(settings, faults, flow_run_id=run_id)
     except NutgrafError as exc:  # the warehouse is busy or unreadable: this tick fails
         logger.error("%s", exc)
         return Failed(message=str(exc), data=exc)
     if summary is None:
-        state = ingest(settings, return_state=True)
+        state = ingest(settings, faults, return_state=True)
         if not state.is_completed():
             return state
         summary = state.result()
