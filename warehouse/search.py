@@ -30,7 +30,7 @@ import duckdb
 import polars as pl
 
 from warehouse.connection import load_extension, open_reader, open_writer, transaction
-from warehouse.errors import WarehouseBusy, WarehouseError
+from warehouse.errors import AuditFailed, WarehouseBusy, WarehouseError
 from warehouse.lock import writer_lock
 from warehouse.migrations import apply_migrations
 from warehouse.sql import execute, fetch, staged
@@ -263,9 +263,22 @@ def keep_in_step(
         search_df=df.join(new_terms, on="termid", how="anti"),
     ):
         execute(con, "extend_search_index")
+    _check_stats(con)
     seconds += time.perf_counter() - started
     record_build(con, seconds, TRIGGER_PUBLISH)
     return seconds
+
+
+def _check_stats(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise AuditFailed (the publish rolls back) unless the index's statistics match its
+    documents: with a stale document count or average length every BM25 score is wrong (a null
+    average length makes every search come back empty)."""
+    stats = fetch(con, "search_stats").row(0, named=True)
+    if stats["stored_docs"] != stats["num_docs"] or stats["stored_avgdl"] != stats["avgdl"]:
+        raise AuditFailed(
+            f"the search index's statistics were not updated ({stats}), so the batch was "
+            "rolled back and nothing was written. This is a bug in nutgraf: report it"
+        )
 
 
 _SEPARATORS = r"[\p{P}\p{S}\t\n\f\r]+"

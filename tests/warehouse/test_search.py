@@ -451,3 +451,23 @@ def test_an_index_extended_batch_by_batch_equals_one_built_at_once(tmp_path: Pat
         assert search_paragraphs(whole, q, limit=20).select("paragraph_hash", "score").rows() == (
             search_paragraphs(warehouse, q, limit=20).select("paragraph_hash", "score").rows()
         )
+
+
+def test_an_index_whose_statistics_lag_its_documents_fails_the_check(tmp_path: Path):
+    """The publish's guard: stale BM25 statistics (an empty index's (0, NULL) after documents
+    were added) raise AuditFailed, which rolls the batch back."""
+    from warehouse.connection import load_extension
+    from warehouse.errors import AuditFailed
+    from warehouse.migrations import apply_migrations
+    from warehouse.search import _check_stats
+
+    with open_writer(tmp_path / "w.duckdb") as con:
+        apply_migrations(con)
+        load_extension(con, fts_extension_path())
+        ensure_index(con)
+        _check_stats(con)  # an empty index: (0, NULL) is right
+        con.execute("INSERT INTO fts_main_paragraphs.docs VALUES (0, 'h', 3)")
+        with pytest.raises(AuditFailed, match="statistics were not updated"):
+            _check_stats(con)
+        con.execute("UPDATE fts_main_paragraphs.stats SET num_docs = 1, avgdl = 3.0")
+        _check_stats(con)

@@ -5,7 +5,9 @@
 -- the next term ids and written the term rows (insert_search_terms.sql): staged_search_docs
 -- (docid, name, len), staged_search_dict (termid, term, df: new terms) and staged_search_df
 -- (termid, df: paragraphs of the batch holding a known term). Corpus statistics are
--- recomputed. BM25 scores afterwards equal those of a full rebuild
+-- recomputed with scalar subqueries: the same update written as UPDATE ... FROM a one-row
+-- subquery left the empty index's (0, NULL) in place after a large first batch, and every
+-- search then found nothing (warehouse/search.py checks the result). BM25 scores afterwards equal those of a full rebuild
 -- (tests/warehouse/test_search.py).
 INSERT INTO fts_main_paragraphs.dict (termid, term, df)
 SELECT termid, term, df FROM staged_search_dict;
@@ -17,6 +19,6 @@ UPDATE fts_main_paragraphs.dict SET df = dict.df + n.df
 FROM staged_search_df n
 WHERE dict.termid = n.termid;
 
-UPDATE fts_main_paragraphs.stats SET num_docs = s.num_docs, avgdl = s.avgdl
-FROM (SELECT count(docid) AS num_docs, sum(len) / count(len) AS avgdl
-      FROM fts_main_paragraphs.docs) s;
+UPDATE fts_main_paragraphs.stats
+SET num_docs = (SELECT count(docid) FROM fts_main_paragraphs.docs),
+    avgdl = (SELECT sum(len) / count(len) FROM fts_main_paragraphs.docs);
