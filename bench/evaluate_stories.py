@@ -59,8 +59,18 @@ from warehouse.queries import run_readonly_query  # noqa: E402
 
 MOST_MISSED = 5
 COMMAND = "python3 -m uv run --frozen python bench/evaluate_stories.py"
-CODE_FOLDERS = ("bench", "transforms", "flows", "warehouse", "expectations")
-"""What the figures depend on: a change here unrecorded in a commit is flagged in the report."""
+CODE_PATHS = (
+    "bench",
+    "transforms",
+    "flows",
+    "warehouse",
+    "expectations",
+    "pyproject.toml",
+    "uv.lock",
+)
+"""What the figures depend on: the report names the last commit that changed them (so
+committing the report itself does not change what a re-run prints), and says when they have
+uncommitted changes."""
 
 
 def read_story_labels(feed: Path) -> pl.DataFrame:
@@ -96,14 +106,14 @@ def read_loaded(warehouse: Path) -> pl.DataFrame:
 
 
 def commit() -> str:
-    """The checked-out commit, marked when the code it measures has uncommitted changes."""
+    """The last commit that changed CODE_PATHS, marked when they have uncommitted changes."""
 
     def git(*args: str) -> str:
         done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else ""
 
-    sha = git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = git("status", "--porcelain", "--", *CODE_FOLDERS)
+    sha = git("log", "-1", "--format=%h", "--", *CODE_PATHS) or "unknown"
+    dirty = git("status", "--porcelain", "--", *CODE_PATHS)
     return f"{sha} with uncommitted changes" if dirty else sha
 
 
@@ -148,7 +158,7 @@ def section(
             "## People and organisations per story (Reuters)",
             "",
             f"{datetime.now(UTC):%Y-%m-%d} · {platform.machine()} · {os.cpu_count()} cores · "
-            f"commit {commit()} · `{COMMAND}`",
+            f"code at commit {commit()} · `{COMMAND}`",
             "",
             "`nutgraf run` on `reuters-train/articles` into a fresh warehouse (as "
             "`bench/evaluate-wire`); each loaded story's person and organisation tags, title and "
