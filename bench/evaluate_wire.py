@@ -92,12 +92,14 @@ def run_nutgraf(landing: Path, workdir: Path) -> tuple[dict, float, int]:
 
 
 def read_labels(feed: Path) -> pl.DataFrame:
-    """metadata.jsonl -> PATH (as the warehouse names it), places, topics."""
+    """metadata.jsonl -> PATH (as the warehouse names it), places, topics, people, orgs."""
     labels = pl.read_ndjson(feed / "metadata.jsonl")
     return labels.select(
         pl.col("file").str.strip_prefix("articles/").alias(PATH),
         pl.col("places"),
         pl.col("topics"),
+        pl.col("people"),
+        pl.col("orgs"),
     )
 
 
