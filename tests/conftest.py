@@ -55,9 +55,7 @@ def _module_order(items: list[pytest.Item]) -> dict[str, int]:
     rank = {module: n for n, module in enumerate(LONGEST_MODULES)}
     slow = {item.nodeid.partition("::")[0] for item in items if item.get_closest_marker("slow")}
     modules = dict.fromkeys(item.nodeid.partition("::")[0] for item in items)
-    ordered = sorted(
-        modules, key=lambda module: (rank.get(module, len(rank)), module not in slow)
-    )
+    ordered = sorted(modules, key=lambda module: (rank.get(module, len(rank)), module not in slow))
     return {module: n for n, module in enumerate(ordered)}
 
 
