@@ -26,10 +26,43 @@ os.environ.setdefault("NUTGRAF_CACHE_DIR", str(CACHE_DIR))
 
 _MARKS_BY_FIXTURE = {"prefect_harness": "flow", "processes": "e2e", "browser": "browser"}
 
+# The longest modules of the full suite (`pytest --durations`), longest first. pytest-xdist
+# (`--dist loadfile --no-loadscope-reorder`) hands out modules in collection order, so these
+# start first and the many short modules fill in behind them; in xdist's default order (most
+# tests first) these few-test modules came last and one worker ran them alone for minutes.
+# A module missing here only starts later; the order changes no test's outcome.
+LONGEST_MODULES = (
+    "tests/flows/test_schedule.py",
+    "tests/flows/test_cli.py",
+    "tests/bench/test_crash_soak.py",
+    "tests/flows/test_concurrency.py",
+    "tests/flows/test_crash.py",
+    "tests/flows/test_retag.py",
+    "tests/flows/test_quarantine_once.py",
+    "tests/flows/test_ingest.py",
+    "tests/warehouse/test_search.py",
+    "tests/flows/test_dask.py",
+    "tests/flows/test_dedupe_flow.py",
+    "tests/flows/test_wire_corpus.py",
+    "tests/flows/test_serve_usage.py",
+    "tests/flows/test_formats_flow.py",
+)
+
+
+def _module_order(items: list[pytest.Item]) -> dict[str, int]:
+    """Each module's rank: the listed longest first, then modules with slow tests, then the
+    unit-test modules, otherwise in collection order."""
+    rank = {module: n for n, module in enumerate(LONGEST_MODULES)}
+    slow = {item.nodeid.partition("::")[0] for item in items if item.get_closest_marker("slow")}
+    modules = dict.fromkeys(item.nodeid.partition("::")[0] for item in items)
+    ordered = sorted(modules, key=lambda module: (rank.get(module, len(rank)), module not in slow))
+    return {module: n for n, module in enumerate(ordered)}
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test by the expensive fixtures it uses (directly or through others), so the
-    fast tier (`-m "not slow"`) needs no list to keep in step."""
+    fast tier (`-m "not slow"`) needs no list to keep in step; then put the longest modules
+    first (a module's tests stay together and in their order)."""
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         marks = [mark for fixture, mark in _MARKS_BY_FIXTURE.items() if fixture in used]
@@ -37,6 +70,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(mark)
         if marks:
             item.add_marker("slow")
+    order = _module_order(items)
+    items.sort(key=lambda item: order[item.nodeid.partition("::")[0]])  # stable within a module
 
 
 @pytest.fixture(scope="session")

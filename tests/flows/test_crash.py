@@ -18,7 +18,7 @@ from tests.helpers import SAMPLES, NutgrafProcesses, query, snapshot
 pytestmark = pytest.mark.slow
 
 # One point per stage, and the publish transaction's start, middle and end: every point the
-# pipeline passes is killed at by `bench/crash-soak` (RELIABILITY.md), ten random moments of it
+# pipeline passes is killed at by `bench/crash-soak` (RELIABILITY.md), six moments of it
 # in tests/bench/test_crash_soak.py. Each point here costs two flow runs: the suite's time.
 KILL_POINTS = [
     "discover:listed",

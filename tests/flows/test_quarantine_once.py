@@ -70,16 +70,32 @@ def assert_counts_agree(
     assert status["quarantined"]["waiting"] == len(listed) == waiting[0][0], (status, listed)
 
 
-@pytest.fixture
-def first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Settings:
-    """A warehouse whose first run loaded one article and quarantined one empty file."""
-    landing = tmp_path / "landing"
+@pytest.fixture(scope="module")
+def first_run(
+    tmp_path_factory: pytest.TempPathFactory, prefect_harness: None
+) -> tuple[Path, dict[str, object]]:
+    """A folder holding a landing folder and the warehouse of its first run, which loaded
+    one article and quarantined one empty file; and that run's summary. Made once: each test
+    gets a copy (`first`)."""
+    root = tmp_path_factory.mktemp("first")
+    landing = root / "landing"
     landing.mkdir()
     (landing / "good.txt").write_text(GOOD)
     (landing / "empty.txt").write_bytes(b"")
-    settings = flow_settings(tmp_path, landing, max_quarantined_share=1.0)
-    summary = run_ingest(settings)
+    summary = run_ingest(flow_settings(root, landing, max_quarantined_share=1.0))
     assert summary["status"] == "published" and summary["files_quarantined"] == 1, summary
+    return root, summary
+
+
+@pytest.fixture
+def first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], first_run: tuple[Path, dict[str, object]]
+) -> Settings:
+    """A copy of the first run's landing folder (mtimes kept) and warehouse."""
+    root, summary = first_run
+    shutil.copytree(root / "landing", tmp_path / "landing")
+    shutil.copy2(root / "nutgraf.duckdb", tmp_path / "nutgraf.duckdb")
+    settings = flow_settings(tmp_path, tmp_path / "landing", max_quarantined_share=1.0)
     assert_quarantined_once(settings.warehouse, EMPTY_SHA)
     assert_counts_agree(capsys, settings, summary)
     return settings
