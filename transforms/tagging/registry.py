@@ -29,8 +29,8 @@ from transforms.tagging.topics import topic_patterns, topic_tags
 TAG_SLICE = 40_000
 """Paragraphs tagged together. Tags depend on a paragraph's text alone, so slices of the
 paragraphs sorted by hash, tagged apart and concatenated, give the same rows in the same order;
-two slices at a time, a real batch of 160,000 paragraphs tags in 5.0-5.8 s against 6.3-8.8 s
-whole (Polars runs much of the tagging on one core), each slice with its own working memory."""
+two slices at a time keep both cores busy (Polars runs much of the tagging on one) and bound
+each slice's working memory (see BENCHMARKS.md)."""
 TAG_THREADS = min(2, os.cpu_count() or 1)
 
 
