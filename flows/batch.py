@@ -127,7 +127,7 @@ def stage_articles(
     unchanged: pl.DataFrame,
     clock: Stopwatch,
     faults: Faults,
-    precomputed: Precomputed | None = None,
+    precomputed: Precomputed,
 ) -> Staged:
     """Identified, split articles -> the staged batch: screen, dedupe against the warehouse,
     detect language and tag."""
