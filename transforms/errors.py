@@ -42,3 +42,8 @@ class InvalidTags(NutgrafError):
     outside its paragraph); nothing was stored."""
 
     exit_code = 3
+
+
+class ModelMismatch(NutgrafError):
+    """A shipped model file is missing or was trained with another feature hash than this
+    install computes (after a Polars upgrade): retrain it, as the message says."""

@@ -1,29 +1,13 @@
-"""Names no gazetteer holds: people, organisations and places read from capitalised runs.
+"""Where names no gazetteer holds may be: capitalised runs, and the word lists that type them.
 
 A *capitalised run* is a row of capitalised words, possibly joined by lower-case connectors
 ("Bank of England", "Jose de Souza"). Runs are found with one regular expression over the
 whole column: ``str.extract_all`` of "a run, or text without capitals" tiles each paragraph,
 so the running sum of the pieces' lengths gives each run's character offsets without any
-per-paragraph Python. Each run is then cut and classified with Polars expressions by the
-rules in ``data/names.toml`` (its header says what they are):
-
-- words that open sentences ("The", "In", "However") and titles are cut from its front, and a
-  day or month ends it, as does "of" unless an organisation head precedes it;
-- an organisation suffix as its last word, or an organisation head followed by "of", makes an
-  organisation; a place suffix a place;
-- a given name or an initial as its first word makes a person, when the run has two to four
-  words, none of them an organisation or place word, and neither its first nor its last word
-  a known place;
-- a lone acronym of 2-6 capitals (not a Roman numeral) in text that is not itself all
-  capitals is an organisation;
-- one to three name-like words right before "said" (or after it, closing the clause) are a
-  person: "Lebed said", "..., said Dole.";
-- in a results or standings line (a run followed by a number, no lower-case words) a run
-  is a team, an organisation, even where a gazetteer knows it as a place.
-
-Runs matching none of these are not tagged: a lone capitalised word may be anything. The
-caller (:func:`transforms.tagging.entities.entity_tags`) lets a gazetteer match win where it
-is at least as long as an overlapping run, so a run only adds what the lists do not know.
+per-paragraph Python. Openers are cut from a run's front and it is split at calendar words
+(``data/names.toml``, whose header says what its lists are). Which spans of a run name a
+person, a place or an organisation is :mod:`transforms.tagging.spans`' model's call; the
+lists here are among its features.
 
 The given names come from the data file of the ``gender-guesser`` package (about 45,000
 names from many countries), read once.
@@ -39,26 +23,18 @@ from importlib import resources
 
 import polars as pl
 
-from transforms.schema import SPAN_END, SPAN_START, SURFACE, TAG_TYPE, TEXT
+from transforms.schema import SPAN_END, SPAN_START, SURFACE, TEXT
 
-DETAIL_RUN = "capitalised"
-DETAIL_TEAM = "results_line"
 _RUN = "_run"
 _WORD_COL = "_word"
 _WORD_START = "_word_start"
 _PART = "_part"
-_MIXED_CASE = "_mixed_case"
 _PIECE = "_piece"
-_FIRST = "_first"
-_SECOND = "_second"
-_LAST = "_last"
-_COUNT = "_count"
 _ROW = "_row"
 
 # A name word: an initial or initialism ("J.", "U.S."), or a capital then letters, with inner
 # apostrophes or hyphens ("O'Gorman", "Jean-Pierre", "McDonald").
 _WORD = r"(?:\p{Lu}\.(?:\p{Lu}\.)*|\p{Lu}[\p{L}\p{M}]*(?:['’-]\p{L}[\p{L}\p{M}]*)*)"
-_SPEECH = "said|says|told|added|asked|wrote"  # verbs of speech that follow or precede a speaker
 
 
 @dataclass(frozen=True)
@@ -79,20 +55,6 @@ class NameRules:
     @functools.cached_property
     def given_name_series(self) -> pl.Series:
         return pl.Series(sorted(self.given_names - self.not_given_names), dtype=pl.String)
-
-    @functools.cached_property
-    def name_words_pattern(self) -> str:
-        """Every word of the run looks like a name: a capital then a lower-case letter, an
-        initial ("J."), "Mc"/"O'" and a capital, or a connector."""
-        connectors = _alternatives(self.connectors)
-        word = rf"\p{{Lu}}\p{{Ll}}\S*|\p{{Lu}}\.|Mc\p{{Lu}}\S*|O'\p{{Lu}}\S*|{connectors}"
-        return rf"^(?:{word})(?: (?:{word}))*$"
-
-    @functools.cached_property
-    def type_words_pattern(self) -> str:
-        """A word of the run is an organisation, place or event word."""
-        words = self.organisation_suffixes | self.place_suffixes | self.event_words
-        return rf"(?:^| )(?:{_alternatives(words)})(?: |$)"
 
     @functools.cached_property
     def cutting_pattern(self) -> str:
@@ -239,111 +201,3 @@ def _within(values: pl.Expr, starts_group: pl.Expr) -> pl.Expr:
     (a row starts a group where `starts_group`)."""
     before = values.cum_sum() - values
     return before - pl.when(starts_group).then(before).forward_fill()
-
-
-def results_teams(runs: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
-    """capitalised_runs rows -> those naming teams in a results or standings line: the run
-    is followed by a number, in a paragraph with two numbers or more and no lower-case word
-    of three letters or more ("Lotte 6 Hyundai 2", "ST LOUIS 69 65 .515"). Such a line names
-    clubs, not places."""
-    text = pl.col(TEXT)
-    tabular = texts.filter(
-        ~text.str.contains(r"(?:^|[^\p{L}])\p{Ll}{3,}") & text.str.contains(r"\d[^\d]+\d")
-    )
-    # ... and the number is no date: "LONDON 1996-08-30" is a dateline.
-    after = text.str.slice(pl.col(SPAN_END), 7)
-    followed_by_number = after.str.contains(r"^ \d") & ~after.str.contains(r"^ \d{4}-\d")
-    return (
-        runs.join(tabular, on=_ROW, how="inner")
-        .filter(followed_by_number)
-        .drop(TEXT)
-        .with_columns(pl.lit("organisation").alias(TAG_TYPE))
-    )
-
-
-def classify_runs(
-    runs: pl.DataFrame, texts: pl.DataFrame, rules: NameRules, places: list[str]
-) -> pl.DataFrame:
-    """capitalised_runs rows (+ texts: _row, TEXT) -> the classified ones with TAG_TYPE
-    ('person', 'organisation' or 'place'); unclassified runs are dropped. `places` are the
-    gazetteer's place names: a run starting or ending with one is no person ("Paris St
-    Germain", "Hong Kong Open").
-
-    Words are read from the run's text with regular expressions (no list columns), and the
-    paragraph's text is joined only to the few runs the speaker rule needs it for."""
-    surface = pl.col(SURFACE)
-    # The run's word count and first, second and last words, read once: each rule below
-    # refers to the columns (an expression repeated in several rules is computed each time).
-    words = {
-        _COUNT: surface.str.count_matches(" ") + 1,
-        _FIRST: surface.str.extract(r"^(\S+)", 1),
-        _SECOND: surface.str.extract(r"^\S+ (\S+)", 1),
-        _LAST: surface.str.extract(r"(\S+)$", 1),
-    }
-    count, first, second, last = (pl.col(name) for name in words)
-    place_names = pl.Series(places, dtype=pl.String).implode()
-    heads = _alternatives(rules.organisation_heads)
-    is_org = (count >= 2) & (
-        last.is_in(list(rules.organisation_suffixes)) | surface.str.contains(rf"^(?:{heads}) of ")
-    )
-    is_place = (count >= 2) & last.is_in(list(rules.place_suffixes))
-    name_words = surface.str.contains(rules.name_words_pattern)
-    holds_type_word = surface.str.contains(rules.type_words_pattern)
-    initialled = first.str.contains(r"^\p{Lu}\.$") & second.str.contains(r"^\p{Lu}\p{Ll}")
-    is_person = (
-        count.is_between(2, 4)
-        & (first.is_in(rules.given_name_series.implode()) | initialled)
-        & name_words
-        & ~holds_type_word
-        & ~first.is_in(place_names)
-        & ~last.is_in(place_names)
-    )
-    is_acronym = (
-        (count == 1)
-        & surface.str.contains(r"^\p{Lu}{2,6}$")
-        & ~surface.str.contains(r"^[IVXLC]+$")  # a Roman numeral
-        & ~surface.is_in(list(rules.common_acronyms))
-        & pl.col(_MIXED_CASE)
-    )
-    kind = (
-        pl.when(is_org)
-        .then(pl.lit("organisation"))
-        .when(is_place)
-        .then(pl.lit("place"))
-        .when(is_person)
-        .then(pl.lit("person"))
-        .when(is_acronym)
-        .then(pl.lit("organisation"))
-    )
-    # An acronym in an all-capitals paragraph (a headline) says nothing.
-    mixed_case = texts.select(
-        _ROW, pl.col(TEXT).str.contains(r"\p{Ll}.*\p{Ll}.*\p{Ll}").alias(_MIXED_CASE)
-    )
-    judged = (
-        runs.join(mixed_case, on=_ROW, how="left")
-        .with_columns(**words)
-        .with_columns(
-            kind.alias(TAG_TYPE),
-            (count.is_between(1, 3) & name_words & ~holds_type_word).alias("_may_speak"),
-        )
-        .drop(*words)
-    )
-    # Someone who speaks: "Lebed said", "said Dole ." (one to three name-like words).
-    after = pl.col(TEXT).str.slice(pl.col(SPAN_END), 10)
-    before = pl.col(TEXT).str.slice(pl.max_horizontal(pl.col(SPAN_START) - 6, 0), 6)
-    speaks = after.str.contains(rf"^ (?:{_SPEECH})(?:[^\p{{L}}]|$)") | (
-        before.str.contains(rf"(?:^|[^\p{{L}}])(?:{_SPEECH}) $")
-        & after.str.contains(r"^(?:\s*[.,;]|$)")
-    )
-    speakers = (
-        judged.filter(pl.col(TAG_TYPE).is_null() & pl.col("_may_speak"))
-        .join(texts, on=_ROW, how="left")
-        .filter(speaks)
-        .drop(TEXT)
-        .with_columns(pl.lit("person").alias(TAG_TYPE))
-    )
-    return (
-        pl.concat([judged.drop_nulls(TAG_TYPE), speakers])
-        .drop(_MIXED_CASE, "_may_speak")
-        .sort(_ROW, SPAN_START)
-    )

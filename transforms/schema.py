@@ -95,15 +95,17 @@ LIKELY_BOILERPLATE = "likely_boilerplate"  # quality: a sign-off by rule, or lea
 MARKUP = "markup"  # quality: the paragraph holds HTML elements (transforms.markup)
 FREE_FORM_DETAILS = (
     "heuristic",
+    "span_model",
     "capitalised",
     "results_line",
     "dateline",
     "ticker",
     "ticker_name",
 )
-"""TAG_DETAIL of entity tags read from the text itself (a name after a title, a classified
-capitalised run, a team in a results line, a dateline's city, an exchange ticker and the
-company named before it): their value is the name as written, so no vocabulary holds it."""
+"""TAG_DETAIL of entity tags read from the text itself (a name after a title, a span the
+span model typed, a dateline's city, an exchange ticker and the company named before it; and,
+from entities_v3 and before, a classified capitalised run and a team in a results line):
+their value is the name as written, so no vocabulary holds it."""
 
 SOURCE_METADATA = "metadata"  # the record's own
 SOURCE_FOLDER = "folder"  # the first folder under the landing folder

@@ -1,7 +1,8 @@
 """The entity tagger: people, places and organisations named in a paragraph.
 
-Rules, on purpose conservative (accurate rather than greedy); word boundaries and overlaps as
-in :mod:`transforms.tagging.matching`:
+Rules and a learned span model (:mod:`transforms.tagging.spans`, which types the spans of
+capitalised runs no rule below settles); word boundaries and overlaps as in
+:mod:`transforms.tagging.matching`:
 
 - gazetteer surfaces match in their exact case ("US" is a country, "us" is not); countries and
   cities also written all in capitals ("LONDON");
@@ -11,8 +12,7 @@ in :mod:`transforms.tagging.matching`:
 - heuristic people: a title (Mr, Mrs, Ms, Dr, President, Prime Minister, Minister, Chancellor,
   ...) followed by one to three capitalised words, unless a gazetteer entity overlaps them; a
   lone surname belonging to exactly one gazetteer person resolves to them ("Mr Brown" ->
-  "Gordon Brown"). Capitalised words with no title are never guessed to be people, only
-  classified runs (:mod:`transforms.names`);
+  "Gordon Brown");
 - abbreviated states that are also words ("Miss.", "Ind.", "Mass.") are places only right
   after a capitalised name and a comma ("Jackson, Miss.");
 - a paragraph that opens with a dateline (:mod:`transforms.dateline`) gets place tags with
@@ -42,16 +42,13 @@ from transforms.gazetteer import (
     Gazetteer,
 )
 from transforms.names import (
-    DETAIL_RUN,
-    DETAIL_TEAM,
     capitalised_runs,
-    classify_runs,
     load_name_rules,
-    results_teams,
 )
 from transforms.schema import (
     COUNTRY,
     DATELINE_COUNTRY,
+    SCORE,
     SPAN_END,
     SPAN_START,
     SURFACE,
@@ -63,11 +60,15 @@ from transforms.schema import (
 )
 from transforms.tagging.frames import AS_WRITTEN, ENDS_WORD, MATCH, ROW
 from transforms.tagging.matching import keep_longest
+from transforms.tagging.spans import SpanModel, classify_spans
 
 DETAIL_HEURISTIC = "heuristic"
 DETAIL_DATELINE = "dateline"
 DETAIL_TICKER = "ticker"
 DETAIL_TICKER_NAME = "ticker_name"
+DETAIL_MODEL = "span_model"
+MODEL_OVERRIDES = 0.5
+"""The span model retypes a gazetteer place only with more than even odds for its type."""
 _SOURCE = "_source"  # which entity source a candidate came from (lower wins a tie)
 _CONTEXT_CHARS = 40  # how far to look around an ambiguous match for a person cue
 
@@ -129,19 +130,25 @@ def _has_person_cue() -> pl.Expr:
 
 
 def entity_tags(
-    found: pl.DataFrame, frame: pl.DataFrame, *, gazetteer: Gazetteer, read_case: bool = True
+    found: pl.DataFrame,
+    frame: pl.DataFrame,
+    *,
+    gazetteer: Gazetteer,
+    read_case: bool = True,
+    span_model: SpanModel | None = None,
 ) -> pl.DataFrame:
     """find_matches rows (any patterns, any case) + the paragraphs (ROW, TEXT, optionally
     AS_WRITTEN) -> ROW + TAGS columns for people, places and organisations.
 
-    Four sources compete: teams in results lines, exact occurrences of gazetteer surfaces,
-    names after a title, and classified capitalised runs (:mod:`transforms.names`). Overlaps
-    are resolved leftmost, then longest, then in that order of sources, so a run adds only
-    what the lists miss or what is longer than their match ("Leeds United" over the city
-    "Leeds"), and a results line's "Leeds 2" is the club. With ``read_case`` false (an
-    all-capitals title read title-cased, where every word is capitalised) only the gazetteer
-    competes: capitals say nothing there. Dateline and ticker tags are added beside the winners
-    (they name what a winner may also name, with their own detail).
+    Four sources compete, in this order: tickers, exact occurrences of gazetteer surfaces,
+    names after a title, and the spans the span model types (:mod:`transforms.tagging.spans`).
+    Overlaps are resolved leftmost, then longest, then in that order of sources, so the model
+    adds what the lists miss or what is longer than their match ("Leeds United" over the city
+    "Leeds"); it also retypes a listed place it is sure is something else ("Leeds 2" in a
+    results line is the club). With ``read_case`` false (an all-capitals title read
+    title-cased, where every word is capitalised) only the gazetteer competes: capitals say
+    nothing there. Dateline and ticker tags are added beside the winners (they name what a
+    winner may also name, with their own detail).
     """
     entities = gazetteer.entities
     found = found.filter(ENDS_WORD).drop(MATCH)
@@ -175,28 +182,30 @@ def entity_tags(
     guessed = _titled_names(titles, gazetteer=gazetteer)
     rules = load_name_rules(PERSON_TITLES)
     texts = frame.select(ROW, TEXT)
-    places = entities.filter(pl.col(TAG_TYPE) == "place")[SURFACE].to_list()
-    all_runs = capitalised_runs(texts, rules)
-    runs = classify_runs(all_runs, texts, rules, places).with_columns(
-        pl.col(SURFACE).alias(TAG_VALUE), pl.lit(DETAIL_RUN).alias(TAG_DETAIL)
+    spans = classify_spans(capitalised_runs(texts, rules), texts, rules, gazetteer, span_model)
+    # The model adds spans no list matched. A listed match stays as it is (its value is
+    # canonical: "U.S." -> "US"), except a place the model reads, with better than even odds,
+    # as something else: it read the context ("Milan 2" is the club). Listed people and
+    # organisations it never retypes: the lists know names it never saw.
+    listed = matches.select(
+        ROW, SPAN_START, SPAN_END, pl.col(TAG_TYPE).alias("_listed"), pl.lit(True).alias("_in")
     )
-    # A country in a results line is its national side, which reads as the place; a person's
-    # name followed by a number is a golfer's or a runner's score.
-    countries = entities.filter(pl.col(TAG_DETAIL) == DETAIL_COUNTRY)[SURFACE]
-    not_teams = pl.concat([countries, countries.str.to_uppercase()])
-    teams = results_teams(
-        all_runs.join(
-            runs.filter(pl.col(TAG_TYPE) == "person"), on=[ROW, SPAN_START], how="anti"
-        ).filter(~pl.col(SURFACE).is_in(not_teams.implode())),
-        texts,
-    ).with_columns(pl.col(SURFACE).alias(TAG_VALUE), pl.lit(DETAIL_TEAM).alias(TAG_DETAIL))
+    judged = spans.join(listed, on=[ROW, SPAN_START, SPAN_END], how="left")
+    retyped = judged.filter(
+        (pl.col("_listed") == "place")
+        & (pl.col(TAG_TYPE) != "place")
+        & (pl.col(SCORE) >= MODEL_OVERRIDES)
+    )
+    modelled = pl.concat([judged.filter(pl.col("_in").is_null()), retyped]).select(
+        *spans.columns, pl.lit(DETAIL_MODEL).alias(TAG_DETAIL)
+    )
+    kept_matches = matches.join(retyped, on=[ROW, SPAN_START, SPAN_END], how="anti")
     candidates = pl.concat(
         [
             tickers.with_columns(pl.lit(-2, pl.Int8).alias(_SOURCE)),
-            teams.with_columns(pl.lit(-1, pl.Int8).alias(_SOURCE)),
-            matches.with_columns(pl.lit(0, pl.Int8).alias(_SOURCE)),
-            guessed.with_columns(pl.lit(1, pl.Int8).alias(_SOURCE)),
-            runs.with_columns(pl.lit(2, pl.Int8).alias(_SOURCE)),
+            kept_matches.with_columns(pl.lit(-1, pl.Int8).alias(_SOURCE)),
+            guessed.with_columns(pl.lit(0, pl.Int8).alias(_SOURCE)),
+            modelled.with_columns(pl.lit(1, pl.Int8).alias(_SOURCE)),
         ],
         how="diagonal_relaxed",
     )

@@ -86,7 +86,7 @@ TAGGERS: dict[str, Tagger] = {
     for tagger in (
         Tagger(
             name="entities",
-            version="entities_v3",
+            version="entities_v4",
             emits=frozenset({"person", "place", "organisation"}),
             tag=lambda paragraphs: entity_tags(
                 paragraphs.found, paragraphs.frame, gazetteer=paragraphs.gazetteer

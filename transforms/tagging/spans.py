@@ -1,0 +1,372 @@
+"""A learned classifier of name spans: person, place, organisation, or none of them.
+
+The rules of :mod:`transforms.names` find *capitalised runs* and type the few they are sure of;
+this module types every span a run may hold ("U.S. President Bill Clinton" holds "U.S." and
+"Bill Clinton") with a linear model:
+
+- **candidates**: every stretch of one to MAX_WORDS whole words of a run that starts and ends
+  with a capitalised word, a trailing possessive "'s" cut off;
+- **features**: strings naming what a reader looks at: the span's words and shape, the last
+  word's ending, the words around it, whether the gazetteer or the given-name list knows it,
+  whether the line is a headline or a results line, and the same name written in full
+  elsewhere in the article (:func:`article_context`). Each is hashed into one of BUCKETS;
+- **scores**: the per-class weights of a span's buckets summed, i.e. a sparse matrix product,
+  computed as a join of the (span, bucket) rows with the weights table and a group-by; a span
+  is kept when its best class is not "none" and no overlapping candidate scores higher.
+
+The weights (data/span_model.parquet) are trained by ``bench/train_span_model.py`` on
+CoNLL-2003 ``eng.train``; its provenance sits beside it in data/span_model.json. The file
+holds hashed feature buckets and numbers only, no text from the training data. Polars' string
+hash is stable within a Polars version only, so the provenance records the buckets of a few
+probe strings and :func:`load_span_model` refuses weights whose probes hash elsewhere
+(retrain after upgrading Polars).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from transforms.errors import ModelMismatch
+from transforms.gazetteer import DATA_DIR, Gazetteer
+from transforms.names import NameRules
+from transforms.schema import SCORE, SPAN_END, SPAN_START, SURFACE, TAG_TYPE, TAG_VALUE, TEXT
+from transforms.tagging.frames import ROW
+
+WEIGHTS_FILE = DATA_DIR / "span_model.parquet"
+PROVENANCE_FILE = DATA_DIR / "span_model.json"
+BUCKETS = 1 << 20
+HASH_SEED = 17
+CLASSES = ("none", "person", "place", "organisation")
+MAX_WORDS = 5
+PROBES = ("", "london", "said")
+DOCUMENT = "_document"  # optional column of the paragraphs: the article they come from
+
+SPAN = "_span"  # a candidate's id within one call
+FEATURE = "_feature"
+BUCKET = "_bucket"
+_RUN_ID = "_run_id"
+_WORDS = "_words"
+_OFFSET = "_offset"
+_INDEX = "_index"
+_COUNT = "_count"
+_FIRST = "_first"
+_LAST = "_last"
+_RUN_EDGES = "_run_edges"
+_FIRST_WORD = "_first_word"  # index of the span's first word in its run
+_LAST_WORD = "_last_word"
+_WORD = "_word"
+_PREVIOUS = "_previous"
+_NEXT = "_next"
+_BEFORE = "_before"
+_AFTER = "_after"
+_CONTEXT = 30  # characters read on each side of a span for its neighbouring words
+_PUNCTUATION = ".,;:!?\"'()[]"
+
+
+@dataclass(frozen=True, eq=False)
+class SpanModel:
+    """The weights: one row per bucket a trained feature fell in, a float per class."""
+
+    weights: pl.DataFrame  # BUCKET (UInt32), one Float32 column per class in CLASSES
+    version: str
+
+    @functools.cached_property
+    def dense(self) -> np.ndarray:
+        """BUCKETS x classes: a bucket's weights at its index, zeros elsewhere."""
+        table = np.zeros((BUCKETS, len(CLASSES)), dtype=np.float32)
+        table[self.weights[BUCKET].to_numpy()] = self.weights.select(CLASSES).to_numpy()
+        return table
+
+
+@functools.cache
+def load_span_model(weights: Path = WEIGHTS_FILE, provenance: Path = PROVENANCE_FILE) -> SpanModel:
+    """The weights (cached), checked against the hashes they were trained with."""
+    if not weights.is_file() or not provenance.is_file():
+        raise ModelMismatch(
+            f"the span model is missing ({weights.name}); run bench/train_span_model.py --write"
+        )
+    trained = json.loads(provenance.read_text(encoding="utf-8"))
+    if trained.get("probes") != probe_buckets():
+        raise ModelMismatch(
+            f"{weights.name} was trained with another string hash (Polars "
+            f"{trained.get('polars')}, this is {pl.__version__}); retrain it with "
+            "bench/train_span_model.py --write"
+        )
+    return SpanModel(pl.read_parquet(weights), str(trained["version"]))
+
+
+def feature_buckets(values: pl.Series | pl.Expr, feature: int) -> pl.Series | pl.Expr:
+    """The values of the `feature`-th feature -> their buckets (UInt32). Each feature hashes
+    with its own seed, so equal values of two features fall apart without building
+    "name:value" strings. A null (a span without the feature) hashes like any value, into
+    the feature's own bucket: its absence is evidence too."""
+    return (values.hash(seed=HASH_SEED + feature) % BUCKETS).cast(pl.UInt32)
+
+
+def probe_buckets() -> list[int]:
+    """The buckets of PROBES (as features 0, 1, ...): what this install's hash gives."""
+    return [feature_buckets(pl.Series([probe]), i).item() for i, probe in enumerate(PROBES)]
+
+
+def candidate_spans(runs: pl.DataFrame) -> pl.DataFrame:
+    """capitalised_runs rows (ROW, SURFACE, SPAN_START, SPAN_END) -> the candidate spans:
+    SPAN, _RUN_ID, ROW, SPAN_START, SPAN_END, _FIRST and _LAST (its first and last words),
+    _FIRST_WORD and _LAST_WORD (their indexes in the run), _COUNT (words) and _RUN_EDGES ("1"
+    where the span starts its run, then the same for its end)."""
+    words = (
+        runs.select(ROW, SPAN_START, pl.col(SURFACE).str.split(" ").alias(_WORDS))
+        .with_row_index(_RUN_ID)
+        .with_columns(
+            pl.col(_WORDS)
+            .list.eval(
+                (pl.element().str.len_chars() + 1).cum_sum() - pl.element().str.len_chars() - 1
+            )
+            .alias(_OFFSET),
+            pl.col(_WORDS).list.eval(pl.int_range(pl.len())).alias(_INDEX),
+            pl.col(_WORDS).list.len().alias(_COUNT),
+        )
+        .explode(_WORDS, _OFFSET, _INDEX)
+        .select(
+            _RUN_ID,
+            ROW,
+            _INDEX,
+            _COUNT,
+            pl.col(_WORDS),
+            (pl.col(SPAN_START) + pl.col(_OFFSET)).alias(SPAN_START),
+            (pl.col(SPAN_START) + pl.col(_OFFSET) + pl.col(_WORDS).str.len_chars()).alias(SPAN_END),
+            pl.col(_WORDS).str.contains(r"^\p{Lu}").alias("_capital"),
+        )
+    )
+    # The span of k + 1 words starting at a word ends at the word k rows below it, when
+    # that is in the same run: MAX_WORDS shifted copies, however long a run is.
+    word = pl.col(_WORDS)
+    spans = pl.concat(
+        [
+            words.select(
+                _RUN_ID,
+                ROW,
+                _COUNT,
+                SPAN_START,
+                pl.col(_INDEX).alias("_i"),
+                word.alias(_FIRST),
+                pl.col(_INDEX).shift(-k).alias("_j"),
+                pl.col(SPAN_END).shift(-k),
+                word.shift(-k).alias(_LAST),
+                (pl.col("_capital") & pl.col("_capital").shift(-k)).alias("_capitals"),
+                (pl.col(_RUN_ID) == pl.col(_RUN_ID).shift(-k)).alias("_same_run"),
+            ).filter(pl.col("_capitals") & pl.col("_same_run"))
+            for k in range(MAX_WORDS)
+        ]
+    )
+    spans = (
+        spans.drop("_capitals", "_same_run")
+        .with_columns(
+            pl.concat_str(
+                (pl.col("_i") == 0).cast(pl.String),
+                (pl.col("_j") == pl.col(_COUNT) - 1).cast(pl.String),
+            ).alias(_RUN_EDGES),
+            (pl.col("_j") - pl.col("_i") + 1).alias(_COUNT),
+            # a possessive is no part of the name: "Icahn's" -> "Icahn"
+            (
+                pl.col(SPAN_END) - pl.col(_LAST).str.contains(r"\p{L}['’]s$").cast(pl.Int64) * 2
+            ).alias(SPAN_END),
+            pl.col(_LAST).str.replace(r"(\p{L})['’]s$", "$1"),
+        )
+        .rename({"_i": _FIRST_WORD, "_j": _LAST_WORD})
+    )
+    return spans.sort(ROW, SPAN_START, SPAN_END).with_row_index(SPAN)
+
+
+def span_features(
+    spans: pl.DataFrame, texts: pl.DataFrame, rules: NameRules, gazetteer: Gazetteer
+) -> pl.DataFrame:
+    """candidate_spans rows + the paragraphs (ROW, TEXT) -> SPAN and one UInt32 column per
+    feature: the bucket of the feature's string for that span, null where it has none."""
+    text = pl.col(TEXT)
+    window = pl.max_horizontal(pl.col(SPAN_START) - _CONTEXT, pl.lit(0))
+    # Per paragraph: a headline or a results table, where capitals say little.
+    lines = texts.select(
+        ROW,
+        TEXT,
+        (~text.str.contains(r"\p{Ll}{2}")).alias("_caps"),
+        (~text.str.contains(r"(?:^|[^\p{L}])\p{Ll}{3,}") & text.str.contains(r"\d[^\d]+\d")).alias(
+            "_tabular"
+        ),
+    )
+    framed = (
+        spans.join(lines, on=ROW, how="left")
+        .with_columns(
+            text.str.slice(pl.col(SPAN_START), pl.col(SPAN_END) - pl.col(SPAN_START)).alias(
+                SURFACE
+            ),
+            text.str.slice(window, pl.col(SPAN_START) - window).alias(_BEFORE),
+            text.str.slice(pl.col(SPAN_END), _CONTEXT).alias(_AFTER),
+        )
+        .drop(TEXT)
+    )
+    before = pl.col(_BEFORE).str.to_lowercase().str.extract_groups(r"(?:(\S+)\s+)?(\S+)\s*$")
+    after = pl.col(_AFTER).str.to_lowercase().str.extract_groups(r"^\s*(\S+)(?:\s+(\S+))?")
+    framed = framed.with_columns(
+        before.struct[1].str.strip_chars(_PUNCTUATION).alias(_PREVIOUS),
+        after.struct[0].alias(_NEXT),
+        pl.concat_str(before.struct[0], before.struct[1], separator=" ").alias("_previous2"),
+        pl.concat_str(after.struct[0], after.struct[1], separator=" ").alias("_next2"),
+        word_shape(pl.col(SURFACE)).alias("_shape"),
+    )
+    surface = pl.col(SURFACE)
+    lower = surface.str.to_lowercase()
+    last = pl.col(_LAST)
+    first = pl.col(_FIRST)
+    shape = pl.col("_shape")
+    entities = gazetteer.entities.select(
+        SURFACE, pl.concat_str(pl.lit("g:"), TAG_TYPE, pl.lit("/"), "tag_detail").alias("_gaz")
+    ).drop_nulls("_gaz")
+    framed = (
+        framed.join(entities, on=SURFACE, how="left")
+        .join(entities.rename({SURFACE: _FIRST, "_gaz": "_gaz_first"}), on=_FIRST, how="left")
+        .join(entities.rename({SURFACE: _LAST, "_gaz": "_gaz_last"}), on=_LAST, how="left")
+    ).join(
+        entities.rename({SURFACE: "_upper", "_gaz": "_gaz_upper"})
+        .with_columns(pl.col("_upper").str.to_uppercase())
+        .unique("_upper"),
+        left_on=SURFACE,
+        right_on="_upper",
+        how="left",
+    )
+    given = rules.given_name_series.implode()
+    char_before = pl.col(_BEFORE).str.extract(r"([^\s\p{L}\p{N}])\s*$", 1)
+    char_after = pl.col(_AFTER).str.extract(r"^\s*([^\s\p{L}\p{N}])", 1)
+    at_start = ~pl.col(_BEFORE).str.contains(r"[\p{L}\p{N}]") & (pl.col(SPAN_START) < _CONTEXT)
+    count = pl.col(_COUNT).clip(upper_bound=4).cast(pl.String)
+    features = {
+        "bias": pl.lit(""),
+        "s:": lower,
+        "f:": pl.when(pl.col(_COUNT) > 1).then(first.str.to_lowercase()),
+        "l:": last.str.to_lowercase(),
+        "n:": count,
+        "sh:": shape,
+        "x3:": last.str.slice(-3).str.to_lowercase(),
+        "x2:": last.str.slice(-2).str.to_lowercase(),
+        "pw:": pl.col(_PREVIOUS),
+        "nw:": pl.col(_NEXT).str.strip_chars(_PUNCTUATION),
+        "pc:": char_before,
+        "nc:": char_after,
+        "pwsh:": pl.concat_str(pl.col(_PREVIOUS), pl.lit("|"), shape),
+        "nwn:": pl.concat_str(pl.col(_NEXT).str.strip_chars(_PUNCTUATION), pl.lit("|"), count),
+        "run:": pl.col(_RUN_EDGES),
+        "g:": pl.col("_gaz"),
+        "gf:": pl.when(pl.col(_COUNT) > 1).then(pl.col("_gaz_first")),
+        "gl:": pl.when(pl.col(_COUNT) > 1).then(pl.col("_gaz_last")),
+        "fs:": pl.when(pl.col(_COUNT) > 1).then(shape.str.extract(r"^(\S+)", 1)),
+        "ls:": shape.str.extract(r"(\S+)$", 1),
+        "pw2:": pl.col("_previous2"),
+        "nw2:": pl.col("_next2"),
+        "G:": pl.col("_gaz_upper"),
+        "gn:": pl.when(first.is_in(given)).then(count),
+        "os:": pl.when(last.is_in(list(rules.organisation_suffixes))).then(count),
+        "ps:": pl.when(last.is_in(list(rules.place_suffixes))).then(count),
+        "ev:": pl.when(last.is_in(list(rules.event_words))).then(count),
+        "ca:": pl.when(surface.is_in(list(rules.common_acronyms))).then(pl.lit("")),
+        "start:": pl.when(at_start).then(count),
+        "caps:": pl.when(pl.col("_caps")).then(pl.lit("")),
+        "tab:": pl.when(pl.col("_tabular") & pl.col(_AFTER).str.contains(r"^ \d")).then(pl.lit("")),
+    }
+    # All in one select (shared sub-expressions computed once), each feature string hashed
+    # where it is built: strings never leave this frame.
+    return framed.select(
+        SPAN,
+        *(
+            feature_buckets(value, i).alias(name)
+            for i, (name, value) in enumerate(features.items())
+        ),
+    )
+
+
+def word_shape(words: pl.Expr) -> pl.Expr:
+    """Capitals as X, lower-case letters as x, digits as d, each run once: "McDonald's" ->
+    "XxXx'x"."""
+    return (
+        words.str.replace_all(r"\p{Lu}+", "X")
+        .str.replace_all(r"\p{Ll}+", "x")
+        .str.replace_all(r"\d+", "d")
+    )
+
+
+def score_spans(features: pl.DataFrame, model: SpanModel) -> np.ndarray:
+    """span_features rows -> an array of scores, one row per span and one column per class in
+    CLASSES: the sum of the weights of the span's buckets (a sparse matrix product, gathered
+    from the dense weights)."""
+    buckets = features.drop(SPAN).to_numpy(order="fortran")
+    scores = np.zeros((features.height, len(CLASSES)), dtype=np.float32)
+    # One feature column at a time: each gather reads a few rows of the table, where one
+    # gather of every column at once builds a spans x features x classes array first.
+    for column in range(buckets.shape[1]):
+        scores += model.dense[buckets[:, column]]
+    return scores
+
+
+def classify_spans(
+    runs: pl.DataFrame,
+    texts: pl.DataFrame,
+    rules: NameRules,
+    gazetteer: Gazetteer,
+    model: SpanModel | None = None,
+) -> pl.DataFrame:
+    """capitalised_runs rows + paragraphs -> the spans the model types: ROW, SPAN_START,
+    SPAN_END, SURFACE, TAG_TYPE, SCORE (the winning class's probability), non-overlapping."""
+    model = model or load_span_model()
+    spans = candidate_spans(runs)
+    features = span_features(spans, texts, rules, gazetteer)
+    scores = pl.DataFrame(score_spans(features, model), schema=list(CLASSES)).with_columns(
+        features[SPAN]
+    )
+    named = CLASSES[1:]
+    best = pl.max_horizontal(named)
+    total = pl.sum_horizontal((pl.col(name) - best).exp() for name in CLASSES)
+    typed = (
+        spans.join(scores, on=SPAN, how="inner")
+        .with_columns(
+            (best - pl.col("none")).alias("_margin"),
+            (1 / total).alias(SCORE),
+            pl.coalesce(pl.when(pl.col(name) == best).then(pl.lit(name)) for name in named).alias(
+                TAG_TYPE
+            ),
+        )
+        .filter(pl.col("_margin") > 0)
+    )
+    # A span loses to an overlapping one of its run that the model is surer of. Spans overlap
+    # where they share a word, and a word lies in at most MAX_WORDS * (MAX_WORDS + 1) / 2
+    # spans: pairing spans by shared word stays small however long a run is.
+    covered = typed.select(
+        SPAN,
+        _RUN_ID,
+        "_margin",
+        pl.int_ranges(_FIRST_WORD, pl.col(_LAST_WORD) + 1).alias(_WORD),
+    ).explode(_WORD)
+    beaten = (
+        covered.join(covered, on=[_RUN_ID, _WORD], suffix="_rival")
+        .filter(
+            (pl.col("_margin_rival") > pl.col("_margin"))
+            | (
+                (pl.col("_margin_rival") == pl.col("_margin"))
+                & (pl.col(f"{SPAN}_rival") < pl.col(SPAN))
+            )
+        )
+        .select(SPAN)
+        .unique()
+    )
+    kept = typed.join(beaten, on=SPAN, how="anti").join(texts.select(ROW, TEXT), on=ROW)
+    return kept.select(
+        ROW,
+        SPAN_START,
+        SPAN_END,
+        pl.col(TEXT).str.slice(SPAN_START, pl.col(SPAN_END) - pl.col(SPAN_START)).alias(SURFACE),
+        TAG_TYPE,
+        SCORE,
+    ).with_columns(pl.col(SURFACE).alias(TAG_VALUE))
