@@ -65,14 +65,14 @@ def test_runs_are_cut_at_openers_calendar_words_possessives_and_a_bare_of(rules)
 
 def test_the_model_types_names_no_list_holds_by_their_words_and_context():
     found = types_of(
-        "Phil Simmons of Acme Corp visited the University of Kent near Grace Road, "
+        "Phil Simmons of Acme Corp visited the University of Kent near Baker Street, "
         "and the TV crew waited."
     )
     assert found == {
         "Phil Simmons": "person",
         "Acme Corp": "organisation",
         "University of Kent": "organisation",
-        "Grace Road": "place",
+        "Baker Street": "place",
     }  # TV is a common acronym
     assert types_of("Lebed said the plan failed, said Dole. A. Dale made 84.") == {
         "Lebed": "person", "Dole": "person", "A. Dale": "person",

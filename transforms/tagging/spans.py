@@ -1,18 +1,22 @@
 """A learned classifier of name spans: person, place, organisation, or none of them.
 
-The rules of :mod:`transforms.names` find *capitalised runs* and type the few they are sure of;
-this module types every span a run may hold ("U.S. President Bill Clinton" holds "U.S." and
-"Bill Clinton") with a linear model:
+:mod:`transforms.names` finds *capitalised runs*; this module types every span a run may hold
+("U.S. President Bill Clinton" holds "U.S." and "Bill Clinton") with a linear model:
 
 - **candidates**: every stretch of one to MAX_WORDS whole words of a run that starts and ends
   with a capitalised word, a trailing possessive "'s" cut off;
-- **features**: strings naming what a reader looks at: the span's words and shape, the last
-  word's ending, the words around it, whether the gazetteer or the given-name list knows it,
-  whether the line is a headline or a results line, and the same name written in full
-  elsewhere in the article (:func:`article_context`). Each is hashed into one of BUCKETS;
-- **scores**: the per-class weights of a span's buckets summed, i.e. a sparse matrix product,
-  computed as a join of the (span, bucket) rows with the weights table and a group-by; a span
-  is kept when its best class is not "none" and no overlapping candidate scores higher.
+- **features**: what a reader looks at: the span's words, shape and ending, the words
+  around it, whether the gazetteer or the given-name list knows it or its first or last word,
+  organisation, place and event words (data/names.toml), and whether the line is a headline
+  or a results line. Each feature's value is hashed, with a seed of its own, into one of
+  BUCKETS; a span lacking a feature gets that feature's bucket for null;
+- **scores**: the per-class weights of a span's buckets summed, a sparse matrix product
+  computed as one gather per feature from the dense weights; a span is kept when its best
+  class is not "none" and no overlapping candidate of its run has a larger margin over
+  "none". SCORE is the winning class's probability.
+
+Every step is a Polars expression over all spans of all paragraphs at once (or a numpy gather
+per feature column); the context around a run is read from its paragraph once per run.
 
 The weights (data/span_model.parquet) are trained by ``bench/train_span_model.py`` on
 CoNLL-2003 ``eng.train``; its provenance sits beside it in data/span_model.json. The file
@@ -61,8 +65,15 @@ _RUN_EDGES = "_run_edges"
 _FIRST_WORD = "_first_word"  # index of the span's first word in its run
 _LAST_WORD = "_last_word"
 _WORD = "_word"
-_PREVIOUS = "_previous"
+_PREVIOUS = "_previous"  # the word before a span, lower case
+_PREVIOUS2 = "_previous2"  # the two words before it
 _NEXT = "_next"
+_NEXT2 = "_next2"
+_RUN_START = "_run_start"
+_RUN_END = "_run_end"
+_RUN_SURFACE = "_run_surface"
+_COUNT_IN_RUN = "_count_in_run"
+_POSSESSIVE = "_possessive"  # a possessive was cut from the span's end
 _BEFORE = "_before"
 _AFTER = "_after"
 _CONTEXT = 30  # characters read on each side of a span for its neighbouring words
@@ -120,7 +131,14 @@ def candidate_spans(runs: pl.DataFrame) -> pl.DataFrame:
     _FIRST_WORD and _LAST_WORD (their indexes in the run), _COUNT (words) and _RUN_EDGES ("1"
     where the span starts its run, then the same for its end)."""
     words = (
-        runs.select(ROW, SPAN_START, pl.col(SURFACE).str.split(" ").alias(_WORDS))
+        runs.select(
+            ROW,
+            SPAN_START,
+            pl.col(SPAN_START).alias(_RUN_START),
+            pl.col(SPAN_END).alias(_RUN_END),
+            pl.col(SURFACE).alias(_RUN_SURFACE),
+            pl.col(SURFACE).str.split(" ").alias(_WORDS),
+        )
         .with_row_index(_RUN_ID)
         .with_columns(
             pl.col(_WORDS)
@@ -135,6 +153,9 @@ def candidate_spans(runs: pl.DataFrame) -> pl.DataFrame:
         .select(
             _RUN_ID,
             ROW,
+            _RUN_START,
+            _RUN_END,
+            _RUN_SURFACE,
             _INDEX,
             _COUNT,
             pl.col(_WORDS),
@@ -143,16 +164,30 @@ def candidate_spans(runs: pl.DataFrame) -> pl.DataFrame:
             pl.col(_WORDS).str.contains(r"^\p{Lu}").alias("_capital"),
         )
     )
+    # The words around each word inside its run (the text around the run is read later,
+    # once per run).
+    word = pl.col(_WORDS)
+    same_run = {k: pl.col(_RUN_ID) == pl.col(_RUN_ID).shift(k) for k in (2, 1, -1, -2)}
+    words = words.with_columns(
+        pl.when(same_run[k]).then(word.shift(k)).alias(name)
+        for k, name in ((2, _PREVIOUS2), (1, _PREVIOUS), (-1, _NEXT), (-2, _NEXT2))
+    )
     # The span of k + 1 words starting at a word ends at the word k rows below it, when
     # that is in the same run: MAX_WORDS shifted copies, however long a run is.
-    word = pl.col(_WORDS)
     spans = pl.concat(
         [
             words.select(
                 _RUN_ID,
                 ROW,
+                _RUN_START,
+                _RUN_END,
+                _RUN_SURFACE,
                 _COUNT,
                 SPAN_START,
+                _PREVIOUS,
+                _PREVIOUS2,
+                pl.col(_NEXT).shift(-k),
+                pl.col(_NEXT2).shift(-k),
                 pl.col(_INDEX).alias("_i"),
                 word.alias(_FIRST),
                 pl.col(_INDEX).shift(-k).alias("_j"),
@@ -172,10 +207,12 @@ def candidate_spans(runs: pl.DataFrame) -> pl.DataFrame:
                 (pl.col("_j") == pl.col(_COUNT) - 1).cast(pl.String),
             ).alias(_RUN_EDGES),
             (pl.col("_j") - pl.col("_i") + 1).alias(_COUNT),
+            pl.col(_COUNT).alias(_COUNT_IN_RUN),
             # a possessive is no part of the name: "Icahn's" -> "Icahn"
-            (
-                pl.col(SPAN_END) - pl.col(_LAST).str.contains(r"\p{L}['’]s$").cast(pl.Int64) * 2
-            ).alias(SPAN_END),
+            pl.col(_LAST).str.contains(r"\p{L}['’]s$").alias(_POSSESSIVE),
+        )
+        .with_columns(
+            (pl.col(SPAN_END) - pl.col(_POSSESSIVE).cast(pl.Int64) * 2).alias(SPAN_END),
             pl.col(_LAST).str.replace(r"(\p{L})['’]s$", "$1"),
         )
         .rename({"_i": _FIRST_WORD, "_j": _LAST_WORD})
@@ -189,7 +226,6 @@ def span_features(
     """candidate_spans rows + the paragraphs (ROW, TEXT) -> SPAN and one UInt32 column per
     feature: the bucket of the feature's string for that span, null where it has none."""
     text = pl.col(TEXT)
-    window = pl.max_horizontal(pl.col(SPAN_START) - _CONTEXT, pl.lit(0))
     # Per paragraph: a headline or a results table, where capitals say little.
     lines = texts.select(
         ROW,
@@ -199,24 +235,90 @@ def span_features(
             "_tabular"
         ),
     )
-    framed = (
-        spans.join(lines, on=ROW, how="left")
-        .with_columns(
-            text.str.slice(pl.col(SPAN_START), pl.col(SPAN_END) - pl.col(SPAN_START)).alias(
-                SURFACE
-            ),
-            text.str.slice(window, pl.col(SPAN_START) - window).alias(_BEFORE),
-            text.str.slice(pl.col(SPAN_END), _CONTEXT).alias(_AFTER),
+    # Per run: the text around it, where a span at the run's edge looks.
+    window = pl.max_horizontal(pl.col(_RUN_START) - _CONTEXT, pl.lit(0))
+    around = (
+        spans.select(_RUN_ID, ROW, _RUN_START, _RUN_END)
+        .unique(_RUN_ID)
+        .join(lines, on=ROW, how="left")
+        .select(
+            _RUN_ID,
+            "_caps",
+            "_tabular",
+            text.str.slice(window, pl.col(_RUN_START) - window).alias(_BEFORE),
+            text.str.slice(pl.col(_RUN_END), _CONTEXT).alias(_AFTER),
+            (pl.col(_RUN_START) < _CONTEXT).alias("_near_start"),
         )
-        .drop(TEXT)
     )
     before = pl.col(_BEFORE).str.to_lowercase().str.extract_groups(r"(?:(\S+)\s+)?(\S+)\s*$")
     after = pl.col(_AFTER).str.to_lowercase().str.extract_groups(r"^\s*(\S+)(?:\s+(\S+))?")
+    around = around.select(
+        _RUN_ID,
+        "_caps",
+        "_tabular",
+        before.struct[1].alias("_run_previous"),
+        before.struct[0].alias("_run_previous2"),
+        after.struct[0].alias("_run_next"),
+        after.struct[1].alias("_run_next2"),
+        pl.col(_BEFORE).str.extract(r"([^\s\p{L}\p{N}])\s*$", 1).alias("_run_char_before"),
+        pl.col(_AFTER).str.extract(r"^\s*([^\s\p{L}\p{N}])", 1).alias("_run_char_after"),
+        (pl.col("_near_start") & ~pl.col(_BEFORE).str.contains(r"[\p{L}\p{N}]")).alias(
+            "_run_at_start"
+        ),
+        pl.col(_AFTER).str.contains(r"^ \d").alias("_run_number_after"),
+    )
+    # A span inside its run reads its neighbours from the run's words; at the run's edge,
+    # from the text. A possessive cut from the span's end is the word after it.
+    first_word = pl.col(_FIRST_WORD)
+    words_after = pl.col(_COUNT_IN_RUN) - 1 - pl.col(_LAST_WORD)
+    possessive = pl.col(_POSSESSIVE)
+    next_word = pl.col(_NEXT).str.to_lowercase()
+    framed = spans.join(around, on=_RUN_ID, how="left").with_columns(
+        pl.col(_RUN_SURFACE)
+        .str.slice(pl.col(SPAN_START) - pl.col(_RUN_START), pl.col(SPAN_END) - pl.col(SPAN_START))
+        .alias(SURFACE),
+        pl.when(first_word > 0)
+        .then(pl.col(_PREVIOUS).str.to_lowercase())
+        .otherwise(pl.col("_run_previous"))
+        .alias("_p1"),
+        pl.when(first_word > 1)
+        .then(pl.col(_PREVIOUS2).str.to_lowercase())
+        .when(first_word == 1)
+        .then(pl.col("_run_previous"))
+        .otherwise(pl.col("_run_previous2"))
+        .alias("_p2"),
+        pl.when(possessive)
+        .then(pl.lit("'s"))
+        .when(words_after > 0)
+        .then(next_word)
+        .otherwise(pl.col("_run_next"))
+        .alias("_n1"),
+        pl.when(possessive)
+        .then(pl.when(words_after > 0).then(next_word).otherwise(pl.col("_run_next")))
+        .when(words_after > 1)
+        .then(pl.col(_NEXT2).str.to_lowercase())
+        .when(words_after == 1)
+        .then(pl.col("_run_next"))
+        .otherwise(pl.col("_run_next2"))
+        .alias("_n2"),
+        pl.when(first_word > 0)
+        .then(pl.col(_PREVIOUS).str.extract(r"([^\p{L}\p{N}])$", 1))
+        .otherwise(pl.col("_run_char_before"))
+        .alias("_char_before"),
+        pl.when(possessive)
+        .then(pl.lit("'"))
+        .when(words_after > 0)
+        .then(pl.col(_NEXT).str.extract(r"^([^\p{L}\p{N}])", 1))
+        .otherwise(pl.col("_run_char_after"))
+        .alias("_char_after"),
+        ((first_word == 0) & pl.col("_run_at_start")).alias("_at_start"),
+        ((words_after == 0) & ~possessive & pl.col("_run_number_after")).alias("_number_after"),
+    )
     framed = framed.with_columns(
-        before.struct[1].str.strip_chars(_PUNCTUATION).alias(_PREVIOUS),
-        after.struct[0].alias(_NEXT),
-        pl.concat_str(before.struct[0], before.struct[1], separator=" ").alias("_previous2"),
-        pl.concat_str(after.struct[0], after.struct[1], separator=" ").alias("_next2"),
+        pl.col("_p1").str.strip_chars(_PUNCTUATION).alias(_PREVIOUS),
+        pl.col("_n1").alias(_NEXT),
+        pl.concat_str("_p2", "_p1", separator=" ").alias(_PREVIOUS2),
+        pl.concat_str("_n1", "_n2", separator=" ").alias(_NEXT2),
         word_shape(pl.col(SURFACE)).alias("_shape"),
     )
     surface = pl.col(SURFACE)
@@ -240,9 +342,9 @@ def span_features(
         how="left",
     )
     given = rules.given_name_series.implode()
-    char_before = pl.col(_BEFORE).str.extract(r"([^\s\p{L}\p{N}])\s*$", 1)
-    char_after = pl.col(_AFTER).str.extract(r"^\s*([^\s\p{L}\p{N}])", 1)
-    at_start = ~pl.col(_BEFORE).str.contains(r"[\p{L}\p{N}]") & (pl.col(SPAN_START) < _CONTEXT)
+    char_before = pl.col("_char_before")
+    char_after = pl.col("_char_after")
+    at_start = pl.col("_at_start")
     count = pl.col(_COUNT).clip(upper_bound=4).cast(pl.String)
     features = {
         "bias": pl.lit(""),
@@ -252,21 +354,16 @@ def span_features(
         "n:": count,
         "sh:": shape,
         "x3:": last.str.slice(-3).str.to_lowercase(),
-        "x2:": last.str.slice(-2).str.to_lowercase(),
         "pw:": pl.col(_PREVIOUS),
         "nw:": pl.col(_NEXT).str.strip_chars(_PUNCTUATION),
         "pc:": char_before,
         "nc:": char_after,
-        "pwsh:": pl.concat_str(pl.col(_PREVIOUS), pl.lit("|"), shape),
-        "nwn:": pl.concat_str(pl.col(_NEXT).str.strip_chars(_PUNCTUATION), pl.lit("|"), count),
         "run:": pl.col(_RUN_EDGES),
         "g:": pl.col("_gaz"),
         "gf:": pl.when(pl.col(_COUNT) > 1).then(pl.col("_gaz_first")),
         "gl:": pl.when(pl.col(_COUNT) > 1).then(pl.col("_gaz_last")),
-        "fs:": pl.when(pl.col(_COUNT) > 1).then(shape.str.extract(r"^(\S+)", 1)),
-        "ls:": shape.str.extract(r"(\S+)$", 1),
-        "pw2:": pl.col("_previous2"),
-        "nw2:": pl.col("_next2"),
+        "pw2:": pl.col(_PREVIOUS2),
+        "nw2:": pl.col(_NEXT2),
         "G:": pl.col("_gaz_upper"),
         "gn:": pl.when(first.is_in(given)).then(count),
         "os:": pl.when(last.is_in(list(rules.organisation_suffixes))).then(count),
@@ -275,7 +372,7 @@ def span_features(
         "ca:": pl.when(surface.is_in(list(rules.common_acronyms))).then(pl.lit("")),
         "start:": pl.when(at_start).then(count),
         "caps:": pl.when(pl.col("_caps")).then(pl.lit("")),
-        "tab:": pl.when(pl.col("_tabular") & pl.col(_AFTER).str.contains(r"^ \d")).then(pl.lit("")),
+        "tab:": pl.when(pl.col("_tabular") & pl.col("_number_after")).then(pl.lit("")),
     }
     # All in one select (shared sub-expressions computed once), each feature string hashed
     # where it is built: strings never leave this frame.
