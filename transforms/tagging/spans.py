@@ -217,7 +217,7 @@ def candidate_spans(runs: pl.DataFrame) -> pl.DataFrame:
         )
         .rename({"_i": _FIRST_WORD, "_j": _LAST_WORD})
     )
-    return spans.sort(ROW, SPAN_START, SPAN_END).with_row_index(SPAN)
+    return spans.with_row_index(SPAN)
 
 
 def span_features(
