@@ -142,7 +142,7 @@ def capitalised_runs(frame: pl.DataFrame, rules: NameRules) -> pl.DataFrame:
     # ending in a character that is not part of a word ("iPhone" holds no run).
     after_word = piece.shift(1).str.contains(r"[\p{L}\p{M}\p{N}'’-]$") & ~new_row
     runs = (
-        pieces.with_columns(_within(length, new_row).alias(SPAN_START))
+        pieces.with_columns(within(length, new_row).alias(SPAN_START))
         .filter(piece.str.contains(r"^\p{Lu}") & ~after_word)
         .select(_ROW, SPAN_START, piece.alias(SURFACE))
     )
@@ -169,7 +169,7 @@ def _cut_runs(runs: pl.DataFrame, rules: NameRules) -> pl.DataFrame:
     word = pl.col(_WORD_COL)
     new_run = pl.col(_RUN).ne_missing(pl.col(_RUN).shift(1))
     words = words.with_columns(
-        (pl.col(SPAN_START) + _within(word.str.len_chars() + 1, new_run)).alias(_WORD_START)
+        (pl.col(SPAN_START) + within(word.str.len_chars() + 1, new_run)).alias(_WORD_START)
     )
     # A calendar word ends a run, and so does "of" unless an organisation head comes before
     # it ("Bank of England", but "Tim O'Gorman of Leeds United" is two names).
@@ -184,7 +184,7 @@ def _cut_runs(runs: pl.DataFrame, rules: NameRules) -> pl.DataFrame:
     # Openers are cut from the front of each part (any number of them).
     new_part = pl.col(_PART).ne_missing(pl.col(_PART).shift(1))
     named = (~word.is_in(list(rules.openers))).cast(pl.Int64)
-    words = words.filter((_within(named, new_part) + named) > 0)
+    words = words.filter((within(named, new_part) + named) > 0)
     # A connector cannot end a part ("Bank of" once "England" was cut).
     last_in_part = pl.col(_PART).ne_missing(pl.col(_PART).shift(-1))
     words = words.filter(~(last_in_part & word.is_in(list(rules.connectors))))
@@ -196,7 +196,7 @@ def _cut_runs(runs: pl.DataFrame, rules: NameRules) -> pl.DataFrame:
     )
 
 
-def _within(values: pl.Expr, starts_group: pl.Expr) -> pl.Expr:
+def within(values: pl.Expr, starts_group: pl.Expr) -> pl.Expr:
     """Sum of `values` over the earlier rows of the same group, for groups of contiguous rows
     (a row starts a group where `starts_group`)."""
     before = values.cum_sum() - values

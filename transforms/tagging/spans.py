@@ -38,7 +38,7 @@ import polars as pl
 
 from transforms.errors import ModelMismatch
 from transforms.gazetteer import DATA_DIR, Gazetteer
-from transforms.names import NameRules
+from transforms.names import NameRules, within
 from transforms.schema import SCORE, SPAN_END, SPAN_START, SURFACE, TAG_TYPE, TAG_VALUE, TEXT
 from transforms.tagging.frames import ROW
 
@@ -130,8 +130,11 @@ def candidate_spans(runs: pl.DataFrame) -> pl.DataFrame:
     SPAN, _RUN_ID, ROW, SPAN_START, SPAN_END, _FIRST and _LAST (its first and last words),
     _FIRST_WORD and _LAST_WORD (their indexes in the run), _COUNT (words) and _RUN_EDGES ("1"
     where the span starts its run, then the same for its end)."""
+    new_run = pl.col(_RUN_ID).ne_missing(pl.col(_RUN_ID).shift(1))
+    word_length = pl.col(_WORDS).str.len_chars()
     words = (
-        runs.select(
+        runs.lazy()
+        .select(
             ROW,
             SPAN_START,
             pl.col(SPAN_START).alias(_RUN_START),
@@ -140,16 +143,13 @@ def candidate_spans(runs: pl.DataFrame) -> pl.DataFrame:
             pl.col(SURFACE).str.split(" ").alias(_WORDS),
         )
         .with_row_index(_RUN_ID)
+        .with_columns(pl.col(_WORDS).list.len().alias(_COUNT))
+        .explode(_WORDS)
+        # rows of a run are contiguous: offsets and indexes are running sums within it
         .with_columns(
-            pl.col(_WORDS)
-            .list.eval(
-                (pl.element().str.len_chars() + 1).cum_sum() - pl.element().str.len_chars() - 1
-            )
-            .alias(_OFFSET),
-            pl.col(_WORDS).list.eval(pl.int_range(pl.len())).alias(_INDEX),
-            pl.col(_WORDS).list.len().alias(_COUNT),
+            within(word_length + 1, new_run).alias(_OFFSET),
+            within(pl.col(_RUN_ID).is_not_null().cast(pl.UInt32), new_run).alias(_INDEX),
         )
-        .explode(_WORDS, _OFFSET, _INDEX)
         .select(
             _RUN_ID,
             ROW,
@@ -217,7 +217,7 @@ def candidate_spans(runs: pl.DataFrame) -> pl.DataFrame:
         )
         .rename({"_i": _FIRST_WORD, "_j": _LAST_WORD})
     )
-    return spans.with_row_index(SPAN)
+    return spans.collect().with_row_index(SPAN)
 
 
 def span_features(
@@ -227,7 +227,7 @@ def span_features(
     feature: the bucket of the feature's string for that span, null where it has none."""
     text = pl.col(TEXT)
     # Per paragraph: a headline or a results table, where capitals say little.
-    lines = texts.select(
+    lines = texts.lazy().select(
         ROW,
         TEXT,
         (~text.str.contains(r"\p{Ll}{2}")).alias("_caps"),
@@ -238,7 +238,8 @@ def span_features(
     # Per run: the text around it, where a span at the run's edge looks.
     window = pl.max_horizontal(pl.col(_RUN_START) - _CONTEXT, pl.lit(0))
     around = (
-        spans.select(_RUN_ID, ROW, _RUN_START, _RUN_END)
+        spans.lazy()
+        .select(_RUN_ID, ROW, _RUN_START, _RUN_END)
         .unique(_RUN_ID)
         .join(lines, on=ROW, how="left")
         .select(
@@ -273,46 +274,52 @@ def span_features(
     words_after = pl.col(_COUNT_IN_RUN) - 1 - pl.col(_LAST_WORD)
     possessive = pl.col(_POSSESSIVE)
     next_word = pl.col(_NEXT).str.to_lowercase()
-    framed = spans.join(around, on=_RUN_ID, how="left").with_columns(
-        pl.col(_RUN_SURFACE)
-        .str.slice(pl.col(SPAN_START) - pl.col(_RUN_START), pl.col(SPAN_END) - pl.col(SPAN_START))
-        .alias(SURFACE),
-        pl.when(first_word > 0)
-        .then(pl.col(_PREVIOUS).str.to_lowercase())
-        .otherwise(pl.col("_run_previous"))
-        .alias("_p1"),
-        pl.when(first_word > 1)
-        .then(pl.col(_PREVIOUS2).str.to_lowercase())
-        .when(first_word == 1)
-        .then(pl.col("_run_previous"))
-        .otherwise(pl.col("_run_previous2"))
-        .alias("_p2"),
-        pl.when(possessive)
-        .then(pl.lit("'s"))
-        .when(words_after > 0)
-        .then(next_word)
-        .otherwise(pl.col("_run_next"))
-        .alias("_n1"),
-        pl.when(possessive)
-        .then(pl.when(words_after > 0).then(next_word).otherwise(pl.col("_run_next")))
-        .when(words_after > 1)
-        .then(pl.col(_NEXT2).str.to_lowercase())
-        .when(words_after == 1)
-        .then(pl.col("_run_next"))
-        .otherwise(pl.col("_run_next2"))
-        .alias("_n2"),
-        pl.when(first_word > 0)
-        .then(pl.col(_PREVIOUS).str.extract(r"([^\p{L}\p{N}])$", 1))
-        .otherwise(pl.col("_run_char_before"))
-        .alias("_char_before"),
-        pl.when(possessive)
-        .then(pl.lit("'"))
-        .when(words_after > 0)
-        .then(pl.col(_NEXT).str.extract(r"^([^\p{L}\p{N}])", 1))
-        .otherwise(pl.col("_run_char_after"))
-        .alias("_char_after"),
-        ((first_word == 0) & pl.col("_run_at_start")).alias("_at_start"),
-        ((words_after == 0) & ~possessive & pl.col("_run_number_after")).alias("_number_after"),
+    framed = (
+        spans.lazy()
+        .join(around, on=_RUN_ID, how="left")
+        .with_columns(
+            pl.col(_RUN_SURFACE)
+            .str.slice(
+                pl.col(SPAN_START) - pl.col(_RUN_START), pl.col(SPAN_END) - pl.col(SPAN_START)
+            )
+            .alias(SURFACE),
+            pl.when(first_word > 0)
+            .then(pl.col(_PREVIOUS).str.to_lowercase())
+            .otherwise(pl.col("_run_previous"))
+            .alias("_p1"),
+            pl.when(first_word > 1)
+            .then(pl.col(_PREVIOUS2).str.to_lowercase())
+            .when(first_word == 1)
+            .then(pl.col("_run_previous"))
+            .otherwise(pl.col("_run_previous2"))
+            .alias("_p2"),
+            pl.when(possessive)
+            .then(pl.lit("'s"))
+            .when(words_after > 0)
+            .then(next_word)
+            .otherwise(pl.col("_run_next"))
+            .alias("_n1"),
+            pl.when(possessive)
+            .then(pl.when(words_after > 0).then(next_word).otherwise(pl.col("_run_next")))
+            .when(words_after > 1)
+            .then(pl.col(_NEXT2).str.to_lowercase())
+            .when(words_after == 1)
+            .then(pl.col("_run_next"))
+            .otherwise(pl.col("_run_next2"))
+            .alias("_n2"),
+            pl.when(first_word > 0)
+            .then(pl.col(_PREVIOUS).str.extract(r"([^\p{L}\p{N}])$", 1))
+            .otherwise(pl.col("_run_char_before"))
+            .alias("_char_before"),
+            pl.when(possessive)
+            .then(pl.lit("'"))
+            .when(words_after > 0)
+            .then(pl.col(_NEXT).str.extract(r"^([^\p{L}\p{N}])", 1))
+            .otherwise(pl.col("_run_char_after"))
+            .alias("_char_after"),
+            ((first_word == 0) & pl.col("_run_at_start")).alias("_at_start"),
+            ((words_after == 0) & ~possessive & pl.col("_run_number_after")).alias("_number_after"),
+        )
     )
     framed = framed.with_columns(
         pl.col("_p1").str.strip_chars(_PUNCTUATION).alias(_PREVIOUS),
@@ -326,9 +333,13 @@ def span_features(
     last = pl.col(_LAST)
     first = pl.col(_FIRST)
     shape = pl.col("_shape")
-    entities = gazetteer.entities.select(
-        SURFACE, pl.concat_str(pl.lit("g:"), TAG_TYPE, pl.lit("/"), "tag_detail").alias("_gaz")
-    ).drop_nulls("_gaz")
+    entities = (
+        gazetteer.entities.lazy()
+        .select(
+            SURFACE, pl.concat_str(pl.lit("g:"), TAG_TYPE, pl.lit("/"), "tag_detail").alias("_gaz")
+        )
+        .drop_nulls("_gaz")
+    )
     framed = (
         framed.join(entities, on=SURFACE, how="left")
         .join(entities.rename({SURFACE: _FIRST, "_gaz": "_gaz_first"}), on=_FIRST, how="left")
@@ -382,7 +393,7 @@ def span_features(
             feature_buckets(value, i).alias(name)
             for i, (name, value) in enumerate(features.items())
         ),
-    )
+    ).collect()
 
 
 def word_shape(words: pl.Expr) -> pl.Expr:
