@@ -8,8 +8,9 @@ The feed is ``reuters-train`` of the shared corpora (``--corpora``, default NUTG
 ../shared/corpora beside the repository; read at run time, never copied), as for
 bench/evaluate_wire.py, whose way of running nutgraf this script shares: ``nutgraf run`` on
 ``articles/`` into a fresh warehouse in a temporary folder (or, with ``--warehouse``, a
-warehouse such a run already built), then the tags of each loaded story (``article_tags``:
-title and body) are read back.
+warehouse such a run already built), then the people and organisations each loaded story
+names (``article_entities``: title and body, a surname resolved to the story's full name) are
+read back.
 
 Reuters' PEOPLE and ORGS codes are mapped to person and organisation tag values by
 ``bench/data/reuters_people_orgs.csv`` (which codes, and the rules for the values, are in its
@@ -90,13 +91,13 @@ def read_story_labels(feed: Path) -> pl.DataFrame:
 
 
 def read_story_tags(warehouse: Path) -> pl.DataFrame:
-    """Every person and organisation tag of each loaded story (title and body), the story
-    keyed by its path."""
+    """Every person and organisation each loaded story names (title and body, a surname
+    resolved to the story's full name: the article_entities view), keyed by its path."""
     return run_readonly_query(
         warehouse,
-        """SELECT DISTINCT a.path AS article_id, t.tag_type, t.tag_value
-           FROM article_tags t JOIN articles a USING (article_id)
-           WHERE t.tag_type IN ('person', 'organisation')""",
+        """SELECT DISTINCT a.path AS article_id, e.tag_type, e.tag_value
+           FROM article_entities e JOIN articles a USING (article_id)
+           WHERE e.tag_type IN ('person', 'organisation')""",
     )
 
 
@@ -161,8 +162,10 @@ def section(
             f"code at commit {commit()} · `{COMMAND}`",
             "",
             "`nutgraf run` on `reuters-train/articles` into a fresh warehouse (as "
-            "`bench/evaluate-wire`); each loaded story's person and organisation tags, title and "
-            "body, against the PEOPLE and ORGS codes Reuters filed it under. "
+            "`bench/evaluate-wire`); the people and organisations each loaded story names "
+            "(`article_entities`: title and body, a person named by surname alone resolved to "
+            "the one longer name of the story ending in it), against the PEOPLE and ORGS codes "
+            "Reuters filed it under. "
             f"`bench/data/reuters_people_orgs.csv` maps {n_codes[PEOPLE]} PEOPLE codes (the 30 "
             f"most frequent and those tied with the 30th) and all {n_codes[ORGS]} ORGS codes "
             "the file uses to the person or organisation tag value(s) nutgraf gives or should "

@@ -42,6 +42,7 @@ VIEWS = (
     "article_topics",
     "article_languages",
     "article_tags",
+    "article_entities",
     "boilerplate_paragraphs",
     "syndication",
     "syndication_pairs",
