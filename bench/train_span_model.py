@@ -55,9 +55,9 @@ VERSION = "1"
 
 def design(
     texts: list[str], gold: pl.DataFrame
-) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
-    """The candidates' feature matrix (columns: buckets), labels, sentence of each row, and
-    the buckets of the columns."""
+) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+    """The candidates' feature matrix (columns: buckets), their labels, and the buckets of
+    the columns."""
     frame = pl.DataFrame({ROW: np.arange(len(texts), dtype=np.uint32), TEXT: texts})
     rules = load_name_rules(PERSON_TITLES)
     runs = capitalised_runs(frame, rules)
@@ -87,7 +87,7 @@ def design(
     matrix = sparse.csr_matrix(
         (np.ones(len(rows)), (rows, column_of)), shape=(spans.height, len(columns))
     )
-    return matrix, y.to_numpy().astype(np.int64), labels[ROW].to_numpy(), columns
+    return matrix, y.to_numpy().astype(np.int64), columns
 
 
 def fit(x: sparse.csr_matrix, y: np.ndarray, l2: float) -> np.ndarray:
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: {path} is absent", file=sys.stderr)
         return 0
     texts, gold = read_conll(path)
-    x, y, sentence, columns = design(texts, gold)
+    x, y, columns = design(texts, gold)
     common = np.asarray((x > 0).sum(axis=0)).ravel() >= args.min_count
     x, columns = x[:, common].tocsr(), columns[common]
     print(f"{common.sum():,} buckets seen in {args.min_count} candidates or more")

@@ -49,10 +49,8 @@ HASH_SEED = 17
 CLASSES = ("none", "person", "place", "organisation")
 MAX_WORDS = 5
 PROBES = ("", "london", "said")
-DOCUMENT = "_document"  # optional column of the paragraphs: the article they come from
 
 SPAN = "_span"  # a candidate's id within one call
-FEATURE = "_feature"
 BUCKET = "_bucket"
 _RUN_ID = "_run_id"
 _WORDS = "_words"
@@ -128,8 +126,8 @@ def probe_buckets() -> list[int]:
 def candidate_spans(runs: pl.DataFrame) -> pl.DataFrame:
     """capitalised_runs rows (ROW, SURFACE, SPAN_START, SPAN_END) -> the candidate spans:
     SPAN, _RUN_ID, ROW, SPAN_START, SPAN_END, _FIRST and _LAST (its first and last words),
-    _FIRST_WORD and _LAST_WORD (their indexes in the run), _COUNT (words) and _RUN_EDGES ("1"
-    where the span starts its run, then the same for its end)."""
+    _FIRST_WORD and _LAST_WORD (their indexes in the run), _COUNT (words) and _RUN_EDGES
+    ("true" or "false": the span starts its run, then the same for its end)."""
     new_run = pl.col(_RUN_ID).ne_missing(pl.col(_RUN_ID).shift(1))
     word_length = pl.col(_WORDS).str.len_chars()
     words = (
@@ -224,7 +222,7 @@ def span_features(
     spans: pl.DataFrame, texts: pl.DataFrame, rules: NameRules, gazetteer: Gazetteer
 ) -> pl.DataFrame:
     """candidate_spans rows + the paragraphs (ROW, TEXT) -> SPAN and one UInt32 column per
-    feature: the bucket of the feature's string for that span, null where it has none."""
+    feature: the bucket of the feature's value for that span (a null value has a bucket too)."""
     text = pl.col(TEXT)
     # Per paragraph: a headline or a results table, where capitals say little.
     lines = texts.lazy().select(
