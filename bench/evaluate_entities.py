@@ -33,8 +33,10 @@ from transforms.tagging.spans import PROVENANCE_FILE  # noqa: E402
 
 TYPES = {"person": "PER", "place": "LOC", "organisation": "ORG"}
 BASELINE_F1 = 0.5961
-TARGETS = {"LOC": 0.75, "PER": 0.70, "ORG": 0.55, "ALL": 0.70}
+TARGETS = {"LOC": 0.72, "PER": 0.72, "ORG": 0.72, "ALL": 0.85}
 """F1 the tagger must reach on eng.testa (the script exits 1 below any of them)."""
+MAX_TRAIN_GAP = 0.03
+"""How far eng.train (which the span model was fitted on) may score above eng.testa."""
 
 
 def read_conll(path: Path) -> tuple[list[str], pl.DataFrame]:
