@@ -49,21 +49,30 @@ def prepare(
     options: PrepareOptions,
     faults: Faults,
     settings: Settings | None = None,
+    before: pl.Series | None = None,
 ) -> PreparedBatch:
-    """Read and transform a batch as far as its files alone allow (here or on a Dask worker).
+    """Read and transform a batch as far as its files alone allow (here, in a second thread
+    of this process or on a Dask worker).
 
-    `settings`: given when the batch is finished right after (a serial run), so the
-    paragraphs the warehouse already holds are not judged and tagged for nothing."""
-    stored = None if settings is None else partial(_stored_paragraphs, settings)
+    `settings`: given when the batch is finished in this process (a serial run), so the
+    paragraphs the warehouse already holds are not judged and tagged for nothing; `before`:
+    the paragraph hashes of a batch that will be published before this one is finished,
+    likewise left out."""
+    stored = None if settings is None else partial(_stored_paragraphs, settings, before)
     return prepare_batch(
         files, ledger, options=options, before_read=faults.before_read, stored_paragraphs=stored
     )
 
 
-def _stored_paragraphs(settings: Settings, hashes: pl.Series) -> pl.Series:
-    """The paragraph hashes among `hashes` that the warehouse holds."""
+def _stored_paragraphs(
+    settings: Settings, before: pl.Series | None, hashes: pl.Series
+) -> pl.Series:
+    """The paragraph hashes among `hashes` that the warehouse holds or `before` names."""
+    if before is not None:
+        hashes = hashes.filter(~hashes.is_in(before.implode()))
     with open_warehouse(settings) as con:
-        return find_known_paragraphs(con, hashes)[S.PARAGRAPH_HASH]
+        stored = find_known_paragraphs(con, hashes)[S.PARAGRAPH_HASH]
+    return stored if before is None else pl.concat([stored, before])
 
 
 def prepare_options(settings: Settings) -> PrepareOptions:

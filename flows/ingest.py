@@ -16,7 +16,6 @@ import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
@@ -31,10 +30,9 @@ from expectations.gate import (
 )
 from expectations.report import write_report
 from flows import progress
+from flows.ahead import BatchSource, batch_source
 from flows.batch import (
     finish_batch,
-    prepare,
-    prepare_options,
     set_aside_articles,
 )
 from flows.discovery import find_work
@@ -75,7 +73,6 @@ from transforms.neardup import (
     prefilter,
     verify,
 )
-from transforms.prepare import PreparedBatch
 from transforms.staged import (
     NearDuplicates,
     Staged,
@@ -301,20 +298,13 @@ def _ingest_batch(
     ledger: pl.DataFrame,
     faults: Faults,
     timings: RunTimings,
-    prepared: PrefectFuture[PreparedBatch] | None = None,
+    batches: BatchSource,
 ) -> bool:
     """Prepare, finish, gate and publish one batch; False when its gate failed.
 
-    `prepared`: the batch prepared ahead on a Dask worker (flows.scaleout), to be finished
-    here against the warehouse as it is now."""
-    t = mark()
-    if prepared is None:  # serial: the same task a Dask worker runs, here and now
-        batch = prepare(files, ledger, prepare_options(settings), faults, settings)
-        timings.merge(batch.timings, batch.cpu)
-    else:
-        from flows.scaleout import wait_for
-
-        batch = wait_for(prepared, timings.wall)
+    `batches` hands over the batch prepared (flows.ahead), to be finished here against the
+    warehouse as it is now."""
+    batch = batches.take(files, timings)
     read, staged = finish_batch(settings, batch, ledger, faults)
     # The prepared frames (decoded texts, records, every paragraph and its precomputed tags)
     # are in `staged` now as far as they are still needed; held on here, they would stay
@@ -428,17 +418,19 @@ def _ingest(
         state.totals.files_settling = found.n_settling
         total_files, total_bytes = _log_discovery(logger, found)
         progress.started(total_files, total_bytes)
-        # Without Dask settings: no Dask import, and every batch is read and transformed here.
-        from flows.scaleout import prefetch
-
-        ahead = prefetch(settings, found, faults, timings.wall)
+        batches = batch_source(settings, found, faults, timings)
         for number, files in enumerate(found.batches, start=1):
-            published = _ingest_batch(
-                settings, state, files, found.ledger, faults, timings, ahead.next()
-            )
+            try:
+                published = _ingest_batch(
+                    settings, state, files, found.ledger, faults, timings, batches
+                )
+            except BaseException:
+                batches.close()
+                raise
             progress.advanced(files.height, int(files[S.SIZE].sum()))
             _log_batch(logger, state, files, number, len(found.batches))
             if not published:
+                batches.close()
                 progress.finished()  # end the terminal's progress line before the error
                 logger.error(
                     "gate failed (%s); this batch was not published; report %s",

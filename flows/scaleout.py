@@ -21,8 +21,7 @@ While the writer finishes, gates and publishes batch k, the workers prepare the 
 many batches ahead as the cluster has worker threads), so a batch always sees every earlier
 batch published, exactly as in a serial run: the warehouse ends up the same.
 
-Without Dask settings nothing here imports Dask, and `prefetch` hands out no futures: the
-flow prepares each batch itself, just before finishing it.
+Without Dask settings nothing here is used (flows.ahead prepares the batches in this process).
 """
 
 from __future__ import annotations
@@ -36,15 +35,16 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+import polars as pl
 from prefect import Flow, get_run_logger
 from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture
 
+from flows.ahead import batch_ledger
 from flows.batch import prepare, prepare_options
 from flows.faults import Faults
-from flows.runs import WORKER_PREFIX
+from flows.runs import WORKER_PREFIX, RunTimings
 from flows.settings import Settings
-from transforms import schema as S
 from transforms.discover import Discovery
 from transforms.errors import NutgrafError
 from transforms.pipeline import add_seconds
@@ -262,40 +262,35 @@ class Prefetch:
     def _fill(self) -> None:
         while self._pending and len(self._futures) < self._window:
             files = self._pending.popleft()
-            # A worker needs only the ledger rows of the batch's paths (rewritten files).
-            ledger = self._ledger.join(files.select(S.PATH), on=S.PATH, how="semi")
+            ledger = batch_ledger(self._ledger, files)
             self._futures.append(prepare.submit(files, ledger, self._options, self._faults))
 
-    def next(self) -> PrefectFuture[PreparedBatch]:
-        """The next batch's future; submits the one that now fits in the window."""
+    def take(self, files: pl.DataFrame, timings: RunTimings) -> PreparedBatch:
+        """The next batch, prepared; submits the one that now fits in the window."""
         future = self._futures.popleft()
         self._fill()
-        return future
+        return wait_for(future, timings.wall)
 
-
-class NoPrefetch:
-    """Serial runs: no batch is prepared ahead."""
-
-    def next(self) -> None:
-        """Nothing: the flow reads and transforms the batch itself."""
-        return None
+    def close(self) -> None:
+        """Submit nothing more (batches already on the workers finish there, unused)."""
+        self._pending.clear()
 
 
 def prefetch(
     settings: Settings, found: Discovery, faults: Faults, timings: dict[str, float]
-) -> Prefetch | NoPrefetch:
-    """Start preparing the run's batches on the Dask workers, or NoPrefetch without Dask (or
-    outside a Dask task runner, e.g. a flow run called directly). The time taken to reach the
-    cluster (to start it, with --workers) is the run's `dask_start` timing."""
-    if not uses_dask(settings) or not found.batches:
-        return NoPrefetch()
+) -> Prefetch | None:
+    """Start preparing the run's batches on the Dask workers; None outside a Dask task runner
+    (e.g. a flow run called directly) or without batches. The time taken to reach the cluster
+    (to start it, with --workers) is the run's `dask_start` timing."""
+    if not found.batches:
+        return None
     runner = _dask_runner()
     if runner is None:
         get_run_logger().warning(
             "dask_address / dask_workers are set, but this flow run has no Dask task runner "
             "(only `nutgraf run` starts one): transforming every batch here"
         )
-        return NoPrefetch()
+        return None
     t = time.perf_counter()
     threads = sum(runner.client.nthreads().values())  # starts the LocalCluster if it is one
     add_seconds(timings, {"dask_start": time.perf_counter() - t})

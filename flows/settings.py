@@ -111,6 +111,12 @@ class Settings(BaseSettings):
     batch_bytes: int = Field(
         256_000_000, gt=0, description="About this many bytes per batch (one transaction each)."
     )
+    prepare_ahead: bool = Field(
+        True,
+        description="Prepare the next batch (read, split, language, tags) in a second thread "
+        "while this one is finished and published: both cores busy, two batches in memory. "
+        "Off: one batch at a time, and each stage's CPU seconds are its own.",
+    )
     dask_address: str | None = Field(
         None,
         description="Scheduler of a running Dask cluster (`tcp://host:8786`): the per-batch "

@@ -1,6 +1,8 @@
-"""Scale-out on Dask: `nutgraf run --workers 2` on a real two-worker `dask.distributed` cluster
-gives the same warehouse as a serial run of the same files; an unreachable `--dask` scheduler
-fails at once and changes nothing.
+"""Where batches are prepared does not change the warehouse: `nutgraf run --workers 2` on a real
+two-worker `dask.distributed` cluster, a serial run that prepares each next batch in a second
+thread (the default) and one that prepares each batch just before finishing it
+(prepare_ahead off) store the same rows; an unreachable `--dask` scheduler fails at once and
+changes nothing.
 
 The landing folder is built so that a batch's results depend on what earlier batches published:
 exact copies of files from earlier batches, paragraphs syndicated from them, a known paragraph
@@ -128,8 +130,8 @@ def _tables(warehouse: Path) -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory, processes: NutgrafProcesses):
-    """One landing folder loaded serially into a.duckdb and on two Dask workers into b.duckdb
-    (both at once: the serial run uses one core, the cluster's workers the other)."""
+    """One landing folder loaded serially into a.duckdb (each next batch prepared ahead), on
+    two Dask workers into b.duckdb, and one batch at a time into c.duckdb, all at once."""
     work = tmp_path_factory.mktemp("dask")
     build_landing(work / "landing")
     argv = ["run", "--landing", "landing", "--json"]
@@ -142,20 +144,35 @@ def runs(tmp_path_factory: pytest.TempPathFactory, processes: NutgrafProcesses):
         env=ENV,
         output=work / "b.out",
     )
-    for process in (serial, dask):
+    one_by_one = processes.start(
+        [*argv, "--warehouse", "c.duckdb"],
+        cwd=work,
+        env={**ENV, "NUTGRAF_PREPARE_AHEAD": "false"},
+        output=work / "c.out",
+    )
+    for process in (serial, dask, one_by_one):
         process.join(timeout=600)
         if process.exitcode is None:
             process.kill()
-    assert (serial.exitcode, dask.exitcode) == (4, 4), (work / "b.out").read_text()[-3000:]
+    codes = (serial.exitcode, dask.exitcode, one_by_one.exitcode)
+    assert codes == (4, 4, 4), [(work / f"{x}.out").read_text()[-3000:] for x in "abc"]
     return work
+
+
+_COUNTED = (
+    *("run_id", "started_at", "timings", "cpu_seconds", "report_path", "duplicate_groups"),
+    *("search_index", "finished_at", "seconds", "prefect_start_seconds"),
+)
+"""Summary keys that differ between runs of the same files."""
 
 
 @pytest.mark.slow
 def test_the_dask_run_equals_the_serial_run(runs: Path):
     serial, dask = _summary(runs / "a.out"), _summary(runs / "b.out")
-    # The Dask run really prepared its batches on the workers.
+    # The Dask run really prepared its batches on the workers; the serial run prepared the
+    # first batch before finishing it, the others in its second thread ("worker_" stages).
     assert {"worker_read_decode", "worker_language", "worker_tag"} <= dask["timings"].keys()
-    assert not any(name.startswith("worker_") for name in serial["timings"])
+    assert {"worker_read_decode", "worker_tag", "wait_for_prepare"} <= serial["timings"].keys()
     # CPU seconds for the stages of this process, Prefect's share included; workers' are
     # their own.
     assert serial["cpu_seconds"].keys() == serial["timings"].keys() >= {"prefect", "tag"}
@@ -165,18 +182,27 @@ def test_the_dask_run_equals_the_serial_run(runs: Path):
     # versions, unchanged records and near-duplicates all occurred.
     assert serial["files_duplicate"] >= 3 and serial["records_unchanged"] == 1
     assert serial["occurrences_by_kind"]["corpus"] >= 10 and serial["near_dup_linked"] >= 1
-    counted = (
-        *("run_id", "started_at", "timings", "cpu_seconds", "report_path", "duplicate_groups"),
-        *("search_index", "finished_at", "seconds", "prefect_start_seconds"),
-    )
-    assert {k: v for k, v in dask.items() if k not in counted} == {
-        k: v for k, v in serial.items() if k not in counted
+    assert {k: v for k, v in dask.items() if k not in _COUNTED} == {
+        k: v for k, v in serial.items() if k not in _COUNTED
     }
     a, b = _tables(runs / "a.duckdb"), _tables(runs / "b.duckdb")
     assert a["articles"] and a["paragraph_tags"] and a["paragraph_bands"]
     assert query(runs / "a.duckdb", "SELECT max(version) FROM articles") == [(2,)]
     for name in a:
         assert b[name] == a[name], f"table {name} differs"
+
+
+@pytest.mark.slow
+def test_preparing_ahead_equals_one_batch_at_a_time(runs: Path):
+    ahead, one_by_one = _summary(runs / "a.out"), _summary(runs / "c.out")
+    assert not any(name.startswith(("worker_", "wait_")) for name in one_by_one["timings"])
+    assert {"read_decode", "language", "tag"} <= one_by_one["timings"].keys()
+    assert {k: v for k, v in ahead.items() if k not in _COUNTED} == {
+        k: v for k, v in one_by_one.items() if k not in _COUNTED
+    }
+    a, c = _tables(runs / "a.duckdb"), _tables(runs / "c.duckdb")
+    for name in a:
+        assert c[name] == a[name], f"table {name} differs"
 
 
 @pytest.mark.slow
