@@ -27,6 +27,7 @@ from generate import disagreements, generate
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CORPORA = Path(os.environ.get("NUTGRAF_CORPORA", ROOT.parent / "shared" / "corpora"))
+WORKER_PREFIX = "worker_"  # flows.runs: stages that ran beside this process's own
 STAGES = (
     "discover", "read_decode", "parse", "split", "normalise_hash", "dedupe", "near_dup", "language",
     "tag", "gate", "report", "publish", "search_index",
@@ -89,10 +90,18 @@ def corpus(n: int) -> tuple[Path, dict[str, int]]:
     return path, json.loads(manifest.read_text())
 
 
-def nutgraf(landing: Path, out: Path) -> tuple[Timed, dict]:
-    env = {"NUTGRAF_SETTLE_SECONDS": "0", "NUTGRAF_PREFECT_HOME": str(out / "prefect")}
+def nutgraf(landing: Path, out: Path, *, ahead: bool = True) -> tuple[Timed, dict]:
+    """`nutgraf run` of `landing` into out/nutgraf.duckdb; with `ahead` off (each batch
+    prepared just before it is finished, so each stage's CPU seconds are its own) into
+    out/one-by-one/, with a Prefect home of its own."""
+    home = out if ahead else out / "one-by-one"
+    env = {
+        "NUTGRAF_SETTLE_SECONDS": "0",
+        "NUTGRAF_PREFECT_HOME": str(home / "prefect"),
+        "NUTGRAF_PREPARE_AHEAD": str(ahead).lower(),
+    }
     cmd = [sys.executable, "-m", "flows.cli", "run", "--json", "--landing", str(landing)]
-    cmd += ["--warehouse", str(out / "nutgraf.duckdb"), "--reports", str(out / "reports")]
+    cmd += ["--warehouse", str(home / "nutgraf.duckdb"), "--reports", str(home / "reports")]
     run = timed(cmd, env)
     return run, json.loads(run.stdout)
 
@@ -136,24 +145,18 @@ class Bench:
             f"{_cpu(floor)} | {mb / f_wall:.1f} | {counts['paragraphs'] / f_wall:,.0f} | - | "
             f"{floor.rss:,} | - | 1.0 |"
         )
-        run, full = nutgraf(landing, out)
-        self.check(n, full, manifest)
-        prefect = full["timings"]["prefect"]
-        work = run.wall - prefect
-        wh_mb = (out / "nutgraf.duckdb").stat().st_size / 1e6
-        self.rows.append(
-            f"| {n:,} | {mb:.0f} | nutgraf run | {run.wall:.1f} | {_cpu(run)} | "
-            f"{mb / run.wall:.1f} | {full['occurrences'] / run.wall:,.0f} | {prefect:.1f} | "
-            f"{run.rss:,} | {wh_mb / mb:.2f} | {run.wall / f_wall:.1f} (without Prefect "
-            f"{work / f_wall:.1f}; CPU {run.cpu / floor.cpu:.1f}) |"
+        for ahead, what in ((True, "nutgraf run"), (False, "nutgraf run, one batch at a time")):
+            one, summary = nutgraf(landing, out, ahead=ahead)
+            self.check(n, summary, manifest)
+            self.full_row(n, mb, what, one, summary, floor, out)
+            self.stage(n, "full" if ahead else "full, one batch at a time", summary)
+            if ahead:
+                run = one
+        self.tagging.append(
+            f"{n:,} articles: {summary['paragraphs_new']:,} new paragraphs tagged in "
+            f"{summary['timings']['tag']:.1f} s = "
+            f"{summary['paragraphs_new'] / summary['timings']['tag']:,.0f} paragraphs/s"
         )
-        self.stage(n, "full", full)
-        tag_seconds = full["timings"].get("tag", 0.0)
-        if tag_seconds:
-            self.tagging.append(
-                f"{n:,} articles: {full['paragraphs_new']:,} new paragraphs tagged in "
-                f"{tag_seconds:.1f} s = {full['paragraphs_new'] / tag_seconds:,.0f} paragraphs/s"
-            )
         noop_run, noop = nutgraf(landing, out)
         self.rows.append(
             f"| {n:,} | - | no-op run ({noop['status']}) | {noop_run.wall:.1f} | "
@@ -174,13 +177,36 @@ class Bench:
         )
         self.stage(n, "+1%", inc)
 
+    def full_row(
+        self, n: int, mb: float, what: str, run: Timed, summary: dict, floor: Timed, out: Path
+    ) -> None:
+        prefect = summary["timings"]["prefect"]
+        work = run.wall - prefect
+        folder = out if what == "nutgraf run" else out / "one-by-one"
+        wh_mb = (folder / "nutgraf.duckdb").stat().st_size / 1e6
+        self.rows.append(
+            f"| {n:,} | {mb:.0f} | {what} | {run.wall:.1f} | {_cpu(run)} | "
+            f"{mb / run.wall:.1f} | {summary['occurrences'] / run.wall:,.0f} | {prefect:.1f} | "
+            f"{run.rss:,} | {wh_mb / mb:.2f} | {run.wall / floor.wall:.1f} (without Prefect "
+            f"{work / floor.wall:.1f}; CPU {run.cpu / floor.cpu:.1f}) |"
+        )
+
     def stage(self, n: int, what: str, summary: dict) -> None:
+        """Rows of both stage tables. In a run that prepares batches ahead, the stages of the
+        second thread (`worker_*`, overlapping the others) are summed under "ahead", and the
+        time this thread waited for them is "waited"."""
         for seconds, rows in (
             (summary["timings"], self.stage_rows),
             (summary["cpu_seconds"], self.cpu_rows),
         ):
             cells = " | ".join(f"{seconds[s]:.2f}" if s in seconds else "-" for s in STAGES)
-            rows.append(f"| {n:,} | {what} | {cells} | {seconds.get('prefect', 0.0):.1f} |")
+            ahead = sum(v for k, v in seconds.items() if k.startswith(WORKER_PREFIX))
+            waited = seconds.get("wait_for_prepare")
+            rows.append(
+                f"| {n:,} | {what} | {cells} | {ahead:.2f} | "
+                f"{'-' if waited is None else f'{waited:.2f}'} | "
+                f"{seconds.get('prefect', 0.0):.1f} |"
+            )
 
     def check(self, n: int, summary: dict, manifest: dict[str, int]) -> None:
         self.mismatches += [f"{n:,} articles: {d}" for d in disagreements(summary, manifest)]
@@ -204,18 +230,25 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(bench.rows))
-    print("\nSeconds per stage (summed over batches; `-`: not part of this run):\n")
-    print(f"| articles | run | {' | '.join(STAGES)} | Prefect |")
-    print("|---|---|" + "---|" * (len(STAGES) + 1))
+    print(
+        "\nSeconds per stage (summed over batches; `-`: not part of this run; ahead: the stages "
+        "of batches prepared in the second thread, overlapping the others; waited: this thread "
+        "waiting for them):\n"
+    )
+    print(f"| articles | run | {' | '.join(STAGES)} | ahead | waited | Prefect |")
+    print("|---|---|" + "---|" * (len(STAGES) + 3))
     print("\n".join(bench.stage_rows))
     print(
         "\nCPU seconds of the process per stage (all its threads; more than the wall seconds above "
         "means more than one core was busy):\n"
     )
-    print(f"| articles | run | {' | '.join(STAGES)} | Prefect |")
-    print("|---|---|" + "---|" * (len(STAGES) + 1))
+    print(f"| articles | run | {' | '.join(STAGES)} | ahead | waited | Prefect |")
+    print("|---|---|" + "---|" * (len(STAGES) + 3))
     print("\n".join(bench.cpu_rows))
-    print("\nTagging throughput (all four taggers, language included):\n")
+    print(
+        "\nTagging throughput (all four taggers, language included; the run that prepares one "
+        "batch at a time):\n"
+    )
     print("\n".join(f"- {line}" for line in bench.tagging))
     if bench.mismatches:
         print("\nnutgraf disagrees with the generator's manifest:")

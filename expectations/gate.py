@@ -116,7 +116,7 @@ def build_suites(
             max_mojibake=t.max_mojibake_marks,
             max_garbage=t.max_garbage_marks,
         ),
-        q.paragraphs_suite_v3(
+        q.paragraphs_suite_v4(
             vocabulary=vocabulary,
             min_paragraph_chars=t.min_paragraph_chars,
             max_paragraph_chars=t.max_paragraph_chars,

@@ -1,7 +1,7 @@
 """The gate's checks on tags, evaluated with Polars alone, for tags that never pass through the
 gate: `nutgraf retag` adds tags to paragraphs stored long ago.
 
-The checks are the paragraphs suite's own (:func:`expectations.suites.paragraphs_suite_v3`,
+The checks are the paragraphs suite's own (:func:`expectations.suites.paragraphs_suite_v4`,
 those on the tags frame that fail or quarantine), so a rule changed there holds here too. A
 check is evaluated by its kind: values in a set (derived booleans included), values not null,
 compound keys unique. A tags check of another kind raises, rather than pass unchecked.
@@ -35,7 +35,7 @@ def find_invalid_tags(
     frame = tags.join(lengths, on=s.PARAGRAPH_HASH, how="left", maintain_order="left")
     frame = frame.with_columns(pl.col(q.DERIVED_PARAGRAPH_IN_BATCH).fill_null(False))
     # The length bounds are paragraph checks, not tag checks: any values do.
-    suite = q.paragraphs_suite_v3(
+    suite = q.paragraphs_suite_v4(
         vocabulary=vocabulary, min_paragraph_chars=1, max_paragraph_chars=2
     )
     failed = [
@@ -62,8 +62,6 @@ def _passes(check: q.Check) -> pl.Expr:
         return column.is_in(list(kwargs["value_set"])) | column.is_null()
     if check.expectation == "ExpectColumnValuesToNotBeNull":
         return pl.col(kwargs["column"]).is_not_null()
-    if check.expectation == "ExpectCompoundColumnsToBeUnique":
-        return ~pl.struct(kwargs["column_list"]).is_duplicated()
     raise NotImplementedError(
         f"check {check.name} ({check.expectation}) has no Polars form in expectations/tag_rules.py"
     )

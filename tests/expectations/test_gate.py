@@ -152,7 +152,7 @@ def test_clean_batch_passes():
     assert not any("[person]" in n for n in names)
     assert set(result.results["suite"]) == {
         "articles_suite_v4",
-        "paragraphs_suite_v3",
+        "paragraphs_suite_v4",
         "batch_suite_v4",
     }
 
@@ -176,14 +176,14 @@ VIOLATIONS = {
     "duplicate occurrence key": (
         "occurrences",
         lambda f: pl.concat([f, f.head(1)]),
-        {"paragraphs_suite_v3.occurrence_key_unique", "paragraphs_suite_v3.positions_contiguous"},
+        {"paragraphs_suite_v4.occurrence_key_unique", "paragraphs_suite_v4.positions_contiguous"},
     ),
     "non-contiguous positions": (
         "occurrences",
         lambda f: f.with_columns(
             pl.when(pl.col(s.POSITION) == 2).then(3).otherwise(pl.col(s.POSITION)).alias(s.POSITION)
         ),
-        {"paragraphs_suite_v3.positions_contiguous"},
+        {"paragraphs_suite_v4.positions_contiguous"},
     ),
     "positions not from zero": (
         "occurrences",
@@ -193,17 +193,17 @@ VIOLATIONS = {
             .otherwise(pl.col(s.POSITION))
             .alias(s.POSITION)
         ),
-        {"paragraphs_suite_v3.positions_contiguous"},
+        {"paragraphs_suite_v4.positions_contiguous"},
     ),
     "char_start not before char_end": (
         "occurrences",
         lambda f: f.with_columns(pl.col(s.CHAR_START).alias(s.CHAR_END)),
-        {"paragraphs_suite_v3.char_start_before_char_end"},
+        {"paragraphs_suite_v4.char_start_before_char_end"},
     ),
     "unknown occurrence kind": (
         "occurrences",
         lambda f: f.with_columns(pl.lit("near").alias(s.KIND)),
-        {"paragraphs_suite_v3.kind_in_set"},
+        {"paragraphs_suite_v4.kind_in_set"},
     ),
     "repeat pointing at a later position": (
         "occurrences",
@@ -213,48 +213,48 @@ VIOLATIONS = {
             .otherwise(pl.col(s.REPEAT_OF))
             .alias(s.REPEAT_OF)
         ),
-        {"paragraphs_suite_v3.repeat_points_back"},
+        {"paragraphs_suite_v4.repeat_points_back"},
     ),
     "null paragraph_hash": (
         "paragraphs",
         lambda f: f.with_columns(pl.lit(None, pl.String).alias(s.PARAGRAPH_HASH)),
         {
-            "paragraphs_suite_v3.paragraph_hash_not_null",
-            "paragraphs_suite_v3.tag_paragraph_in_batch",
-            "paragraphs_suite_v3.span_inside_paragraph",
+            "paragraphs_suite_v4.paragraph_hash_not_null",
+            "paragraphs_suite_v4.tag_paragraph_in_batch",
+            "paragraphs_suite_v4.span_inside_paragraph",
         },
     ),
     "duplicate paragraph_hash": (
         "paragraphs",
         lambda f: pl.concat([f, f.tail(1)]),
-        {"paragraphs_suite_v3.paragraph_hash_unique"},
+        {"paragraphs_suite_v4.paragraph_hash_unique"},
     ),
     "paragraph hash not sha256 hex": (
         "paragraphs",
         lambda f: f.with_columns(pl.col(s.PARAGRAPH_HASH).str.to_uppercase()),
         {
-            "paragraphs_suite_v3.paragraph_hash_is_hex",
-            "paragraphs_suite_v3.tag_paragraph_in_batch",
-            "paragraphs_suite_v3.span_inside_paragraph",
+            "paragraphs_suite_v4.paragraph_hash_is_hex",
+            "paragraphs_suite_v4.tag_paragraph_in_batch",
+            "paragraphs_suite_v4.span_inside_paragraph",
         },
     ),
     "paragraph too long": (
         "paragraphs",
         lambda f: f.with_columns(pl.lit(20_001, pl.Int32).alias(s.N_CHARS)),
-        {"paragraphs_suite_v3.paragraph_length_in_range"},
+        {"paragraphs_suite_v4.paragraph_length_in_range"},
     ),
     "paragraph empty": (
         "paragraphs",
         lambda f: f.with_columns(pl.lit(0, pl.Int32).alias(s.N_CHARS), pl.lit("").alias(s.TEXT)),
         {
-            "paragraphs_suite_v3.paragraph_length_in_range",
-            "paragraphs_suite_v3.span_inside_paragraph",
+            "paragraphs_suite_v4.paragraph_length_in_range",
+            "paragraphs_suite_v4.span_inside_paragraph",
         },
     ),
     "duplicate tag key (whole-paragraph tag)": (
         "tags",
         lambda f: pl.concat([f, f.tail(1)]),
-        {"paragraphs_suite_v3.tag_key_unique"},
+        {"paragraphs_suite_v4.tag_key_unique"},
     ),
     "span past the paragraph end": (
         "tags",
@@ -264,22 +264,22 @@ VIOLATIONS = {
             .otherwise(pl.col(s.SPAN_END))
             .alias(s.SPAN_END)
         ),
-        {"paragraphs_suite_v3.span_inside_paragraph"},
+        {"paragraphs_suite_v4.span_inside_paragraph"},
     ),
     "span with only a start": (
         "tags",
         lambda f: f.with_columns(pl.lit(None, pl.Int32).alias(s.SPAN_END)),
-        {"paragraphs_suite_v3.span_inside_paragraph"},
+        {"paragraphs_suite_v4.span_inside_paragraph"},
     ),
     "tag on a hash outside the batch": (
         "tags",
         lambda f: f.with_columns(pl.lit(H3).alias(s.PARAGRAPH_HASH)).head(1),
-        {"paragraphs_suite_v3.tag_paragraph_in_batch", "paragraphs_suite_v3.span_inside_paragraph"},
+        {"paragraphs_suite_v4.tag_paragraph_in_batch", "paragraphs_suite_v4.span_inside_paragraph"},
     ),
     "unknown tag type": (
         "tags",
         lambda f: f.with_columns(pl.lit("mood").alias(s.TAG_TYPE)),
-        {"paragraphs_suite_v3.tag_type_in_set"},
+        {"paragraphs_suite_v4.tag_type_in_set"},
     ),
     "tag value outside its vocabulary": (
         "tags",
@@ -289,7 +289,7 @@ VIOLATIONS = {
             .otherwise(pl.col(s.TAG_VALUE))
             .alias(s.TAG_VALUE)
         ),
-        {"paragraphs_suite_v3.tag_value_in_vocabulary[topic]"},
+        {"paragraphs_suite_v4.tag_value_in_vocabulary[topic]"},
     ),
 }
 
@@ -329,7 +329,7 @@ def test_names_read_from_the_text_are_outside_any_vocabulary_check():
     listed = run_gate(with_frame(clean_batch(), "tags", edit("gazetteer")), vocabulary=VOCABULARY)
 
     assert free.success
-    assert listed.failed == ["paragraphs_suite_v3.tag_value_in_vocabulary[topic]"]
+    assert listed.failed == ["paragraphs_suite_v4.tag_value_in_vocabulary[topic]"]
 
 
 def test_examples_point_at_offending_rows():
@@ -504,7 +504,7 @@ def test_report_lists_checks_and_escapes_data(tmp_path: Path):
     assert "http://" not in page and "https://" not in page  # self-contained
     twin = json.loads((tmp_path / "reports" / "run-1.json").read_text(encoding="utf-8"))
     assert twin["status"] == "gate_failed"
-    assert twin["failed"] == ["paragraphs_suite_v3.tag_value_in_vocabulary[topic]"]
+    assert twin["failed"] == ["paragraphs_suite_v4.tag_value_in_vocabulary[topic]"]
     assert len(twin["results"]) == result.results.height
 
 
@@ -662,7 +662,7 @@ def test_an_unknown_language_code_fails_the_batch():
 
     result = run_gate(batch, vocabulary=VOCABULARY)
 
-    assert result.failed == ["paragraphs_suite_v3.language_code_valid"]
+    assert result.failed == ["paragraphs_suite_v4.language_code_valid"]
 
 
 def test_a_sharp_rise_in_repeated_paragraphs_fails_the_batch():

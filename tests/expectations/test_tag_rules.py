@@ -67,4 +67,4 @@ def test_the_suite_s_tag_checks_find_what_the_gate_would_refuse():
     }
     # The same tag twice breaks the tag key.
     twice = find_invalid_tags(pl.concat([good, good.head(1)]), paragraphs, vocabulary={})
-    assert set(twice[CHECK]) == {"paragraphs_suite_v3.tag_key_unique"}
+    assert set(twice[CHECK]) == {"paragraphs_suite_v4.tag_key_unique"}

@@ -65,7 +65,7 @@ def test_quarantine_sets_bad_articles_aside_and_publishes_the_rest(tmp_path: Pat
     assert summary["files_quarantined"] == 3
     assert read_counts(w)["articles"] == 11
     assert sorted(query(w, "SELECT path, reason_code, rule FROM quarantine")) == [
-        ("a_markup.txt", "dq_pure_markup", "paragraphs_suite_v3.not_pure_markup"),
+        ("a_markup.txt", "dq_pure_markup", "paragraphs_suite_v4.not_pure_markup"),
         ("blank.txt", "empty", "articles_suite_v4.not_empty_after_splitting"),
         ("table.txt", "dq_no_words", "articles_suite_v4.has_words"),
     ]
