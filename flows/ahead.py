@@ -1,14 +1,16 @@
 """Where a run's batches are prepared: how the file-only half of a batch (flows.batch.prepare)
 overlaps the half that needs the warehouse (finish, gate, near-duplicates, publish).
 
-- PrepareAhead (the default): while this process finishes, gates and publishes batch N, one
-  more thread of it prepares batch N+1. Both halves run mostly in Polars, numpy and DuckDB,
-  which release the GIL, so the two keep both cores busy. Batch N+1 is submitted once batch N
-  is prepared, so at most two batches are in memory, and it leaves out the paragraphs the
-  warehouse holds and those of batch N (published before N+1 is finished, unless N's gate
-  fails: then finish_batch tags what N+1 lacks, as for any paragraph deleted meanwhile).
-- PrepareHere (setting prepare_ahead off): each batch is prepared just before it is finished;
-  one batch at a time, and the per-stage CPU figures are each stage's alone.
+- PrepareHere (the default): each batch is prepared just before it is finished; one batch in
+  memory at a time, and the per-stage CPU figures are each stage's alone.
+- PrepareAhead (setting prepare_ahead): while this process finishes, gates and publishes batch
+  N, one more thread of it prepares batch N+1. Both halves run mostly in Polars, numpy and
+  DuckDB, which release the GIL. Batch N+1 is submitted once batch N is prepared, so at most
+  two batches are in memory, and it leaves out the paragraphs the warehouse holds and those of
+  batch N (published before N+1 is finished, unless N's gate fails: then finish_batch tags
+  what N+1 lacks, as for any paragraph deleted meanwhile). On 2 cores most stages already
+  keep both busy (tagging and banding run two slices at a time), so it gains 14% of the wall
+  time for twice the peak memory (BENCHMARKS.md): worth it where cores or memory are plenty.
 - flows.scaleout.Prefetch: the batches are prepared on Dask workers.
 
 Either way a batch is finished against the warehouse as every earlier batch left it, so the

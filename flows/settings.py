@@ -112,10 +112,11 @@ class Settings(BaseSettings):
         256_000_000, gt=0, description="About this many bytes per batch (one transaction each)."
     )
     prepare_ahead: bool = Field(
-        True,
+        False,
         description="Prepare the next batch (read, split, language, tags) in a second thread "
-        "while this one is finished and published: both cores busy, two batches in memory. "
-        "Off: one batch at a time, and each stage's CPU seconds are its own.",
+        "while this one is finished and published: two batches in memory (measured on 2 "
+        "cores: 14% less wall time, twice the peak memory). Off: one batch at a time, and "
+        "each stage's CPU seconds are its own.",
     )
     dask_address: str | None = Field(
         None,

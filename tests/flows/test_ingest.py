@@ -241,12 +241,18 @@ def test_bbc_corpus_loads_once(tmp_path: Path):
     assert read_counts(w) == {**before, "runs": before["runs"] + 1}
 
 
-def test_a_failed_batch_keeps_the_batches_before_it(tmp_path: Path, sample_landing: Path):
+@pytest.mark.parametrize("ahead", [False, True], ids=["one-by-one", "prepared-ahead"])
+def test_a_failed_batch_keeps_the_batches_before_it(
+    tmp_path: Path, sample_landing: Path, ahead: bool
+):
     # Batches follow path order: harbour-times/* (4 files) first; seed/* and valley-post/*
-    # second (its markets story mentions the FTSE); wire-desk/* third.
+    # second (its markets story mentions the FTSE); wire-desk/* third, being prepared ahead
+    # (with prepare_ahead) when the second fails its gate.
     rules = tmp_path / "tags.toml"
     rules.write_text('[[topic]]\nkeyword = "FTSE"\ntopic = "not-in-vocabulary"\n')
-    settings = _settings(tmp_path, sample_landing, batch_files=4, tags_file=rules)
+    settings = _settings(
+        tmp_path, sample_landing, batch_files=4, tags_file=rules, prepare_ahead=ahead
+    )
     summary = _run(settings)
     assert summary["status"] == "gate_failed" and summary["batches"] == 1
     w = settings.warehouse
