@@ -4,8 +4,9 @@ Usage: bench/run [SIZE ...]   (default sizes: 10000 100000)
 Corpora are generated under bench/corpora/ (git-ignored) from the shared BBC corpus
 (NUTGRAF_CORPORA, default ../shared/corpora), each with a manifest of the copies it holds.
 Each measurement runs in its own process under /usr/bin/time, so peak RSS is that process's
-own. Per size: the floor (three times, the fastest counts), a full nutgraf run, a no-op run
-(nothing new) and a run after 1% new files were added. Exits 1 if nutgraf's counts disagree
+own. Per size: the floor (three times, the fastest counts), a full nutgraf run, the same with
+prepare_ahead (into a warehouse of its own), a no-op run (nothing new) and a run after 1% new
+files were added. Exits 1 if nutgraf's counts disagree
 with the generator's manifest.
 """
 
@@ -90,11 +91,11 @@ def corpus(n: int) -> tuple[Path, dict[str, int]]:
     return path, json.loads(manifest.read_text())
 
 
-def nutgraf(landing: Path, out: Path, *, ahead: bool = True) -> tuple[Timed, dict]:
-    """`nutgraf run` of `landing` into out/nutgraf.duckdb; with `ahead` off (each batch
-    prepared just before it is finished, so each stage's CPU seconds are its own) into
-    out/one-by-one/, with a Prefect home of its own."""
-    home = out if ahead else out / "one-by-one"
+def nutgraf(landing: Path, out: Path, *, ahead: bool = False) -> tuple[Timed, dict]:
+    """`nutgraf run` of `landing` into out/nutgraf.duckdb, with the default settings (each batch
+    prepared just before it is finished, so each stage's CPU seconds are its own); with
+    `ahead` (setting prepare_ahead) into out/ahead/, with a Prefect home of its own."""
+    home = out / "ahead" if ahead else out
     env = {
         "NUTGRAF_SETTLE_SECONDS": "0",
         "NUTGRAF_PREFECT_HOME": str(home / "prefect"),
@@ -145,18 +146,19 @@ class Bench:
             f"{_cpu(floor)} | {mb / f_wall:.1f} | {counts['paragraphs'] / f_wall:,.0f} | - | "
             f"{floor.rss:,} | - | 1.0 |"
         )
-        for ahead, what in ((True, "nutgraf run"), (False, "nutgraf run, one batch at a time")):
-            one, summary = nutgraf(landing, out, ahead=ahead)
-            self.check(n, summary, manifest)
-            self.full_row(n, mb, what, one, summary, floor, out)
-            self.stage(n, "full" if ahead else "full, one batch at a time", summary)
-            if ahead:
-                run = one
+        run, full = nutgraf(landing, out)
+        self.check(n, full, manifest)
+        self.full_row(n, mb, "nutgraf run", run, full, floor, out)
+        self.stage(n, "full", full)
         self.tagging.append(
-            f"{n:,} articles: {summary['paragraphs_new']:,} new paragraphs tagged in "
-            f"{summary['timings']['tag']:.1f} s = "
-            f"{summary['paragraphs_new'] / summary['timings']['tag']:,.0f} paragraphs/s"
+            f"{n:,} articles: {full['paragraphs_new']:,} new paragraphs tagged in "
+            f"{full['timings']['tag']:.1f} s = "
+            f"{full['paragraphs_new'] / full['timings']['tag']:,.0f} paragraphs/s"
         )
+        ahead_run, ahead = nutgraf(landing, out, ahead=True)
+        self.check(n, ahead, manifest)
+        self.full_row(n, mb, "nutgraf run, prepare_ahead", ahead_run, ahead, floor, out / "ahead")
+        self.stage(n, "full, prepare_ahead", ahead)
         noop_run, noop = nutgraf(landing, out)
         self.rows.append(
             f"| {n:,} | - | no-op run ({noop['status']}) | {noop_run.wall:.1f} | "
@@ -182,8 +184,7 @@ class Bench:
     ) -> None:
         prefect = summary["timings"]["prefect"]
         work = run.wall - prefect
-        folder = out if what == "nutgraf run" else out / "one-by-one"
-        wh_mb = (folder / "nutgraf.duckdb").stat().st_size / 1e6
+        wh_mb = (out / "nutgraf.duckdb").stat().st_size / 1e6
         self.rows.append(
             f"| {n:,} | {mb:.0f} | {what} | {run.wall:.1f} | {_cpu(run)} | "
             f"{mb / run.wall:.1f} | {summary['occurrences'] / run.wall:,.0f} | {prefect:.1f} | "
@@ -246,8 +247,8 @@ def main() -> None:
     print("|---|---|" + "---|" * (len(STAGES) + 3))
     print("\n".join(bench.cpu_rows))
     print(
-        "\nTagging throughput (all four taggers, language included; the run that prepares one "
-        "batch at a time):\n"
+        "\nTagging throughput (all four taggers, language included; the run with the default "
+        "settings, one batch at a time):\n"
     )
     print("\n".join(f"- {line}" for line in bench.tagging))
     if bench.mismatches:
