@@ -211,7 +211,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     own = sum(v for k, v in summary.timings.items() if not k.startswith(WORKER_PREFIX))
     summary.timings[rest] = round(time.perf_counter() - started - own, 3)
     cpu = summary.cpu_seconds
-    cpu[rest] = round(time.process_time() - cpu_started - sum(cpu.values()), 3)
+    # A second thread's stages (prepare_ahead) were measured as the process's CPU meanwhile,
+    # which this thread's stages count too.
+    own_cpu = sum(v for k, v in cpu.items() if not k.startswith(WORKER_PREFIX))
+    cpu[rest] = round(time.process_time() - cpu_started - own_cpu, 3)
     if args.json:
         print(json.dumps(summary.as_dict(), indent=2, default=str))
     else:
