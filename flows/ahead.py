@@ -9,8 +9,8 @@ overlaps the half that needs the warehouse (finish, gate, near-duplicates, publi
   two batches are in memory, and it leaves out the paragraphs the warehouse holds and those of
   batch N (published before N+1 is finished, unless N's gate fails: then finish_batch tags
   what N+1 lacks, as for any paragraph deleted meanwhile). On 2 cores most stages already
-  keep both busy (tagging and banding run two slices at a time), so it gains 14% of the wall
-  time for twice the peak memory (BENCHMARKS.md): worth it where cores or memory are plenty.
+  keep both busy (tagging and banding run two slices at a time), so it gains 15-20% of the
+  wall time for 1.7-2x the peak memory (BENCHMARKS.md): worth it where memory is plenty.
 - flows.scaleout.Prefetch: the batches are prepared on Dask workers.
 
 Either way a batch is finished against the warehouse as every earlier batch left it, so the
