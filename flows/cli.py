@@ -248,15 +248,23 @@ def _run_flow(settings: Settings, args: argparse.Namespace, faults: Faults) -> R
             server_up = start_in_background(SubprocessASGIServer().start)
 
     from expectations.gate import warm_up
+    from flows.batch import prepare_options
     from flows.ingest import ingest
+    from transforms.prepare import warm_up as warm_up_models
 
     asked_at = datetime.now(UTC)  # the flow's own start (`started_at`) comes after Prefect's
     if uses_dask(settings):  # likewise Dask's imports, which a serial run never pays
         import_dask(verbose=args.verbose)
-    # Importing GX costs seconds of CPU; overlap it with the Prefect server's start-up.
+    # Importing GX costs seconds of CPU, loading the gazetteer and the language model too;
+    # overlap them with the Prefect server's start-up.
     threading.Thread(target=warm_up, name="gx-warm-up", daemon=True).start()
+    models = threading.Thread(
+        target=warm_up_models, args=(prepare_options(settings),), name="model-warm-up"
+    )
+    models.start()
     if server_up is not None:
         server_up.result()  # the flow's first API call would find it starting, not up
+    models.join()  # the flow would otherwise load them a second time meanwhile
     from flows.progress import reporting, running_in_ci, terminal_bar
 
     bar = terminal_bar(sys.stderr, quiet=args.json or args.verbose, ci=running_in_ci(os.environ))

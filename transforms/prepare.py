@@ -28,6 +28,7 @@ from transforms.decode import CONTENT, decode_articles, read_files
 from transforms.discover import classify_files
 from transforms.formats import JsonFields, parse_records
 from transforms.gazetteer import load_gazetteer
+from transforms.langid import load_model
 from transforms.pipeline import (
     Precomputed,
     Stopwatch,
@@ -69,6 +70,17 @@ class PreparedBatch:
     precomputed: Precomputed  # languages and language-free tags of the distinct paragraphs
     timings: dict[str, float] = field(default_factory=dict)  # wall seconds per stage
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds of the preparing process
+
+
+def warm_up(options: PrepareOptions) -> None:
+    """Load what preparing a batch reads first: the gazetteer and the language model (about
+    2 s each, kept for the process), e.g. in a thread while Prefect's server starts. A file
+    that fails to load is left for the run itself to report."""
+    try:
+        load_gazetteer(options.tags_file)
+        load_model(options.cache_dir)
+    except Exception:  # noqa: BLE001 - reported where the run loads it again
+        return
 
 
 def record_key() -> pl.Expr:

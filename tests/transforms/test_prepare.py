@@ -11,7 +11,8 @@ from tests.helpers import CACHE_DIR, SAMPLES
 from transforms import schema as S
 from transforms.discover import list_files
 from transforms.formats import JsonFields
-from transforms.gazetteer import load_gazetteer
+from transforms.gazetteer import _load_cached, load_gazetteer
+from transforms.langid import _cached_model, load_model
 from transforms.pipeline import Precomputed, build_batch, identify_articles, split_articles
 from transforms.prepare import (
     NO_KNOWN_FILES,
@@ -21,6 +22,7 @@ from transforms.prepare import (
     prepare_batch,
     records_of,
     settle_files,
+    warm_up,
 )
 
 PATTERNS = ("*.txt", "*.jsonl", "*.html")
@@ -163,3 +165,31 @@ def test_new_paragraphs_missing_from_the_precomputed_need_a_gazetteer(prepared, 
             gazetteer=None,
             precomputed=partial,
         )
+
+
+def test_the_warm_up_loads_what_preparing_reads(tmp_path):
+    """The CLI warms these while Prefect starts: preparing a batch must find them loaded,
+    under the same keys, not load them again."""
+    rules = tmp_path / "tags.toml"
+    rules.write_text('[[topic]]\nkeyword = "harbour strike"\ntopic = "labour"\n')
+    options = PrepareOptions(
+        SAMPLES, 20_000_000, JsonFields(), True, ("articles", "landing"), rules, CACHE_DIR
+    )
+    warm_up(options)
+    gazetteer_hits = _load_cached.cache_info().hits
+    model_hits = _cached_model.cache_info().hits
+    assert load_gazetteer(options.tags_file) is load_gazetteer(rules)
+    assert load_model(options.cache_dir) is load_model(CACHE_DIR)
+    assert _load_cached.cache_info().hits >= gazetteer_hits + 2
+    assert _cached_model.cache_info().hits >= model_hits + 2
+
+
+def test_a_tags_file_that_fails_to_load_is_left_to_the_run(tmp_path):
+    rules = tmp_path / "tags.toml"
+    rules.write_text("[[topic]\nnot toml")
+    options = PrepareOptions(
+        SAMPLES, 20_000_000, JsonFields(), True, ("articles", "landing"), rules, CACHE_DIR
+    )
+    warm_up(options)  # says nothing: the run reports the file where it loads it
+    with pytest.raises(Exception, match="tags"):
+        load_gazetteer(rules)
