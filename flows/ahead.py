@@ -9,7 +9,7 @@ overlaps the half that needs the warehouse (finish, gate, near-duplicates, publi
   two batches are in memory, and it leaves out the paragraphs the warehouse holds and those of
   batch N (published before N+1 is finished, unless N's gate fails: then finish_batch tags
   what N+1 lacks, as for any paragraph deleted meanwhile). On 2 cores most stages already
-  keep both busy (tagging and banding run two slices at a time), so it gains 15-20% of the
+  keep both busy (tagging and banding run two slices at a time), so it gains 7-19% of the
   wall time for 1.7-2x the peak memory (BENCHMARKS.md): worth it where memory is plenty.
 - flows.scaleout.Prefetch: the batches are prepared on Dask workers.
 

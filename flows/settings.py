@@ -115,7 +115,7 @@ class Settings(BaseSettings):
         False,
         description="Prepare the next batch (read, split, language, tags) in a second thread "
         "while this one is finished and published: two batches in memory (measured on 2 "
-        "cores: 15-20% less wall time, 1.7-2x the peak memory). Off: one batch at a time, and "
+        "cores: 7-19% less wall time, 1.7-2x the peak memory). Off: one batch at a time, and "
         "each stage's CPU seconds are its own.",
     )
     dask_address: str | None = Field(
