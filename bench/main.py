@@ -6,8 +6,7 @@ Corpora are generated under bench/corpora/ (git-ignored) from the shared BBC cor
 Each measurement runs in its own process under /usr/bin/time, so peak RSS is that process's
 own. Per size: the floor (three times, the fastest counts), a full nutgraf run, the same with
 prepare_ahead (into a warehouse of its own), a no-op run (nothing new) and a run after 1% new
-files were added. Exits 1 if nutgraf's counts disagree
-with the generator's manifest.
+files were added. Exits 1 if nutgraf's counts disagree with the generator's manifest.
 """
 
 from __future__ import annotations

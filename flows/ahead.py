@@ -56,6 +56,7 @@ class PrepareHere:
 
     def __init__(self, settings: Settings, found: Discovery, faults: Faults) -> None:
         self._settings = settings
+        self._options = prepare_options(settings)
         self._ledger = found.ledger
         self._faults = faults
 
@@ -63,7 +64,7 @@ class PrepareHere:
         batch = prepare(
             files,
             batch_ledger(self._ledger, files),
-            prepare_options(self._settings),
+            self._options,
             self._faults,
             self._settings,
         )

@@ -68,11 +68,13 @@ def _stored_paragraphs(
     settings: Settings, before: pl.Series | None, hashes: pl.Series
 ) -> pl.Series:
     """The paragraph hashes among `hashes` that the warehouse holds or `before` names."""
+    named = pl.Series(S.PARAGRAPH_HASH, [], pl.String)
     if before is not None:
-        hashes = hashes.filter(~hashes.is_in(before.implode()))
+        held = hashes.is_in(before.implode())
+        named, hashes = hashes.filter(held), hashes.filter(~held)
     with open_warehouse(settings) as con:
         stored = find_known_paragraphs(con, hashes)[S.PARAGRAPH_HASH]
-    return stored if before is None else pl.concat([stored, before])
+    return pl.concat([stored, named.rename(S.PARAGRAPH_HASH)])
 
 
 def prepare_options(settings: Settings) -> PrepareOptions:
